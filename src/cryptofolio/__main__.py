@@ -1,0 +1,3 @@
+from cryptofolio.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The backtest stage of cryptofolio."""

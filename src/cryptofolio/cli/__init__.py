@@ -1,0 +1,58 @@
+"""The ``cryptofolio`` command line: a thin shell over the library.
+
+Each command lives in its own module with a ``register(app)`` function; this module only
+assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from cryptofolio import __version__
+from cryptofolio.cli import (
+    backtest_cmd,
+    data_cmd,
+    demo_cmd,
+    forecast_cmd,
+    optimize_cmd,
+    trade_cmd,
+)
+
+app = typer.Typer(
+    name="cryptofolio",
+    help=(
+        "Build, backtest and rebalance cryptocurrency portfolios.\n\n"
+        "Examples:\n\n"
+        "  cryptofolio demo\n\n"
+        "  cryptofolio data list\n\n"
+        "  cryptofolio data quality coingecko-daily"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cryptofolio {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Build, backtest and rebalance cryptocurrency portfolios."""
+
+
+for _module in (data_cmd, optimize_cmd, backtest_cmd, forecast_cmd, trade_cmd, demo_cmd):
+    _module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,88 @@
+"""The data stage: bundled real datasets, market-data sources, local store, quality and cleaning.
+
+Main entry points:
+
+* :func:`load_dataset` -- a named dataset as a tidy long frame;
+* :func:`read_prices_file` -- a local CSV/Parquet file (wide or long) as the same long frame;
+* :func:`load_market_data` -- either of the two, as the CLI's ``--dataset``/``--prices`` do;
+* :func:`to_panels` -- aligned wide panels (close, volume, market_cap, ...).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cryptofolio.data.datasets import (
+    BUNDLED,
+    DEFAULT_DATASET,
+    DatasetInfo,
+    list_datasets,
+    load_dataset,
+    select,
+)
+from cryptofolio.data.files import read_prices_file
+from cryptofolio.data.frame import LONG_COLUMNS, standardize_long
+from cryptofolio.data.panels import Panels, to_panels
+from cryptofolio.data.symbols import (
+    STABLECOINS,
+    is_stablecoin,
+    normalize_asset,
+    parse_symbols,
+    split_market,
+    to_asset,
+    to_market,
+)
+from cryptofolio.errors import DataError
+
+
+def load_market_data(
+    dataset: str | None = None,
+    prices_file: str | Path | None = None,
+    *,
+    symbols: list[str] | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    data_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """Load a long frame from a named dataset *or* a price file (exactly one of them).
+
+    With neither given, the bundled default dataset (``coingecko-daily``) is used.
+    """
+    if dataset is not None and prices_file is not None:
+        raise DataError("give either a dataset name or a prices file, not both")
+    if prices_file is not None:
+        return select(
+            read_prices_file(prices_file),
+            symbols=symbols,
+            start=start,
+            end=end,
+            source=str(prices_file),
+        )
+    return load_dataset(
+        dataset or DEFAULT_DATASET, symbols=symbols, start=start, end=end, data_dir=data_dir
+    )
+
+
+__all__ = [
+    "BUNDLED",
+    "DEFAULT_DATASET",
+    "LONG_COLUMNS",
+    "STABLECOINS",
+    "DatasetInfo",
+    "Panels",
+    "is_stablecoin",
+    "list_datasets",
+    "load_dataset",
+    "load_market_data",
+    "normalize_asset",
+    "parse_symbols",
+    "read_prices_file",
+    "select",
+    "split_market",
+    "standardize_long",
+    "to_asset",
+    "to_market",
+    "to_panels",
+]

@@ -1,0 +1,200 @@
+"""Named datasets: the bundled real data shipped in the package, and datasets in the local store.
+
+>>> from cryptofolio.data import load_dataset, to_panels
+>>> long = load_dataset("coingecko-daily", symbols=["BTC", "ETH"], start="2020-01-01")
+>>> panels = to_panels(long)
+>>> panels.close.tail()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from cryptofolio.data.frame import standardize_long, to_utc
+from cryptofolio.data.symbols import to_asset
+from cryptofolio.errors import DataError, UnknownSymbolError
+
+
+@dataclass(frozen=True)
+class BundledDataset:
+    """A real dataset shipped inside the package (see NOTICE for provenance)."""
+
+    name: str
+    filename: str
+    frequency: str
+    description: str
+    attribution: str
+
+
+BUNDLED: dict[str, BundledDataset] = {
+    d.name: d
+    for d in (
+        BundledDataset(
+            name="coingecko-daily",
+            filename="coingecko-daily.parquet",
+            frequency="1d",
+            description=(
+                "CoinGecko daily close, circulating market cap and 24h volume (USD) of 52 coins, "
+                "2013-04-28 to 2023-11-30, ragged; the row dated D is the snapshot at D 00:00 UTC."
+            ),
+            attribution="Price data: CoinGecko (coingecko.com)",
+        ),
+        BundledDataset(
+            name="binance-hourly",
+            filename="binance-hourly.parquet",
+            frequency="1h",
+            description=(
+                "Binance spot USDT pairs, hourly OHLCV (candle open time, UTC): BTC and ETH "
+                "2017-08-17 to 2021-06-10, ADA and BNB 2020-08-01 to 2021-06-10; volume in USDT."
+            ),
+            attribution="Binance data via CryptoDataDownload",
+        ),
+    )
+}
+
+DEFAULT_DATASET = "coingecko-daily"
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """Summary of one dataset, as listed by ``cryptofolio data list``."""
+
+    name: str
+    origin: str  # "bundled" or "store"
+    frequency: str
+    symbols: tuple[str, ...]
+    start: pd.Timestamp
+    end: pd.Timestamp
+    rows: int
+    description: str = ""
+
+
+@lru_cache(maxsize=4)
+def _read_bundled(name: str) -> pd.DataFrame:
+    spec = BUNDLED[name]
+    with resources.as_file(resources.files("cryptofolio.data") / "_bundled" / spec.filename) as p:
+        frame = pd.read_parquet(p)
+    return standardize_long(frame, source=name)
+
+
+def _store_module():
+    from cryptofolio.data import store  # local import: the store is optional at import time
+
+    return store
+
+
+def load_dataset(
+    name: str = DEFAULT_DATASET,
+    *,
+    symbols: list[str] | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    data_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """Load a named dataset as a tidy long frame (see :mod:`cryptofolio.data.frame`).
+
+    Parameters
+    ----------
+    name
+        A bundled dataset (``coingecko-daily``, ``binance-hourly``) or one in the local store.
+    symbols
+        Assets to keep (``["BTC", "ETH"]``; markets like ``BTC/USDT`` are reduced to their asset).
+        Unknown symbols raise :class:`~cryptofolio.errors.UnknownSymbolError` naming them.
+    start, end
+        Inclusive UTC bounds on the timestamp. A range with no data raises
+        :class:`~cryptofolio.errors.DataError` stating the range the data covers.
+    data_dir
+        Local store folder (default: ``$CRYPTOFOLIO_DATA_DIR`` or the user cache folder).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long frame, one row per (timestamp, symbol); the panel stays ragged (nothing is trimmed
+        to a common range, filled or dropped).
+    """
+    if name in BUNDLED:
+        frame = _read_bundled(name)
+    else:
+        store = _store_module()
+        if name not in store.stored_dataset_names(data_dir):
+            available = sorted(set(BUNDLED) | set(store.stored_dataset_names(data_dir)))
+            raise UnknownSymbolError(
+                f"unknown dataset {name!r}; available: {', '.join(available)} "
+                "(fetch more with `cryptofolio data fetch`)"
+            )
+        frame = standardize_long(store.read_dataset(name, data_dir), source=name)
+    return select(frame, symbols=symbols, start=start, end=end, source=name)
+
+
+def select(
+    frame: pd.DataFrame,
+    *,
+    symbols: list[str] | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    source: str = "data",
+) -> pd.DataFrame:
+    """Restrict a long frame to ``symbols`` and the inclusive UTC range ``[start, end]``.
+
+    Raises a clear error for unknown symbols, a reversed range, or a range with no data.
+    """
+    out = frame
+    if symbols is not None:
+        wanted = [to_asset(s) for s in symbols]
+        present = set(out["symbol"].unique())
+        unknown = [s for s in wanted if s not in present]
+        if unknown:
+            raise UnknownSymbolError(
+                f"{source}: unknown symbol(s) {', '.join(unknown)}; "
+                f"available: {', '.join(sorted(present))}"
+            )
+        out = out[out["symbol"].isin(wanted)]
+    lo = to_utc(pd.Index([start]))[0] if start is not None else None
+    hi = to_utc(pd.Index([end]))[0] if end is not None else None
+    if lo is not None and hi is not None and lo > hi:
+        raise DataError(f"start {lo.date()} is after end {hi.date()}")
+    if lo is not None:
+        out = out[out["timestamp"] >= lo]
+    if hi is not None:
+        out = out[out["timestamp"] <= hi]
+    if out.empty:
+        first, last = frame["timestamp"].min(), frame["timestamp"].max()
+        what = f" for {', '.join(symbols)}" if symbols else ""
+        raise DataError(
+            f"{source}: no data{what} between {start or 'the beginning'} and {end or 'the end'}; "
+            f"the data covers {first} to {last}"
+        )
+    return out.reset_index(drop=True)
+
+
+def dataset_info(name: str, frame: pd.DataFrame, origin: str, frequency: str) -> DatasetInfo:
+    """Summarise a long frame as a :class:`DatasetInfo`."""
+    desc = BUNDLED[name].description if name in BUNDLED else ""
+    return DatasetInfo(
+        name=name,
+        origin=origin,
+        frequency=frequency,
+        symbols=tuple(sorted(frame["symbol"].unique())),
+        start=frame["timestamp"].min(),
+        end=frame["timestamp"].max(),
+        rows=len(frame),
+        description=desc,
+    )
+
+
+def list_datasets(data_dir: str | Path | None = None) -> list[DatasetInfo]:
+    """List the bundled datasets and those in the local store, with symbols, frequency and range."""
+    infos = [
+        dataset_info(name, _read_bundled(name), "bundled", spec.frequency)
+        for name, spec in BUNDLED.items()
+    ]
+    store = _store_module()
+    for name in store.stored_dataset_names(data_dir):
+        frame = standardize_long(store.read_dataset(name, data_dir), source=name)
+        infos.append(dataset_info(name, frame, "store", store.dataset_frequency(name)))
+    return infos

@@ -1,0 +1,95 @@
+"""Local CSV/Parquet price files, wide or long.
+
+* **wide**: a date column (``date``/``timestamp``/``datetime``/``time``, or the first column)
+  and one column of close prices per symbol;
+* **long**: ``date`` (or ``timestamp``), ``symbol``, ``close`` and optionally
+  ``open, high, low, volume, market_cap``.
+
+Timestamps without a time zone are read as UTC.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cryptofolio.data.frame import standardize_long
+from cryptofolio.errors import DataError
+
+_TIME_NAMES = ("timestamp", "date", "datetime", "time")
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise DataError(f"price file {path} does not exist")
+    suffixes = "".join(path.suffixes).lower()
+    try:
+        if suffixes.endswith(".parquet") or suffixes.endswith(".pq"):
+            return pd.read_parquet(path)
+        if ".csv" in suffixes or ".txt" in suffixes:
+            return pd.read_csv(path)
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{path}: cannot parse as CSV: {exc}") from exc
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read: {exc}") from exc
+    raise DataError(f"{path}: unknown file type; use .csv, .csv.gz or .parquet")
+
+
+def _bad_number_line(frame: pd.DataFrame, col: str) -> int | None:
+    """Return the 1-based file line (header = line 1) of the first non-numeric value in ``col``."""
+    numeric = pd.to_numeric(frame[col], errors="coerce")
+    bad = numeric.isna() & frame[col].notna()
+    if bad.any():
+        return int(bad.to_numpy().nonzero()[0][0]) + 2
+    return None
+
+
+def read_prices_file(path: str | Path) -> pd.DataFrame:
+    """Read a wide or long price file into the tidy long frame.
+
+    Raises
+    ------
+    DataError
+        Naming the file and the line of the first unparseable value or date.
+    """
+    path = Path(path)
+    raw = _read_table(path)
+    if raw.empty:
+        raise DataError(f"{path}: the file has no rows")
+    cols = {c.lower().strip(): c for c in raw.columns}
+    time_col = next((cols[n] for n in _TIME_NAMES if n in cols), raw.columns[0])
+    times = pd.to_datetime(raw[time_col], utc=True, errors="coerce")
+    if times.isna().any():
+        line = int(times.isna().to_numpy().nonzero()[0][0]) + 2
+        raise DataError(
+            f"{path}, line {line}: cannot parse {raw[time_col].iloc[line - 2]!r} in column "
+            f"{time_col!r} as a date"
+        )
+    if "symbol" in cols:  # long layout
+        frame = raw.rename(columns={v: k for k, v in cols.items()})
+        frame = frame.rename(columns={time_col.lower().strip(): "timestamp"})
+        frame["timestamp"] = times
+        value_cols = [
+            c for c in ("open", "high", "low", "close", "volume", "market_cap") if c in frame
+        ]
+    else:  # wide layout: every other column is a symbol's close
+        value = raw.drop(columns=[time_col])
+        value.index = times
+        frame = value.rename_axis("timestamp").reset_index()
+        frame = frame.melt(id_vars="timestamp", var_name="symbol", value_name="close")
+        frame = frame[frame["close"].notna()]  # blank cells in a wide file mean "no data yet"
+        value_cols = ["close"]
+        raw = frame
+    for col in value_cols:
+        line = _bad_number_line(frame, col)
+        if line is not None:
+            where = (
+                f"line {line}"
+                if "symbol" in cols
+                else f"row of {frame['timestamp'].iloc[line - 2]}"
+            )
+            raise DataError(
+                f"{path}, {where}: {frame[col].iloc[line - 2]!r} in column {col!r} is not a number"
+            )
+    return standardize_long(frame, source=str(path))

@@ -1,0 +1,1 @@
+"""The forecast stage of cryptofolio."""
