@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cryptofolio.cli.errors import handle_errors
+from cryptofolio.cli.fetch_cmd import fetch_command
 from cryptofolio.cli.options import DataDirOpt
 from cryptofolio.data import list_datasets
 
@@ -44,6 +45,9 @@ def list_command(data_dir: DataDirOpt = None) -> None:
             f"{info.rows:,}",
         )
     console.print(table)
+
+
+data_app.command("fetch")(fetch_command)
 
 
 def register(app: typer.Typer) -> None:

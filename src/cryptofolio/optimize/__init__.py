@@ -98,3 +98,38 @@ def build_portfolio(
 ) -> PortfolioResult:
     """Estimate from a wide price window (no NaN) and optimise with ``config``."""
     raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """Efficient frontier: ``points`` has columns return, volatility, sharpe (annualised
+    fractions), one row per point; ``weights`` has one row per point, one column per asset."""
+
+    points: pd.DataFrame
+    weights: pd.DataFrame
+
+
+def efficient_frontier(
+    covariance: pd.DataFrame,
+    expected_returns: pd.Series,
+    *,
+    points: int = 50,
+    constraints: Constraints = Constraints(),
+    risk_free_rate: float = 0.0,
+) -> Frontier:
+    """``points`` portfolios from the minimum-variance to the maximum-return portfolio."""
+    raise NotImplementedError
+
+
+def random_portfolios(
+    covariance: pd.DataFrame,
+    expected_returns: pd.Series,
+    n: int = 10_000,
+    *,
+    allow_shorts: bool = False,
+    risk_free_rate: float = 0.0,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """Monte Carlo portfolios (Dirichlet on the simplex; with shorts when asked): one row per
+    sample with return, volatility, sharpe and one weight column per asset."""
+    raise NotImplementedError
