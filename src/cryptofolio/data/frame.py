@@ -60,7 +60,75 @@ def standardize_long(frame: pd.DataFrame, *, source: str = "data") -> pd.DataFra
     for col in VALUE_COLUMNS:
         if col not in out.columns:
             out[col] = float("nan")
-        out[col] = pd.to_numeric(out[col], errors="raise").astype("float64")
+        numeric = pd.to_numeric(out[col], errors="coerce")
+        bad = numeric.isna() & out[col].notna()
+        if bad.any():
+            pos = int(bad.to_numpy().nonzero()[0][0])
+            raise DataError(
+                f"{source}: {out[col].iloc[pos]!r} in column {col!r} is not a number "
+                f"(row {pos + 1}: {out['symbol'].iloc[pos]} at {out['timestamp'].iloc[pos]})"
+            )
+        out[col] = numeric.astype("float64")
     extra = [c for c in out.columns if c not in LONG_COLUMNS]
     out = out[list(LONG_COLUMNS) + extra]
     return out.sort_values(["symbol", "timestamp"], kind="stable").reset_index(drop=True)
+
+
+#: Period labels (ccxt-style timeframes) recognised by :func:`infer_frequency`.
+FREQUENCIES: dict[str, pd.Timedelta] = {
+    label: pd.Timedelta(delta)
+    for label, delta in (
+        ("1m", "1min"),
+        ("5m", "5min"),
+        ("15m", "15min"),
+        ("30m", "30min"),
+        ("1h", "1h"),
+        ("2h", "2h"),
+        ("4h", "4h"),
+        ("6h", "6h"),
+        ("8h", "8h"),
+        ("12h", "12h"),
+        ("1d", "1D"),
+        ("3d", "3D"),
+        ("1w", "7D"),
+    )
+}
+
+
+def frequency_delta(frequency: str) -> pd.Timedelta:
+    """Return the period length of a frequency label such as ``"1d"`` or ``"1h"``."""
+    try:
+        return FREQUENCIES[frequency]
+    except KeyError:
+        raise DataError(
+            f"unknown frequency {frequency!r}; use one of {', '.join(FREQUENCIES)}"
+        ) from None
+
+
+def infer_frequency(long: pd.DataFrame) -> str:
+    """Infer the sampling frequency of a long frame from the most common spacing of timestamps.
+
+    The most common positive step between consecutive timestamps of the same symbol is matched to
+    the nearest label in :data:`FREQUENCIES` (gaps and off-grid snapshots do not change it).
+
+    Raises
+    ------
+    DataError
+        If no symbol has two distinct timestamps, or the spacing matches no known frequency.
+    """
+    ordered = long.sort_values(["symbol", "timestamp"], kind="stable")
+    steps = ordered.groupby("symbol", sort=False)["timestamp"].diff().dropna()
+    steps = steps[steps > pd.Timedelta(0)]
+    if steps.empty:
+        raise DataError(
+            "cannot infer the data frequency: no symbol has two distinct timestamps; "
+            "pass the frequency explicitly (e.g. frequency='1d')"
+        )
+    step = steps.mode().iloc[0]
+    for label, delta in FREQUENCIES.items():
+        if abs(step - delta) <= delta * 0.01:
+            return label
+    raise DataError(
+        f"cannot infer the data frequency: the usual spacing is {step}, which matches none of "
+        f"{', '.join(FREQUENCIES)}; pass the frequency explicitly"
+    )
