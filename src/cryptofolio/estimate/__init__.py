@@ -1,64 +1,98 @@
 """The estimate stage: returns, risk models (covariances) and expected returns.
 
-Contract (filled in by the estimation work; signatures are fixed):
+Contract (signatures of the four main functions are fixed; extra keyword-only options added):
 
 * inputs are *periodic* returns (a DataFrame, rows = UTC timestamps, columns = assets, no NaN
   inside the window used) and ``periods_per_year`` (365 daily, 24*365 hourly);
 * every covariance is annualised, labelled, symmetric and PSD;
 * every expected-return vector is annualised, as fractions (0.12 = 12 % a year).
+
+Modules: :mod:`~cryptofolio.estimate.frequency` (annualisation factor),
+:mod:`~cryptofolio.estimate.returns` (returns from prices, excess, cumulative, average),
+:mod:`~cryptofolio.estimate.windows` (common window of a ragged panel, window checks),
+:mod:`~cryptofolio.estimate.risk_models` (covariances, correlation, volatilities),
+:mod:`~cryptofolio.estimate.expected_returns` (mean, compounded, EMA, views),
+:mod:`~cryptofolio.estimate.conditioning` (PSD check/repair, ill-conditioning warnings).
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+from cryptofolio.estimate.conditioning import (
+    EstimationWarning,
+    conditioning_problems,
+    ensure_psd,
+    is_psd,
+    min_eigenvalue,
+)
+from cryptofolio.estimate.expected_returns import (
+    ExpectedReturnsMethod,
+    compounded_return,
+    ema_return,
+    expected_returns,
+    mean_return,
+    validate_views,
+)
+from cryptofolio.estimate.frequency import infer_periods_per_year
+from cryptofolio.estimate.returns import (
+    ReturnsKind,
+    average_returns,
+    cumulative_returns,
+    demeaned_returns,
+    excess_returns,
+    geometric_average_returns,
+    log_to_simple,
+    periodic_rate,
+    returns_from_prices,
+    simple_to_log,
+)
+from cryptofolio.estimate.risk_models import (
+    RiskModel,
+    correlation_matrix,
+    exponential_covariance,
+    ledoit_wolf_covariance,
+    mcd_covariance,
+    oas_covariance,
+    risk_matrix,
+    sample_covariance,
+    semicovariance,
+    standard_deviations,
+)
+from cryptofolio.estimate.windows import Window, check_returns_window, common_window
 
-import pandas as pd
-
-
-class ReturnsKind(StrEnum):
-    SIMPLE = "simple"
-    LOG = "log"
-
-
-class RiskModel(StrEnum):
-    SAMPLE = "sample"
-    EXPONENTIAL = "exponential"
-    LEDOIT_WOLF = "ledoit-wolf"
-    OAS = "oas"
-    MCD = "mcd"
-    SEMICOVARIANCE = "semicovariance"
-
-
-class ExpectedReturnsMethod(StrEnum):
-    MEAN = "mean"
-    COMPOUNDED = "compounded"
-    EMA = "ema"
-
-
-def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
-    """365 for daily data, 24*365 for hourly, inferred from the median spacing."""
-    raise NotImplementedError
-
-
-def returns_from_prices(
-    prices: pd.DataFrame, kind: ReturnsKind = ReturnsKind.SIMPLE
-) -> pd.DataFrame:
-    """Periodic returns from a wide price frame (first row dropped, NaN kept where prices are NaN)."""
-    raise NotImplementedError
-
-
-def risk_matrix(
-    returns: pd.DataFrame, model: RiskModel = RiskModel.SAMPLE, *, periods_per_year: float = 365.0
-) -> pd.DataFrame:
-    """Annualised covariance of periodic ``returns`` with the chosen model."""
-    raise NotImplementedError
-
-
-def expected_returns(
-    returns: pd.DataFrame,
-    method: ExpectedReturnsMethod = ExpectedReturnsMethod.MEAN,
-    *,
-    periods_per_year: float = 365.0,
-) -> pd.Series:
-    """Annualised expected returns (fractions) of periodic ``returns``."""
-    raise NotImplementedError
+__all__ = [
+    "EstimationWarning",
+    "ExpectedReturnsMethod",
+    "ReturnsKind",
+    "RiskModel",
+    "Window",
+    "average_returns",
+    "check_returns_window",
+    "common_window",
+    "compounded_return",
+    "conditioning_problems",
+    "correlation_matrix",
+    "cumulative_returns",
+    "demeaned_returns",
+    "ema_return",
+    "ensure_psd",
+    "excess_returns",
+    "expected_returns",
+    "exponential_covariance",
+    "geometric_average_returns",
+    "infer_periods_per_year",
+    "is_psd",
+    "ledoit_wolf_covariance",
+    "log_to_simple",
+    "mcd_covariance",
+    "mean_return",
+    "min_eigenvalue",
+    "oas_covariance",
+    "periodic_rate",
+    "returns_from_prices",
+    "risk_matrix",
+    "sample_covariance",
+    "semicovariance",
+    "simple_to_log",
+    "standard_deviations",
+    "validate_views",
+]

@@ -1,0 +1,68 @@
+"""Sampling frequency of a time index and the matching annualisation factor.
+
+Crypto trades every day of the year, so a year is 365 daily periods or 24*365 = 8760 hourly
+periods (not 252 trading days: pass ``periods_per_year=252`` explicitly for equity-like data).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cryptofolio.errors import EstimationError
+
+DAYS_PER_YEAR = 365.0
+HOURS_PER_YEAR = 24.0 * 365.0
+SECONDS_PER_YEAR = DAYS_PER_YEAR * 86_400.0
+
+# Spacings recognised exactly (seconds -> periods per year).
+_KNOWN_SPACINGS: dict[float, float] = {
+    60.0: SECONDS_PER_YEAR / 60.0,  # minute bars
+    300.0: SECONDS_PER_YEAR / 300.0,
+    900.0: SECONDS_PER_YEAR / 900.0,
+    3_600.0: HOURS_PER_YEAR,  # hourly
+    4 * 3_600.0: HOURS_PER_YEAR / 4.0,
+    86_400.0: DAYS_PER_YEAR,  # daily
+    7 * 86_400.0: DAYS_PER_YEAR / 7.0,  # weekly
+}
+
+
+def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
+    """Annualisation factor implied by the median spacing of ``index``.
+
+    Parameters
+    ----------
+    index
+        Timestamps of the observations (prices or returns), sorted ascending.
+
+    Returns
+    -------
+    float
+        365 for daily data, 8760 (24*365) for hourly data, 52.14 for weekly data; for any other
+        regular spacing ``365 days / spacing``.
+
+    Raises
+    ------
+    EstimationError
+        If ``index`` is not a DatetimeIndex, has fewer than two timestamps, or is not increasing.
+    """
+    if not isinstance(index, pd.DatetimeIndex):
+        raise EstimationError(
+            f"cannot infer the sampling frequency from a {type(index).__name__}; use a "
+            "DatetimeIndex of UTC timestamps or pass periods_per_year explicitly"
+        )
+    if len(index) < 2:
+        raise EstimationError(
+            f"cannot infer the sampling frequency from {len(index)} timestamp(s); need at least 2 "
+            "or pass periods_per_year explicitly"
+        )
+    steps = pd.Series(index).diff().dropna().dt.total_seconds()
+    if (steps <= 0).any():
+        raise EstimationError(
+            "timestamps are not strictly increasing; sort the data and remove duplicate dates "
+            "before estimating"
+        )
+    spacing = float(steps.median())
+    for known, periods in _KNOWN_SPACINGS.items():
+        if abs(spacing - known) <= 0.01 * known:
+            return periods
+    return SECONDS_PER_YEAR / spacing

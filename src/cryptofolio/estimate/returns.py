@@ -1,0 +1,192 @@
+"""Periodic returns from prices, excess returns, cumulative and average returns.
+
+All functions work on wide frames (rows = UTC timestamps, columns = assets) and return
+*periodic* figures (per row: daily for daily data) as fractions (0.01 = 1 %), except where the
+name says ``annualised``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+
+from cryptofolio.errors import EstimationError
+
+
+class ReturnsKind(StrEnum):
+    """How periodic returns are computed from prices."""
+
+    SIMPLE = "simple"  # p_t / p_{t-1} - 1
+    LOG = "log"  # ln(p_t / p_{t-1})
+
+
+def _check_prices(prices: pd.DataFrame) -> None:
+    if not isinstance(prices, pd.DataFrame):
+        raise EstimationError(
+            f"prices must be a wide DataFrame (rows = timestamps, columns = assets), "
+            f"got {type(prices).__name__}"
+        )
+    values = prices.to_numpy(dtype=float, na_value=np.nan)
+    bad = np.isfinite(values) & (values <= 0)
+    if bad.any():
+        rows, cols = np.nonzero(bad)
+        asset = prices.columns[cols[0]]
+        when = prices.index[rows[0]]
+        raise EstimationError(
+            f"price of {asset} is {values[rows[0], cols[0]]!r} on {when} ({int(bad.sum())} "
+            "non-positive price(s) in all); returns need strictly positive prices, so remove or "
+            "correct those rows"
+        )
+    if np.isinf(values).any():
+        rows, cols = np.nonzero(np.isinf(values))
+        raise EstimationError(
+            f"price of {prices.columns[cols[0]]} is infinite on {prices.index[rows[0]]}; "
+            "correct the data"
+        )
+
+
+def returns_from_prices(
+    prices: pd.DataFrame, kind: ReturnsKind = ReturnsKind.SIMPLE
+) -> pd.DataFrame:
+    """Periodic returns from a wide price frame.
+
+    Parameters
+    ----------
+    prices
+        Wide frame of prices (rows = UTC timestamps, columns = assets), strictly positive.
+    kind
+        ``simple``: ``p_t / p_{t-1} - 1``; ``log``: ``ln(p_t / p_{t-1})``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row fewer than ``prices`` (the first row is dropped); a return is NaN wherever
+        either of its two prices is NaN. Nothing is filled.
+
+    Raises
+    ------
+    EstimationError
+        On a non-positive or infinite price (naming the asset and the date).
+    """
+    _check_prices(prices)
+    kind = ReturnsKind(kind)
+    ratio = prices / prices.shift(1)
+    out = np.log(ratio) if kind is ReturnsKind.LOG else ratio - 1.0
+    return out.iloc[1:].astype(float)
+
+
+def simple_to_log(returns: pd.DataFrame) -> pd.DataFrame:
+    """Convert simple periodic returns to log returns: ``ln(1 + r)``."""
+    return np.log1p(returns)
+
+
+def log_to_simple(returns: pd.DataFrame) -> pd.DataFrame:
+    """Convert log periodic returns to simple returns: ``exp(r) - 1``."""
+    return np.expm1(returns)
+
+
+def demeaned_returns(returns: pd.DataFrame) -> pd.DataFrame:
+    """Excess returns over each asset's own mean (periodic): ``r_t - mean(r)``."""
+    return returns - returns.mean()
+
+
+def periodic_rate(annual_rate: float, periods_per_year: float) -> float:
+    """The periodic rate that compounds to ``annual_rate`` over ``periods_per_year`` periods.
+
+    ``(1 + annual_rate) ** (1 / periods_per_year) - 1``; e.g. 4 % a year is 0.01075 % a day
+    with 365 periods.
+    """
+    if annual_rate <= -1.0:
+        raise EstimationError(f"annual rate {annual_rate!r} must be above -1 (-100 %)")
+    if periods_per_year <= 0:
+        raise EstimationError(f"periods_per_year must be positive, got {periods_per_year!r}")
+    return float((1.0 + annual_rate) ** (1.0 / periods_per_year) - 1.0)
+
+
+def excess_returns(
+    returns: pd.DataFrame,
+    benchmark: float | pd.Series,
+    *,
+    periods_per_year: float | None = None,
+    annual: bool = True,
+) -> pd.DataFrame:
+    """Periodic returns in excess of a rate or of a benchmark return series.
+
+    Parameters
+    ----------
+    returns
+        Periodic simple returns (rows = timestamps, columns = assets).
+    benchmark
+        Either a rate (float) or a periodic return series on the same timestamps (e.g. a
+        stablecoin's returns, ``returns["USDT"]``). Stablecoins are cash-like assets, not a
+        risk-free rate: subtracting one is a modelling choice made explicit here.
+    periods_per_year
+        Needed for an annual rate: it is turned into the equivalent periodic rate with
+        :func:`periodic_rate`.
+    annual
+        Whether a float ``benchmark`` is an annual rate (default) or already periodic.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``returns - benchmark``, periodic fractions.
+
+    Raises
+    ------
+    EstimationError
+        If a benchmark series does not cover every timestamp of ``returns`` or has NaN there,
+        or if an annual rate comes without ``periods_per_year``.
+    """
+    if isinstance(benchmark, pd.Series):
+        missing = returns.index.difference(benchmark.index)
+        if len(missing):
+            raise EstimationError(
+                f"benchmark series {benchmark.name!r} has no value on {len(missing)} of the "
+                f"return dates (first {missing[0]}); align it with the returns first"
+            )
+        aligned = benchmark.reindex(returns.index)
+        if aligned.isna().any():
+            first = aligned.index[aligned.isna()][0]
+            raise EstimationError(
+                f"benchmark series {benchmark.name!r} is NaN on {int(aligned.isna().sum())} "
+                f"return date(s) (first {first}); choose a window where it has data"
+            )
+        return returns.sub(aligned.astype(float), axis=0)
+    rate = float(benchmark)
+    if annual:
+        if periods_per_year is None:
+            raise EstimationError(
+                "an annual benchmark rate needs periods_per_year (365 daily, 8760 hourly) to "
+                "be turned into a periodic rate"
+            )
+        rate = periodic_rate(rate, periods_per_year)
+    return returns - rate
+
+
+def cumulative_returns(
+    returns: pd.DataFrame, kind: ReturnsKind = ReturnsKind.SIMPLE
+) -> pd.DataFrame:
+    """Cumulative simple return up to each row: ``prod(1 + r) - 1`` (``exp(sum r) - 1`` for log).
+
+    NaN returns propagate (nothing is skipped): a NaN row makes every later value NaN.
+    """
+    kind = ReturnsKind(kind)
+    if kind is ReturnsKind.LOG:
+        return np.expm1(returns.cumsum(skipna=False))
+    return (1.0 + returns).cumprod(skipna=False) - 1.0
+
+
+def average_returns(returns: pd.DataFrame) -> pd.Series:
+    """Arithmetic mean periodic return of each asset (not annualised; NaN if any NaN)."""
+    return returns.mean(skipna=False)
+
+
+def geometric_average_returns(
+    returns: pd.DataFrame, kind: ReturnsKind = ReturnsKind.SIMPLE
+) -> pd.Series:
+    """Compounded (geometric) mean periodic return: ``prod(1 + r) ** (1/T) - 1``."""
+    kind = ReturnsKind(kind)
+    log_r = returns if kind is ReturnsKind.LOG else np.log1p(returns)
+    return np.expm1(log_r.mean(skipna=False))

@@ -1,0 +1,283 @@
+"""Risk models: annualised covariance matrices of periodic returns.
+
+Every function takes periodic returns (rows = timestamps, columns = assets, no NaN) and
+returns an annualised covariance (``periodic covariance * periods_per_year``) as a labelled,
+symmetric, positive semi-definite DataFrame. Units: squared annual returns as fractions
+(a variance of 0.36 is a volatility of 60 % a year).
+"""
+
+from __future__ import annotations
+
+import warnings
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+
+from cryptofolio.errors import EstimationError
+from cryptofolio.estimate.conditioning import ensure_psd, warn_if_ill_conditioned
+from cryptofolio.estimate.windows import check_returns_window
+
+#: PyPortfolioOpt's default span of the exponentially weighted covariance (periods).
+DEFAULT_COVARIANCE_SPAN = 180.0
+
+
+class RiskModel(StrEnum):
+    """Covariance estimators (all annualised)."""
+
+    SAMPLE = "sample"
+    EXPONENTIAL = "exponential"
+    LEDOIT_WOLF = "ledoit-wolf"
+    OAS = "oas"
+    MCD = "mcd"
+    SEMICOVARIANCE = "semicovariance"
+
+
+#: Models that already regularise the estimate, for which shrinkage is not recommended again.
+_SHRUNK = frozenset({RiskModel.LEDOIT_WOLF, RiskModel.OAS})
+
+
+def _labelled(values: np.ndarray, returns: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(values, index=returns.columns.copy(), columns=returns.columns.copy())
+
+
+def _check_ppy(periods_per_year: float) -> float:
+    ppy = float(periods_per_year)
+    if not np.isfinite(ppy) or ppy <= 0:
+        raise EstimationError(
+            f"periods_per_year must be a positive number, got {periods_per_year!r}"
+        )
+    return ppy
+
+
+def ewm_alpha(span: float | None = None, half_life: float | None = None) -> float:
+    """Smoothing factor of an exponential weighting given as a span or a half-life (periods).
+
+    ``alpha = 2 / (span + 1)`` or ``alpha = 1 - 0.5 ** (1 / half_life)`` (pandas' definitions).
+    """
+    if span is not None and half_life is not None:
+        raise EstimationError(
+            "give either a span or a half-life for exponential weighting, not both"
+        )
+    if half_life is not None:
+        if half_life <= 0:
+            raise EstimationError(f"half-life must be positive (periods), got {half_life!r}")
+        return float(1.0 - 0.5 ** (1.0 / half_life))
+    span = DEFAULT_COVARIANCE_SPAN if span is None else span
+    if span < 1:
+        raise EstimationError(f"span must be at least 1 period, got {span!r}")
+    return float(2.0 / (span + 1.0))
+
+
+def ewm_weights(n: int, alpha: float) -> np.ndarray:
+    """Normalised weights of pandas' ``ewm(adjust=True).mean()`` at the last of ``n`` rows
+    (oldest first): proportional to ``(1 - alpha) ** (n - 1 - t)``."""
+    w = (1.0 - alpha) ** np.arange(n - 1, -1, -1, dtype=float)
+    return w / w.sum()
+
+
+def sample_covariance(returns: pd.DataFrame, *, periods_per_year: float = 365.0) -> pd.DataFrame:
+    """Unbiased sample covariance (divisor T-1) times ``periods_per_year``."""
+    check_returns_window(returns, min_observations=2)
+    x = returns.to_numpy(dtype=float)
+    cov = np.cov(x, rowvar=False, ddof=1).reshape(x.shape[1], x.shape[1])
+    return _labelled(cov * _check_ppy(periods_per_year), returns)
+
+
+def exponential_covariance(
+    returns: pd.DataFrame,
+    *,
+    periods_per_year: float = 365.0,
+    span: float | None = None,
+    half_life: float | None = None,
+) -> pd.DataFrame:
+    """Exponentially weighted covariance, annualised (PyPortfolioOpt's ``exp_cov``).
+
+    Deviations from each asset's plain sample mean are multiplied pairwise and averaged with
+    exponential weights (the latest observation weighs most), exactly as
+    ``pypfopt.risk_models.exp_cov``: ``sum_t w_t (x_t - xbar)(x_t - xbar)'`` with
+    ``w_t ∝ (1 - alpha) ** (T - 1 - t)``. A weighted sum of outer products is PSD.
+
+    Parameters
+    ----------
+    span, half_life
+        The decay, in periods (default span 180, as PyPortfolioOpt); at most one of them.
+    """
+    check_returns_window(returns, min_observations=2)
+    alpha = ewm_alpha(span, half_life)
+    x = returns.to_numpy(dtype=float)
+    dev = x - x.mean(axis=0)
+    w = ewm_weights(len(x), alpha)
+    cov = (dev * w[:, None]).T @ dev
+    return _labelled(cov * _check_ppy(periods_per_year), returns)
+
+
+def _sklearn_covariance(estimator, returns: pd.DataFrame, ppy: float, name: str) -> pd.DataFrame:
+    x = returns.to_numpy(dtype=float)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            fitted = estimator.fit(x)
+    except (ValueError, np.linalg.LinAlgError, RuntimeWarning) as exc:
+        raise EstimationError(
+            f"{name} covariance failed on {x.shape[0]} observations of {x.shape[1]} assets: "
+            f"{exc}; try a longer window or another risk model"
+        ) from exc
+    return _labelled(np.asarray(fitted.covariance_) * _check_ppy(ppy), returns)
+
+
+def ledoit_wolf_covariance(
+    returns: pd.DataFrame, *, periods_per_year: float = 365.0
+) -> pd.DataFrame:
+    """Ledoit-Wolf shrinkage towards a scaled identity (``sklearn.covariance.LedoitWolf``),
+    annualised. Uses the maximum-likelihood divisor T, as scikit-learn does."""
+    from sklearn.covariance import LedoitWolf
+
+    check_returns_window(returns, min_observations=2)
+    return _sklearn_covariance(LedoitWolf(), returns, periods_per_year, "Ledoit-Wolf")
+
+
+def oas_covariance(returns: pd.DataFrame, *, periods_per_year: float = 365.0) -> pd.DataFrame:
+    """Oracle Approximating Shrinkage (``sklearn.covariance.OAS``), annualised."""
+    from sklearn.covariance import OAS
+
+    check_returns_window(returns, min_observations=2)
+    return _sklearn_covariance(OAS(), returns, periods_per_year, "OAS")
+
+
+def mcd_covariance(
+    returns: pd.DataFrame,
+    *,
+    periods_per_year: float = 365.0,
+    random_state: int | None = 0,
+    support_fraction: float | None = None,
+) -> pd.DataFrame:
+    """Minimum Covariance Determinant robust covariance (``sklearn.covariance.MinCovDet``),
+    annualised. Robust to outlier days; needs more observations than assets.
+
+    ``random_state`` fixes the random subsets FastMCD starts from (default 0: reproducible).
+    """
+    from sklearn.covariance import MinCovDet
+
+    check_returns_window(returns, min_observations=2)
+    n_obs, n_assets = returns.shape
+    if n_obs <= n_assets:
+        raise EstimationError(
+            f"the MCD covariance needs more observations than assets: {n_obs} observations of "
+            f"{n_assets} assets; widen the window or use ledoit-wolf/oas"
+        )
+    est = MinCovDet(random_state=random_state, support_fraction=support_fraction)
+    return _sklearn_covariance(est, returns, periods_per_year, "MCD")
+
+
+def semicovariance(
+    returns: pd.DataFrame, *, periods_per_year: float = 365.0, benchmark: float = 0.0
+) -> pd.DataFrame:
+    """Semicovariance below a benchmark, annualised (PyPortfolioOpt's ``semicovariance``).
+
+    ``E[min(r_i - B, 0) * min(r_j - B, 0)] * periods_per_year`` with the mean over all T rows
+    (divisor T), not demeaned.
+
+    Parameters
+    ----------
+    benchmark
+        Periodic (e.g. daily) benchmark return B as a fraction; default 0. For an annual rate
+        use :func:`cryptofolio.estimate.periodic_rate`.
+    """
+    check_returns_window(returns, min_observations=2)
+    x = returns.to_numpy(dtype=float)
+    drops = np.fmin(x - float(benchmark), 0.0)
+    cov = drops.T @ drops / len(x)
+    return _labelled(cov * _check_ppy(periods_per_year), returns)
+
+
+def risk_matrix(
+    returns: pd.DataFrame,
+    model: RiskModel = RiskModel.SAMPLE,
+    *,
+    periods_per_year: float = 365.0,
+    span: float | None = None,
+    half_life: float | None = None,
+    benchmark: float = 0.0,
+    random_state: int | None = 0,
+    repair_psd: bool = False,
+    warn: bool = True,
+) -> pd.DataFrame:
+    """Annualised covariance of periodic ``returns`` with the chosen model.
+
+    Parameters
+    ----------
+    returns
+        Periodic returns, rows = timestamps, columns = assets, no NaN (the error names the
+        asset and dates otherwise).
+    model
+        One of :class:`RiskModel`.
+    periods_per_year
+        Annualisation factor (365 daily, 8760 hourly; see
+        :func:`~cryptofolio.estimate.infer_periods_per_year`).
+    span, half_life
+        Decay of the exponential model, in periods.
+    benchmark
+        Periodic benchmark return of the semicovariance.
+    random_state
+        Seed of the MCD estimator.
+    repair_psd
+        Clip negative eigenvalues of a non-PSD result (with a warning stating by how much)
+        instead of raising. The estimators here are PSD by construction, so this only matters
+        for degenerate inputs.
+    warn
+        Emit an :class:`~cryptofolio.estimate.conditioning.EstimationWarning` when the
+        estimate is ill-conditioned (more assets than observations, a near-constant asset,
+        near-duplicate assets), recommending shrinkage. Not emitted for ledoit-wolf/oas.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Annualised covariance, index = columns = the assets of ``returns``.
+    """
+    model = RiskModel(model)
+    ppy = _check_ppy(periods_per_year)
+    if model is RiskModel.SAMPLE:
+        cov = sample_covariance(returns, periods_per_year=ppy)
+    elif model is RiskModel.EXPONENTIAL:
+        cov = exponential_covariance(returns, periods_per_year=ppy, span=span, half_life=half_life)
+    elif model is RiskModel.LEDOIT_WOLF:
+        cov = ledoit_wolf_covariance(returns, periods_per_year=ppy)
+    elif model is RiskModel.OAS:
+        cov = oas_covariance(returns, periods_per_year=ppy)
+    elif model is RiskModel.MCD:
+        cov = mcd_covariance(returns, periods_per_year=ppy, random_state=random_state)
+    else:
+        cov = semicovariance(returns, periods_per_year=ppy, benchmark=benchmark)
+    cov = ensure_psd(cov, repair=repair_psd)
+    if warn and model not in _SHRUNK:
+        warn_if_ill_conditioned(returns, cov, ppy, str(model))
+    return cov
+
+
+def standard_deviations(covariance: pd.DataFrame) -> pd.Series:
+    """Volatilities (square roots of the diagonal) of a covariance, in its units (annualised
+    fractions for an annualised covariance)."""
+    var = np.diag(covariance.to_numpy(dtype=float))
+    if (var < 0).any():
+        bad = covariance.index[var < 0][0]
+        raise EstimationError(f"negative variance for {bad}; the covariance is invalid")
+    return pd.Series(np.sqrt(var), index=covariance.index.copy(), name="volatility")
+
+
+def correlation_matrix(covariance: pd.DataFrame) -> pd.DataFrame:
+    """Correlation matrix from a covariance: ``S_ij / (s_i s_j)`` (unit diagonal).
+
+    Raises
+    ------
+    EstimationError
+        If an asset has zero variance (its correlation is undefined).
+    """
+    sd = standard_deviations(covariance)
+    if (sd <= 0).any():
+        flat = ", ".join(map(str, sd.index[sd <= 0]))
+        raise EstimationError(f"zero variance for {flat}: correlation is undefined; drop it")
+    values = covariance.to_numpy(dtype=float) / np.outer(sd, sd)
+    np.fill_diagonal(values, 1.0)
+    values = np.clip((values + values.T) / 2.0, -1.0, 1.0)
+    return pd.DataFrame(values, index=covariance.index.copy(), columns=covariance.columns.copy())

@@ -1,0 +1,220 @@
+"""Estimation windows on ragged price panels, and checks on a returns window.
+
+A real crypto universe is ragged: coins list and delist on different dates and some series
+stop early. :func:`common_window` finds the period where every requested asset has data and
+never fills anything; when that period is empty or too short, the error names the limiting
+asset(s) and their first/last dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cryptofolio.data.symbols import to_asset
+from cryptofolio.errors import DataError, EstimationError, UnknownSymbolError
+
+DEFAULT_MIN_OBSERVATIONS = 30
+
+
+@dataclass(frozen=True)
+class Window:
+    """A price window where every asset has a price on every row.
+
+    ``prices`` has ``n_observations + 1`` rows (one price before the first return);
+    ``start``/``end`` are its first and last timestamps (UTC).
+    """
+
+    prices: pd.DataFrame
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    @property
+    def assets(self) -> list[str]:
+        return list(self.prices.columns)
+
+    @property
+    def n_observations(self) -> int:
+        """Number of periodic returns in the window (rows of prices minus one)."""
+        return max(len(self.prices) - 1, 0)
+
+
+def _fmt(ts: pd.Timestamp | None) -> str:
+    if ts is None or pd.isna(ts):
+        return "never"
+    ts = pd.Timestamp(ts)
+    if ts == ts.normalize():
+        return str(ts.date())
+    return ts.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _to_utc(value: str | pd.Timestamp | None) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"cannot read the date {value!r}; use YYYY-MM-DD") from exc
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _span(series: pd.Series) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    return series.first_valid_index(), series.last_valid_index()
+
+
+def common_window(
+    close: pd.DataFrame,
+    assets: Sequence[str] | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    *,
+    min_observations: int = DEFAULT_MIN_OBSERVATIONS,
+) -> Window:
+    """The window of ``close`` where every requested asset has a price on every row.
+
+    Parameters
+    ----------
+    close
+        Wide close-price frame, possibly ragged (NaN where an asset has no data), as made by
+        :func:`cryptofolio.data.to_panels`.
+    assets
+        Assets to keep (``BTC`` or markets such as ``BTC/USDT``); default every column.
+    start, end
+        Optional inclusive UTC bounds requested by the user.
+    min_observations
+        Fewest periodic returns (rows - 1) the window must hold.
+
+    Returns
+    -------
+    Window
+        From the latest first date to the earliest last date of the requested assets (within
+        ``[start, end]``). Nothing is filled or dropped.
+
+    Raises
+    ------
+    UnknownSymbolError
+        If a requested asset is not a column of ``close``.
+    DataError
+        If the common window is empty or shorter than ``min_observations`` (the message names
+        the asset(s) that start last / stop first and their dates), or if an asset has a gap
+        (missing prices) inside it (the message names the asset, the missing dates, and a
+        start date after the last gap).
+    """
+    if assets is None:
+        wanted = [str(c) for c in close.columns]
+    else:
+        wanted = list(dict.fromkeys(to_asset(a) for a in assets))
+        unknown = [a for a in wanted if a not in close.columns]
+        if unknown:
+            raise UnknownSymbolError(
+                f"no price data for {', '.join(unknown)}; available: "
+                f"{', '.join(map(str, close.columns))}"
+            )
+    if not wanted:
+        raise DataError("no assets requested; pass --assets such as BTC,ETH")
+    t0, t1 = _to_utc(start), _to_utc(end)
+    if t0 is not None and t1 is not None and t0 > t1:
+        raise DataError(f"start {_fmt(t0)} is after end {_fmt(t1)}")
+    frame = close.loc[:, wanted].sort_index()
+    if t0 is not None:
+        frame = frame.loc[frame.index >= t0]
+    if t1 is not None:
+        frame = frame.loc[frame.index <= t1]
+    requested = f"{_fmt(t0) if t0 is not None else 'the beginning'} to {_fmt(t1) if t1 is not None else 'the end'}"
+
+    spans = {a: _span(frame[a]) for a in wanted}
+    absent = [a for a, (f, _) in spans.items() if f is None]
+    if absent:
+        full = {a: _span(close[a]) for a in absent}
+        detail = "; ".join(
+            f"{a} has data {_fmt(f)} to {_fmt(last)}" for a, (f, last) in full.items()
+        )
+        raise DataError(f"no data for {', '.join(absent)} from {requested} ({detail})")
+
+    first = max(f for f, _ in spans.values())
+    last = min(last for _, last in spans.values())
+    late = [a for a, (f, _) in spans.items() if f == first]
+    early = [a for a, (_, last_) in spans.items() if last_ == last]
+
+    def limits() -> str:
+        parts = [f"{a} starts {_fmt(spans[a][0])}" for a in late]
+        parts += [f"{a} ends {_fmt(spans[a][1])}" for a in early]
+        return "; ".join(dict.fromkeys(parts))
+
+    if first > last:
+        raise DataError(
+            f"no period where all of {', '.join(wanted)} have data: {limits()}; "
+            "drop the limiting asset(s) or change --start/--end"
+        )
+    window = frame.loc[(frame.index >= first) & (frame.index <= last)]
+
+    missing = window.isna()
+    if missing.to_numpy().any():
+        gaps = []
+        for a in wanted:
+            dates = window.index[missing[a].to_numpy()]
+            if len(dates):
+                shown = ", ".join(_fmt(d) for d in dates[:5]) + (
+                    f" ... ({len(dates)} in all)" if len(dates) > 5 else ""
+                )
+                gaps.append(f"{a} has no price on {shown}")
+        last_gap = window.index[missing.any(axis=1).to_numpy()][-1]
+        after = window.index[window.index > last_gap]
+        hint = (
+            f"start after the last gap (--start {_fmt(after[0])})"
+            if len(after)
+            else "choose another period"
+        )
+        raise DataError(
+            f"gaps inside the common window {_fmt(first)} to {_fmt(last)}: {'; '.join(gaps)}; "
+            f"nothing is filled: {hint} or drop the asset"
+        )
+
+    n_obs = len(window) - 1
+    if n_obs < min_observations:
+        raise DataError(
+            f"only {max(n_obs, 0)} return(s) where all of {', '.join(wanted)} have data "
+            f"({_fmt(first)} to {_fmt(last)}), fewer than the {min_observations} needed; "
+            f"limited by: {limits()}; drop the limiting asset(s) or widen --start/--end"
+        )
+    return Window(prices=window.astype(float), start=window.index[0], end=window.index[-1])
+
+
+def check_returns_window(returns: pd.DataFrame, *, min_observations: int = 2) -> None:
+    """Raise a clear :class:`EstimationError` unless ``returns`` is a usable estimation window.
+
+    Usable: a DataFrame with at least one asset, at least ``min_observations`` rows, no NaN
+    and no infinite value (the message names the asset and the dates), unique sorted index.
+    """
+    if not isinstance(returns, pd.DataFrame):
+        raise EstimationError(
+            f"returns must be a DataFrame (rows = timestamps, columns = assets), got "
+            f"{type(returns).__name__}"
+        )
+    if returns.shape[1] == 0:
+        raise EstimationError("returns have no asset columns")
+    if len(returns) < min_observations:
+        raise EstimationError(
+            f"only {len(returns)} return observation(s) for {', '.join(map(str, returns.columns))}; "
+            f"need at least {min_observations}: widen the window"
+        )
+    if returns.columns.duplicated().any():
+        dup = returns.columns[returns.columns.duplicated()][0]
+        raise EstimationError(f"asset {dup} appears twice in the returns columns")
+    values = returns.to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        parts = []
+        for j in np.nonzero(bad.any(axis=0))[0]:
+            dates = returns.index[bad[:, j]]
+            shown = ", ".join(_fmt(d) if isinstance(d, pd.Timestamp) else str(d) for d in dates[:3])
+            more = f" ... ({len(dates)} in all)" if len(dates) > 3 else ""
+            parts.append(f"{returns.columns[j]} on {shown}{more}")
+        raise EstimationError(
+            "missing (NaN) or infinite returns inside the estimation window: "
+            + "; ".join(parts)
+            + "; choose a window where every asset has data (see common_window); nothing is filled"
+        )
