@@ -1,50 +1,298 @@
-"""``cryptofolio data ...``: list, quality and fetch."""
+"""``cryptofolio data ...``: list, quality and fetch.
+
+:func:`data_summary` prints the coverage and quality summary of the bundled daily data (the
+first section of ``cryptofolio demo``).
+"""
 
 from __future__ import annotations
 
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.fetch_cmd import fetch_command
-from cryptofolio.cli.options import DataDirOpt
-from cryptofolio.data import list_datasets
+from cryptofolio.cli.options import DataDirOpt, EndOpt, StartOpt
+from cryptofolio.data import (
+    BUNDLED,
+    DEFAULT_DATASET,
+    list_datasets,
+    load_dataset,
+    load_market_data,
+    parse_symbols,
+)
+from cryptofolio.data.quality import QualityReport, format_time, quality_report
+from cryptofolio.data.symbols import is_stablecoin
 
 data_app = typer.Typer(
     name="data",
     help="Datasets: list what is available, check quality, fetch from exchanges and APIs.",
     no_args_is_help=True,
 )
-console = Console()
+
+
+class OutputFormat(StrEnum):
+    """How a command prints its result."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+FormatOpt = Annotated[
+    OutputFormat,
+    typer.Option("--format", help="table (readable) or json (for scripts).", case_sensitive=False),
+]
+
+
+def _console() -> Console:
+    """Standard-output console; wide enough for the tables when the output is not a terminal."""
+    probe = Console()
+    return probe if probe.is_terminal else Console(width=200)
+
+
+def _symbols_text(symbols: tuple[str, ...] | list[str], limit: int = 14) -> str:
+    shown = ", ".join(symbols[:limit])
+    more = len(symbols) - limit
+    return f"{len(symbols)}: {shown}" + (f" ... (+{more})" if more > 0 else "")
 
 
 @data_app.command("list")
 @handle_errors
-def list_command(data_dir: DataDirOpt = None) -> None:
+def list_command(
+    data_dir: DataDirOpt = None,
+    output: FormatOpt = OutputFormat.TABLE,
+) -> None:
     """List bundled and locally stored datasets with symbols, frequency and date range.
 
     Example:
 
       cryptofolio data list
+
+      cryptofolio data list --format json
     """
-    table = Table(title="Datasets")
-    for col in ("name", "origin", "freq", "symbols", "first", "last", "rows"):
-        table.add_column(col)
-    for info in list_datasets(data_dir):
-        shown = ", ".join(info.symbols[:12]) + (
-            f" ... (+{len(info.symbols) - 12})" if len(info.symbols) > 12 else ""
-        )
+    infos = list_datasets(data_dir)
+    console = _console()
+    if output is OutputFormat.JSON:
+        payload = [
+            {
+                "name": i.name,
+                "origin": i.origin,
+                "frequency": i.frequency,
+                "symbols": list(i.symbols),
+                "start": i.start.isoformat(),
+                "end": i.end.isoformat(),
+                "rows": i.rows,
+                "description": i.description,
+            }
+            for i in infos
+        ]
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    table = Table(title="Datasets", show_lines=True)
+    for col in ("name", "origin", "freq", "first", "last", "rows", "symbols"):
+        table.add_column(col, justify="right" if col == "rows" else "left")
+    for info in infos:
         table.add_row(
             info.name,
             info.origin,
             info.frequency,
-            f"{len(info.symbols)}: {shown}",
-            str(info.start),
-            str(info.end),
+            format_time(info.start, info.frequency),
+            format_time(info.end, info.frequency),
             f"{info.rows:,}",
+            _symbols_text(info.symbols),
         )
     console.print(table)
+
+
+def _cell(value: int, text: str | None = None, style: str = "yellow") -> Text:
+    """A count, highlighted when non-zero."""
+    shown = text if text is not None else str(value)
+    return Text(shown, style=style) if value else Text(shown, style="dim")
+
+
+def quality_table(report: QualityReport, title: str = "Data quality") -> Table:
+    """Per-symbol quality table with the defects highlighted (a rich :class:`Table`)."""
+    f = report.frequency
+    table = Table(title=title, header_style="bold")
+    columns = (
+        ("symbol", "left"),
+        ("first", "left"),
+        ("last", "left"),
+        ("rows", "right"),
+        ("missing (longest)", "right"),
+        ("dup", "right"),
+        ("bad close", "right"),
+        ("mcap=0", "right"),
+        ("vol=0", "right"),
+        ("stale (longest)", "right"),
+        ("jumps", "right"),
+        ("largest move", "right"),
+        ("junk before", "left"),
+        ("off-snap", "right"),
+        ("note", "left"),
+    )
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=name == "note")  # type: ignore[arg-type]
+    for sym, r in report.table.iterrows():
+        junk = r["listing_junk_before"]
+        big = abs(r["largest_jump"]) > report.thresholds.jump_threshold
+        notes = []
+        if r["near_constant"]:
+            notes.append("near-constant")
+        if is_stablecoin(str(sym)):
+            notes.append("stablecoin")
+        move = (
+            f"{r['largest_jump']:+,.0%} {format_time(r['largest_jump_at'], f)}"
+            if pd.notna(r["largest_jump"])
+            else ""
+        )
+        table.add_row(
+            Text(str(sym), style="bold red" if pd.notna(junk) else "bold"),
+            format_time(r["first"], f),
+            format_time(r["last"], f),
+            f"{r['rows']:,}",
+            _cell(r["missing"], f"{r['missing']} ({r['longest_gap']})" if r["missing"] else "0"),
+            _cell(r["duplicates"], style="red"),
+            _cell(r["nonpositive_close"] + r["nan_close"], style="red"),
+            _cell(r["zero_market_cap"]),
+            _cell(r["zero_volume"]),
+            _cell(
+                r["stale_runs"],
+                f"{r['stale_runs']} ({r['longest_stale_run']})" if r["stale_runs"] else "0",
+            ),
+            _cell(r["jumps"]),
+            Text(move, style="yellow" if big else ""),
+            Text(format_time(junk, f), style="bold red") if pd.notna(junk) else Text(""),
+            _cell(r["off_snapshot"] + r["off_grid"]),
+            ", ".join(notes),
+        )
+    return table
+
+
+def print_findings(console: Console, report: QualityReport) -> None:
+    """Print the report's findings as a short list in words."""
+    findings = report.findings()
+    if not findings:
+        console.print("[green]No defects found.[/]")
+        return
+    console.print("[bold]Findings[/]")
+    for finding in findings:
+        console.print(f"  • {finding.message}", highlight=False)
+
+
+@data_app.command("quality")
+@handle_errors
+def quality_command(
+    dataset: Annotated[
+        str | None,
+        typer.Argument(
+            help="Dataset to check (see `cryptofolio data list`); default coingecko-daily."
+        ),
+    ] = None,
+    prices: Annotated[
+        Path | None,
+        typer.Option("--prices", help="Check a CSV/Parquet price file instead of a dataset."),
+    ] = None,
+    symbols: Annotated[
+        str | None,
+        typer.Option("--symbols", "--assets", help="Comma-separated symbols, e.g. BTC,ETH,SHIB."),
+    ] = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    frequency: Annotated[
+        str | None,
+        typer.Option("--frequency", help="Period of the data (1d, 1h, ...); inferred if omitted."),
+    ] = None,
+    data_dir: DataDirOpt = None,
+    output: FormatOpt = OutputFormat.TABLE,
+) -> None:
+    """Report data quality per symbol: gaps, duplicates, bad prices, zero market caps and
+    volumes, stale closes, suspicious jumps and pre-listing junk. Nothing is changed.
+
+    Example:
+
+      cryptofolio data quality coingecko-daily
+
+      cryptofolio data quality binance-hourly --symbols BTC,ETH --format json
+
+      cryptofolio data quality --prices my_prices.csv
+    """
+    if dataset is None and prices is None:
+        dataset = DEFAULT_DATASET
+    long = load_market_data(
+        dataset,
+        prices,
+        symbols=parse_symbols(symbols),
+        start=start,
+        end=end,
+        data_dir=data_dir,
+    )
+    report = quality_report(long, frequency)
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    console = _console()
+    name = str(prices) if prices is not None else str(dataset)
+    console.print(quality_table(report, title=f"Data quality: {name} ({report.frequency})"))
+    print_findings(console, report)
+
+
+def _coverage_table(report: QualityReport) -> Table:
+    """Symbols grouped by their last date (the ragged end of the panel)."""
+    t = report.table
+    table = Table(title="Coverage (the panel is ragged: coins start and stop on different dates)")
+    for col in ("last date", "symbols", "first dates"):
+        table.add_column(col)
+    last_day = t["last"].dt.normalize()
+    for day, group in t.groupby(last_day, sort=False):
+        table.add_row(
+            format_time(day, "1d"),
+            _symbols_text(list(group.index), limit=40),
+            f"{format_time(group['first'].min(), '1d')} to {format_time(group['first'].max(), '1d')}",
+        )
+    return table
+
+
+def data_summary(console: Console | None = None, dataset: str = DEFAULT_DATASET) -> QualityReport:
+    """Print a coverage and quality summary of a bundled dataset (default: the daily one).
+
+    This is the first section of ``cryptofolio demo``. Returns the quality report it printed.
+    """
+    console = console or _console()
+    long = load_dataset(dataset)
+    report = quality_report(long)
+    t = report.table
+    spec = BUNDLED.get(dataset)
+    console.rule(f"[bold]Data: {dataset}")
+    if spec is not None:
+        console.print(spec.description, highlight=False)
+        console.print(f"[dim]{spec.attribution}[/]", highlight=False)
+    console.print(
+        f"{len(t)} symbols, {len(long):,} rows, frequency {report.frequency}, "
+        f"{format_time(t['first'].min(), '1d')} to {format_time(t['last'].max(), '1d')}.",
+        highlight=False,
+    )
+    console.print(_coverage_table(report))
+    affected = report.defect_counts()
+    checks = Table(title="Quality checks (symbols affected)")
+    checks.add_column("check")
+    checks.add_column("symbols", justify="right")
+    for check, n in affected.items():
+        checks.add_row(str(check), str(n))
+    console.print(checks)
+    print_findings(console, report)
+    console.print(
+        "[dim]Nothing above has been changed: choose a cleaning policy explicitly "
+        "(cryptofolio.data.cleaning.clean, presets none/basic/standard/strict).[/]"
+    )
+    return report
 
 
 data_app.command("fetch")(fetch_command)

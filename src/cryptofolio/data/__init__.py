@@ -5,7 +5,9 @@ Main entry points:
 * :func:`load_dataset` -- a named dataset as a tidy long frame;
 * :func:`read_prices_file` -- a local CSV/Parquet file (wide or long) as the same long frame;
 * :func:`load_market_data` -- either of the two, as the CLI's ``--dataset``/``--prices`` do;
-* :func:`to_panels` -- aligned wide panels (close, volume, market_cap, ...).
+* :func:`to_panels` -- aligned wide panels (close, volume, market_cap, ...);
+* :func:`quality_report` -- every known defect, per symbol (nothing is changed);
+* :func:`clean` -- an explicit :class:`CleaningPolicy` (or preset), with a log of what it did.
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from cryptofolio.data.cleaning import (
+    CleaningAction,
+    CleaningPolicy,
+    CleaningPreset,
+    CleaningResult,
+    clean,
+)
 from cryptofolio.data.datasets import (
     BUNDLED,
     DEFAULT_DATASET,
@@ -23,8 +32,9 @@ from cryptofolio.data.datasets import (
     select,
 )
 from cryptofolio.data.files import read_prices_file
-from cryptofolio.data.frame import LONG_COLUMNS, standardize_long
+from cryptofolio.data.frame import LONG_COLUMNS, infer_frequency, standardize_long
 from cryptofolio.data.panels import Panels, to_panels
+from cryptofolio.data.quality import Check, QualityReport, QualityThresholds, quality_report
 from cryptofolio.data.symbols import (
     STABLECOINS,
     is_stablecoin,
@@ -70,14 +80,24 @@ __all__ = [
     "DEFAULT_DATASET",
     "LONG_COLUMNS",
     "STABLECOINS",
+    "Check",
+    "CleaningAction",
+    "CleaningPolicy",
+    "CleaningPreset",
+    "CleaningResult",
     "DatasetInfo",
     "Panels",
+    "QualityReport",
+    "QualityThresholds",
+    "clean",
+    "infer_frequency",
     "is_stablecoin",
     "list_datasets",
     "load_dataset",
     "load_market_data",
     "normalize_asset",
     "parse_symbols",
+    "quality_report",
     "read_prices_file",
     "select",
     "split_market",

@@ -131,6 +131,27 @@ def load_dataset(
     return select(frame, symbols=symbols, start=start, end=end, source=name)
 
 
+def _bound(value: str | pd.Timestamp | None, what: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        return to_utc(pd.Index([value]), what=f"{what} {value!r}")[0]
+    except DataError:
+        raise DataError(f"cannot parse {what} {value!r} as a date; use e.g. 2021-01-01") from None
+
+
+def _day(ts: pd.Timestamp) -> str:
+    """A timestamp as text, without the time when it is midnight."""
+    return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M")
+
+
+def _coverage(frame: pd.DataFrame, symbols: list[str], limit: int = 8) -> str:
+    spans = frame[frame["symbol"].isin(symbols)].groupby("symbol")["timestamp"].agg(["min", "max"])
+    parts = [f"{sym} {_day(r['min'])} to {_day(r['max'])}" for sym, r in spans.iterrows()]
+    more = len(parts) - limit
+    return "; ".join(parts[:limit]) + (f"; and {more} more" if more > 0 else "")
+
+
 def select(
     frame: pd.DataFrame,
     *,
@@ -141,9 +162,19 @@ def select(
 ) -> pd.DataFrame:
     """Restrict a long frame to ``symbols`` and the inclusive UTC range ``[start, end]``.
 
-    Raises a clear error for unknown symbols, a reversed range, or a range with no data.
+    Nothing else is trimmed: symbols keep their own first and last dates (ragged panel).
+
+    Raises
+    ------
+    UnknownSymbolError
+        For symbols not in the data (the message lists those available).
+    DataError
+        For unparseable dates, a reversed range, a range with no data at all, or an
+        explicitly requested symbol with no data in the range (the message gives each
+        symbol's coverage).
     """
     out = frame
+    wanted: list[str] | None = None
     if symbols is not None:
         wanted = [to_asset(s) for s in symbols]
         present = set(out["symbol"].unique())
@@ -154,21 +185,30 @@ def select(
                 f"available: {', '.join(sorted(present))}"
             )
         out = out[out["symbol"].isin(wanted)]
-    lo = to_utc(pd.Index([start]))[0] if start is not None else None
-    hi = to_utc(pd.Index([end]))[0] if end is not None else None
+    lo, hi = _bound(start, "start"), _bound(end, "end")
     if lo is not None and hi is not None and lo > hi:
-        raise DataError(f"start {lo.date()} is after end {hi.date()}")
+        raise DataError(f"start {_day(lo)} is after end {_day(hi)}; swap them")
     if lo is not None:
         out = out[out["timestamp"] >= lo]
     if hi is not None:
         out = out[out["timestamp"] <= hi]
+    span = f"between {_day(lo) if lo is not None else 'the beginning'} and " + (
+        _day(hi) if hi is not None else "the end"
+    )
     if out.empty:
-        first, last = frame["timestamp"].min(), frame["timestamp"].max()
-        what = f" for {', '.join(symbols)}" if symbols else ""
-        raise DataError(
-            f"{source}: no data{what} between {start or 'the beginning'} and {end or 'the end'}; "
-            f"the data covers {first} to {last}"
-        )
+        if wanted:
+            covers = _coverage(frame, wanted)
+        else:
+            covers = f"{_day(frame['timestamp'].min())} to {_day(frame['timestamp'].max())}"
+        what = f" for {', '.join(wanted)}" if wanted else ""
+        raise DataError(f"{source}: no data{what} {span}; the data covers {covers}")
+    if wanted is not None:
+        empty = [s for s in wanted if s not in set(out["symbol"].unique())]
+        if empty:
+            raise DataError(
+                f"{source}: no data for {', '.join(empty)} {span} "
+                f"({_coverage(frame, empty)}); drop them or widen the range"
+            )
     return out.reset_index(drop=True)
 
 
