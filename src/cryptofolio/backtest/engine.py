@@ -1,0 +1,640 @@
+"""Walk-forward simulation of holdings in units plus cash, with costs, on a ragged universe.
+
+Timeline of one row ``i`` (timestamp ``t``) of the simulation:
+
+1. **Data stops.** A held asset without a valid close at ``t`` (delisted, end of file, a
+   missing day) is liquidated at its last valid close, paying commission and slippage (volume
+   of that last row); the event is recorded. Nothing is filled forward.
+2. **Decision.** On a rebalance row the strategy receives a :class:`DecisionContext` holding
+   only rows strictly before ``t``: the eligible assets (a full clean lookback before ``t`` and
+   a price at ``t`` to trade at), the drifted weights valued at the last closes before ``t``.
+3. **Execution** at the close of row ``t``. Target weights are fractions of the post-cost
+   portfolio value ``V'``; ``V' = V - C(trades(V'))`` is solved by fixed-point iteration, so
+   that right after trading every traded asset sits exactly at its target weight and costs
+   are paid from cash. Trades smaller than ``min_notional`` (sized at the pre-cost value) are
+   skipped and recorded, as are trades in assets with no volume under the square-root model
+   when the zero-volume policy is ``skip``.
+4. **Mark to market** at the close of ``t``: equity and end-of-row weights are recorded.
+   Between rebalances the units are constant, so weights drift with prices.
+
+The simulation starts at the first row (at or after ``start``) where at least one asset is
+eligible, and ends at ``end`` or the last row. All internal state is numpy arrays; pandas is
+touched only to build each strategy's context and the final results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+
+from cryptofolio.backtest.results import BacktestResult, StrategyResult
+from cryptofolio.backtest.schedule import Schedule, ScheduleKind, calendar_mask, parse_schedule
+from cryptofolio.backtest.strategies import BENCHMARKS, DecisionContext, Strategy
+from cryptofolio.costs import CostModel, ZeroVolumePolicy, trade_cost_array
+from cryptofolio.data import Panels
+from cryptofolio.errors import BacktestError, CryptofolioError
+
+
+class WindowKind(StrEnum):
+    """Estimation window: the last ``lookback`` rows, or every clean row so far."""
+
+    ROLLING = "rolling"
+    EXPANDING = "expanding"
+
+
+class FailurePolicy(StrEnum):
+    """What to do when a strategy fails on a date."""
+
+    RAISE = "raise"  # BacktestError naming the strategy and the date
+    HOLD = "hold"  # keep the current holdings (no trade) and record a fallback event
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    """How to run a backtest.
+
+    Parameters
+    ----------
+    rebalance
+        Schedule, or its text form (``daily``, ``weekly``, ``monthly``, ``7d``, ``drift:0.05``).
+    lookback
+        Estimation window in rows of the data (365 = one year of daily data). An asset is
+        eligible once it has this many consecutive positive, finite closes before the decision.
+    window
+        :class:`WindowKind`: rolling (the last ``lookback`` rows) or expanding (every row since
+        the youngest eligible asset's clean history began).
+    initial_capital
+        Starting cash, quote currency.
+    costs
+        The :class:`~cryptofolio.costs.CostModel` charged on every trade.
+    start, end
+        First decision time and last row simulated (UTC, inclusive); data before ``start`` is
+        used for the lookback. ``None``: as early / late as the data allows.
+    on_failure
+        :class:`FailurePolicy` when a strategy raises a library error on a date.
+    periods_per_year
+        Annualisation of the metrics; ``None`` infers it (365 daily, 8760 hourly).
+    """
+
+    rebalance: Schedule | str = "weekly"
+    lookback: int = 365
+    window: WindowKind = WindowKind.ROLLING
+    initial_capital: float = 10_000.0
+    costs: CostModel = field(default_factory=CostModel)
+    start: str | pd.Timestamp | None = None
+    end: str | pd.Timestamp | None = None
+    on_failure: FailurePolicy = FailurePolicy.RAISE
+    periods_per_year: float | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.lookback, bool) or int(self.lookback) != self.lookback:
+            raise BacktestError(f"lookback must be a whole number of rows, got {self.lookback}")
+        if self.lookback < 2:
+            raise BacktestError(
+                f"lookback must be at least 2 rows (one return), got {self.lookback}"
+            )
+        if not np.isfinite(self.initial_capital) or self.initial_capital <= 0:
+            raise BacktestError(
+                f"initial capital must be a positive amount, got {self.initial_capital}"
+            )
+        object.__setattr__(self, "window", WindowKind(self.window))
+        object.__setattr__(self, "on_failure", FailurePolicy(self.on_failure))
+
+    @property
+    def schedule(self) -> Schedule:
+        """The parsed rebalance :class:`Schedule`."""
+        return parse_schedule(self.rebalance)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Reported after each rebalance: ``total`` is ``None`` for the drift schedule."""
+
+    strategy: str
+    timestamp: pd.Timestamp
+    done: int
+    total: int | None
+
+
+def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
+    """365 for daily rows, 8760 for hourly, from the median spacing (365-day year)."""
+    if len(index) < 2:
+        return 365.0
+    seconds = float(np.median(np.diff(index.asi8))) / _per_second(index)
+    if seconds <= 0:
+        raise BacktestError("timestamps are not increasing; cannot infer the data frequency")
+    return round(365 * 86_400 / seconds, 6)
+
+
+def _per_second(index: pd.DatetimeIndex) -> float:
+    return {"ns": 1e9, "us": 1e6, "ms": 1e3, "s": 1.0}[getattr(index, "unit", "ns")]
+
+
+class _Market:
+    """Numpy views of the panels and the eligibility of every asset at every row."""
+
+    def __init__(self, panels: Panels, config: BacktestConfig) -> None:
+        close = panels.close
+        if close.empty:
+            raise BacktestError("no price data to backtest")
+        if not close.index.is_monotonic_increasing or close.index.has_duplicates:
+            raise BacktestError("price timestamps must be unique and increasing")
+        self.panels = panels
+        self.index = close.index
+        self.assets = list(close.columns)
+        self.close = close.to_numpy(dtype=float)
+        self.valid = np.isfinite(self.close) & (self.close > 0)
+        self.price = np.where(self.valid, self.close, 0.0)
+        self.volume = panels.volume.reindex(index=close.index, columns=close.columns).to_numpy(
+            dtype=float
+        )
+        valid_int = self.valid.astype(np.int64)
+        count = np.cumsum(valid_int, axis=0)
+        reset = np.maximum.accumulate(np.where(self.valid, 0, count), axis=0)
+        run = count - reset  # consecutive valid rows ending at each row
+        self.hist_run = np.vstack([np.zeros((1, run.shape[1]), dtype=run.dtype), run[:-1]])
+        self.eligible = (self.hist_run >= config.lookback) & self.valid
+        self.lookback = config.lookback
+        self.window = config.window
+
+        lo = 0
+        if config.start is not None:
+            lo = int(self.index.searchsorted(_utc(config.start), side="left"))
+        hi = len(self.index)
+        if config.end is not None:
+            hi = int(self.index.searchsorted(_utc(config.end), side="right"))
+        if lo >= hi:
+            raise BacktestError(
+                f"no rows between start {config.start} and end {config.end}; the data covers "
+                f"{self.index[0]} to {self.index[-1]}"
+            )
+        any_eligible = self.eligible[lo:hi].any(axis=1)
+        if not any_eligible.any():
+            longest = int(run[:hi].max()) if run.size else 0
+            best = self.assets[int(np.argmax(run[:hi].max(axis=0)))]
+            raise BacktestError(
+                f"lookback of {config.lookback} rows is longer than the data allows: no asset "
+                f"has {config.lookback} clean rows before any decision date up to "
+                f"{self.index[hi - 1]} (longest clean run: {longest} rows, {best}); shorten "
+                "--lookback or load more history"
+            )
+        self.first = lo + int(np.argmax(any_eligible))
+        self.last = hi  # exclusive
+        self.sim_index = self.index[self.first : self.last]
+
+    def history(self, i: int) -> Panels:
+        p = self.panels
+        return Panels(
+            close=p.close.iloc[:i],
+            volume=p.volume.iloc[:i],
+            market_cap=p.market_cap.iloc[:i],
+            open=p.open.iloc[:i],
+            high=p.high.iloc[:i],
+            low=p.low.iloc[:i],
+        )
+
+    def window_length(self, i: int, eligible_idx: np.ndarray) -> int:
+        if self.window is WindowKind.ROLLING or len(eligible_idx) == 0:
+            return self.lookback
+        return int(self.hist_run[i, eligible_idx].min())
+
+    def universe_events(self) -> pd.DataFrame:
+        rows = []
+        elig = self.eligible
+        for i in range(self.first, self.last):
+            prev = elig[i - 1] if i > self.first else np.zeros(len(self.assets), dtype=bool)
+            for j in np.flatnonzero(elig[i] & ~prev):
+                rows.append((self.index[i], self.assets[j], "entry", "full clean lookback"))
+            if i > 0:
+                for j in np.flatnonzero(self.valid[i - 1] & ~self.valid[i]):
+                    rows.append(
+                        (
+                            self.index[i],
+                            self.assets[j],
+                            "data-stopped",
+                            f"last close {self.close[i - 1, j]:.6g} at {self.index[i - 1]}",
+                        )
+                    )
+        return pd.DataFrame(rows, columns=["timestamp", "asset", "event", "detail"])
+
+
+def _utc(value: str | pd.Timestamp) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+_TRADE_TOL = 1e-12  # trades below this fraction of portfolio value are rounding noise
+
+
+class _Simulation:
+    """The state of one strategy's portfolio while the simulation runs."""
+
+    def __init__(
+        self,
+        market: _Market,
+        strategy: Strategy,
+        config: BacktestConfig,
+        progress: Callable[[Progress], None] | None,
+    ) -> None:
+        self.m = market
+        self.strategy = strategy
+        self.config = config
+        self.costs = config.costs
+        self.progress = progress
+        n = len(market.assets)
+        self.units = np.zeros(n)
+        self.cash = float(config.initial_capital)
+        self.last_price = np.zeros(n)
+        self.last_volume = np.full(n, np.nan)
+        self.trades: list[tuple] = []
+        self.events: list[tuple] = []
+        self.rebalances: list[tuple] = []
+        self.target_rows: list[np.ndarray] = []
+        self.target_times: list[pd.Timestamp] = []
+
+    # ------------------------------------------------------------------ helpers
+    def _label(self, i: int) -> pd.Timestamp:
+        return self.m.index[i]
+
+    def _liquidate_stopped(self, i: int) -> None:
+        m = self.m
+        stopped = np.flatnonzero((self.units != 0) & ~m.valid[i])
+        if len(stopped) == 0:
+            return
+        price = self.last_price[stopped]
+        notional = -self.units[stopped] * price
+        volume = self.last_volume[stopped] if self.costs.needs_volume else None
+        commission, slippage = trade_cost_array(notional, self.costs, volume)
+        for k, j in enumerate(stopped):
+            detail = f"liquidated at last close {price[k]:.6g}"
+            if np.isnan(slippage[k]):
+                if self.costs.zero_volume is ZeroVolumePolicy.RAISE:
+                    raise BacktestError(
+                        f"{self.strategy.name}: liquidating {m.assets[j]} on {self._label(i)} "
+                        "(its data stopped) but its last volume is zero or missing, so the "
+                        "square-root slippage is undefined; use fixed slippage or the 'skip' "
+                        "zero-volume policy (charges commission only)"
+                    )
+                slippage[k] = 0.0
+                detail += "; no volume: slippage not charged"
+            self.trades.append(
+                (
+                    self._label(i),
+                    m.assets[j],
+                    "liquidation",
+                    notional[k],
+                    -self.units[j],
+                    price[k],
+                    commission[k],
+                    slippage[k],
+                )
+            )
+            self.events.append((self._label(i), m.assets[j], "liquidation", detail))
+        self.cash += float(np.sum(-notional) - commission.sum() - slippage.sum())
+        self.units[stopped] = 0.0
+
+    def _context(self, i: int, eligible_idx: np.ndarray) -> DecisionContext:
+        m = self.m
+        prev_price = self.last_price
+        held = np.flatnonzero(self.units != 0)
+        value_prev = self.cash + float(self.units[held] @ prev_price[held])
+        current = pd.Series(
+            self.units[held] * prev_price[held] / value_prev if value_prev else 0.0,
+            index=[m.assets[j] for j in held],
+            dtype=float,
+        )
+        return DecisionContext(
+            timestamp=m.index[i],
+            history=m.history(i),
+            eligible=tuple(m.assets[j] for j in eligible_idx),
+            lookback=m.window_length(i, eligible_idx),
+            current_weights=current,
+            portfolio_value=value_prev,
+            cost_model=self.costs,
+        )
+
+    def _decide(self, i: int, eligible_idx: np.ndarray) -> tuple[np.ndarray | None, bool]:
+        """Target weight vector (None = hold) and whether a fallback was used."""
+        m = self.m
+        context = self._context(i, eligible_idx)
+        name = self.strategy.name
+        try:
+            target = self.strategy.target_weights(context)
+        except (CryptofolioError, np.linalg.LinAlgError) as exc:
+            if self.config.on_failure is FailurePolicy.HOLD:
+                self.events.append(
+                    (m.index[i], "", "fallback", f"strategy failed, previous weights held: {exc}")
+                )
+                return None, True
+            raise BacktestError(
+                f"strategy {name!r} failed on {m.index[i]}: {exc} (pass on_failure='hold' / "
+                "--on-failure hold to keep the previous weights on such dates)"
+            ) from exc
+        if target is None:
+            return None, False
+        if not isinstance(target, pd.Series):
+            raise BacktestError(
+                f"strategy {name!r} returned {type(target).__name__} on {m.index[i]}; "
+                "target_weights must return a pandas Series of weights (or None to hold)"
+            )
+        if target.index.has_duplicates:
+            raise BacktestError(f"strategy {name!r} returned duplicate assets on {m.index[i]}")
+        eligible = set(context.eligible)
+        outside = [a for a in target.index if a not in eligible and target[a] != 0]
+        if outside:
+            raise BacktestError(
+                f"strategy {name!r} wants {', '.join(map(str, outside))} on {m.index[i]}, "
+                "which are not eligible then (no full clean lookback or no price to trade at)"
+            )
+        values = target.to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            bad = [str(a) for a, v in zip(target.index, values, strict=True) if not np.isfinite(v)]
+            raise BacktestError(
+                f"strategy {name!r} returned non-finite weights for {', '.join(bad)} on "
+                f"{m.index[i]}"
+            )
+        vec = np.zeros(len(m.assets))
+        pos = {a: j for j, a in enumerate(m.assets)}
+        for a, v in zip(target.index, values, strict=True):
+            if v != 0:
+                vec[pos[a]] = v
+        return vec, False
+
+    def _execute(self, i: int, target: np.ndarray) -> tuple:
+        m = self.m
+        price = m.price[i]
+        holdings = self.units * price
+        value = self.cash + float(holdings.sum())
+        if value <= 0:
+            raise BacktestError(
+                f"{self.strategy.name}: portfolio value is {value:.2f} on {m.index[i]}; "
+                "cannot rebalance a bankrupt portfolio"
+            )
+        desired = target * value - holdings
+        active = np.abs(desired) > _TRADE_TOL * value
+        skipped = np.zeros_like(active)
+        if self.costs.min_notional > 0:
+            small = active & (np.abs(desired) < self.costs.min_notional)
+            for j in np.flatnonzero(small):
+                self.events.append(
+                    (
+                        m.index[i],
+                        m.assets[j],
+                        "skipped-min-notional",
+                        f"trade of {desired[j]:.2f} below minimum notional "
+                        f"{self.costs.min_notional:g}",
+                    )
+                )
+            skipped |= small
+        volume = None
+        if self.costs.needs_volume:
+            volume = m.volume[i]
+            novol = active & ~skipped & ~(np.isfinite(volume) & (volume > 0))
+            if novol.any():
+                names = ", ".join(m.assets[j] for j in np.flatnonzero(novol))
+                if self.costs.zero_volume is ZeroVolumePolicy.RAISE:
+                    raise BacktestError(
+                        f"{self.strategy.name}: zero or missing traded volume for {names} on "
+                        f"{m.index[i]}: the square-root slippage model is undefined; use "
+                        "--slippage fixed:BPS, or the 'skip' zero-volume policy "
+                        "(--zero-volume skip) to skip such trades"
+                    )
+                for j in np.flatnonzero(novol):
+                    self.events.append(
+                        (
+                            m.index[i],
+                            m.assets[j],
+                            "skipped-zero-volume",
+                            f"trade of {desired[j]:.2f} skipped: no traded volume",
+                        )
+                    )
+                skipped |= novol
+        trade = active & ~skipped
+        idx = np.flatnonzero(trade)
+        w = target[idx]
+        h = holdings[idx]
+        vol = volume[idx] if volume is not None else None
+        post = value
+        commission = slippage = np.zeros(len(idx))
+        notional = np.zeros(len(idx))
+        for _ in range(200):
+            notional = w * post - h
+            commission, slippage = trade_cost_array(notional, self.costs, vol)
+            new_post = value - float(commission.sum() + slippage.sum())
+            if abs(new_post - post) <= 1e-13 * value:
+                post = new_post
+                break
+            post = new_post
+        else:
+            raise BacktestError(
+                f"{self.strategy.name}: costs on {m.index[i]} do not converge (trades too "
+                "large for the market's volume?); lower the impact coefficient or the capital"
+            )
+        notional = w * post - h
+        commission, slippage = trade_cost_array(notional, self.costs, vol)
+        units = notional / price[idx]
+        self.units[idx] += units
+        # traded assets land exactly on their target (no drift from float error in units)
+        self.units[idx] = np.where(w == 0, 0.0, self.units[idx])
+        paid = float(commission.sum() + slippage.sum())
+        self.cash -= float(notional.sum()) + paid
+        ts = m.index[i]
+        for k, j in enumerate(idx):
+            self.trades.append(
+                (
+                    ts,
+                    m.assets[j],
+                    "rebalance",
+                    notional[k],
+                    units[k],
+                    price[j],
+                    commission[k],
+                    slippage[k],
+                )
+            )
+        turnover = float(np.abs(notional).sum()) / value
+        return (
+            value,
+            turnover,
+            float(commission.sum()),
+            float(slippage.sum()),
+            paid,
+            len(idx),
+            int(skipped.sum()),
+        )
+
+    # ------------------------------------------------------------------ main loop
+    def run(self) -> StrategyResult:
+        m = self.m
+        cfg = self.config
+        schedule = cfg.schedule
+        first, last = m.first, m.last
+        n_rows = last - first
+        mask = calendar_mask(m.sim_index, schedule)
+        drift = schedule.kind is ScheduleKind.DRIFT
+        total = None if drift else int(mask.sum())
+        equity = np.empty(n_rows)
+        weights = np.zeros((n_rows, len(m.assets)))
+        cash_w = np.zeros(n_rows)
+        last_target: np.ndarray | None = None
+        done = 0
+        for r, i in enumerate(range(first, last)):
+            valid_i = m.valid[i]
+            self._liquidate_stopped(i)
+            rebalance = bool(mask[r])
+            if drift and not rebalance:
+                if last_target is None:
+                    rebalance = True
+                else:
+                    rebalance = bool(
+                        np.max(np.abs(weights[r - 1] - last_target)) > schedule.threshold
+                    )
+            if rebalance:
+                eligible_idx = np.flatnonzero(m.eligible[i])
+                target, fallback = self._decide(i, eligible_idx)
+                row = np.full(len(m.assets), np.nan) if target is None else target
+                self.target_rows.append(row)
+                self.target_times.append(m.index[i])
+                if target is None:
+                    value = self.cash + float(self.units @ m.price[i])
+                    self.rebalances.append(
+                        (m.index[i], value, 0.0, 0.0, 0.0, 0.0, 0, 0, True, fallback)
+                    )
+                    if drift and len(eligible_idx):
+                        last_target = (self.units * m.price[i]) / value
+                else:
+                    stats = self._execute(i, target)
+                    self.rebalances.append((m.index[i], *stats, False, False))
+                    last_target = target
+                done += 1
+                if self.progress is not None:
+                    self.progress(Progress(self.strategy.name, m.index[i], done, total))
+            # mark to market at this row's close
+            holdings = self.units * m.price[i]
+            value = self.cash + float(holdings.sum())
+            equity[r] = value
+            if value != 0:
+                weights[r] = holdings / value
+                cash_w[r] = self.cash / value
+            self.last_price = np.where(valid_i, m.price[i], self.last_price)
+            self.last_volume = np.where(valid_i, m.volume[i], self.last_volume)
+        return self._result(equity, weights, cash_w)
+
+    def _result(
+        self, equity: np.ndarray, weights: np.ndarray, cash_w: np.ndarray
+    ) -> StrategyResult:
+        m = self.m
+        idx = m.sim_index
+        eq = pd.Series(equity, index=idx, name=self.strategy.name)
+        prev = np.concatenate([[self.config.initial_capital], equity[:-1]])
+        rets = pd.Series(equity / prev - 1.0, index=idx, name=self.strategy.name)
+        held_cols = np.flatnonzero((weights != 0).any(axis=0))
+        wdf = pd.DataFrame(
+            weights[:, held_cols], index=idx, columns=[m.assets[j] for j in held_cols]
+        )
+        wdf["cash"] = cash_w
+        targets = pd.DataFrame(
+            np.array(self.target_rows).reshape(len(self.target_rows), len(m.assets)),
+            index=pd.DatetimeIndex(self.target_times, name="timestamp"),
+            columns=m.assets,
+        )
+        rebalances = pd.DataFrame(
+            self.rebalances,
+            columns=[
+                "timestamp",
+                "value_before",
+                "turnover",
+                "commission",
+                "slippage",
+                "costs",
+                "traded",
+                "skipped",
+                "held",
+                "fallback",
+            ],
+        ).set_index("timestamp")
+        trades = pd.DataFrame(
+            self.trades,
+            columns=[
+                "timestamp",
+                "asset",
+                "kind",
+                "notional",
+                "units",
+                "price",
+                "commission",
+                "slippage",
+            ],
+        )
+        events = pd.DataFrame(self.events, columns=["timestamp", "asset", "event", "detail"])
+        return StrategyResult(
+            name=self.strategy.name,
+            equity=eq,
+            returns=rets,
+            weights=wdf,
+            targets=targets,
+            rebalances=rebalances,
+            trades=trades,
+            events=events,
+            initial_capital=float(self.config.initial_capital),
+        )
+
+
+def run_backtest(
+    panels: Panels,
+    strategies: Strategy | Sequence[Strategy],
+    config: BacktestConfig | None = None,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+) -> BacktestResult:
+    """Simulate each strategy on ``panels`` (see the module docs for the exact timeline).
+
+    Parameters
+    ----------
+    panels
+        Wide, ragged market data (:func:`cryptofolio.data.to_panels`); ``volume`` is needed by
+        the square-root slippage model, ``market_cap`` by the market-cap strategy.
+    strategies
+        One strategy or several (distinct names); each runs on its own portfolio.
+    config
+        :class:`BacktestConfig`.
+    progress
+        Called with a :class:`Progress` after every rebalance.
+
+    Raises
+    ------
+    BacktestError
+        Bad window (lookback longer than the data, empty date range), a strategy failing on a
+        date (with ``on_failure='raise'``), invalid target weights, zero volume under the
+        square-root model (with the ``raise`` policy).
+    """
+    config = config or BacktestConfig()
+    if not isinstance(strategies, Sequence):
+        strategies = [strategies]
+    if not strategies:
+        raise BacktestError("no strategy to backtest; pass at least one")
+    names = [s.name for s in strategies]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise BacktestError(f"strategy names must be distinct; repeated: {', '.join(dupes)}")
+    _ = config.schedule  # parse early: a bad schedule fails before any work
+    market = _Market(panels, config)
+    results = {}
+    for strategy in strategies:
+        results[strategy.name] = _Simulation(market, strategy, config, progress).run()
+    ppy = config.periods_per_year or infer_periods_per_year(market.index)
+    return BacktestResult(
+        strategies=results,
+        config=config,
+        universe=market.universe_events(),
+        periods_per_year=ppy,
+        benchmarks=tuple(n for n in names if _is_benchmark(n)),
+    )
+
+
+def _is_benchmark(name: str) -> bool:
+    return name in BENCHMARKS or name.endswith("-hold")

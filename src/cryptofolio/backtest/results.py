@@ -1,0 +1,175 @@
+"""Result types of a backtest: one :class:`StrategyResult` per strategy, gathered in a
+:class:`BacktestResult`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from cryptofolio.errors import BacktestError
+
+if TYPE_CHECKING:
+    from cryptofolio.backtest.engine import BacktestConfig
+
+
+@dataclass(frozen=True)
+class StrategyResult:
+    """The simulated path of one strategy.
+
+    Attributes
+    ----------
+    name
+        Strategy name.
+    equity
+        Portfolio value (quote currency) at each timestamp of the simulation, after that row's
+        trades and costs.
+    returns
+        Periodic simple returns of ``equity`` (the first one against the initial capital, so it
+        includes the cost of the first trades).
+    weights
+        End-of-row weights (fractions of portfolio value), one column per asset ever held plus
+        ``cash``.
+    targets
+        The decisions: target weights returned by the strategy at each rebalance (rows =
+        rebalance timestamps; a row of NaN where the strategy held, i.e. returned ``None``, or a
+        fallback held the previous weights).
+    rebalances
+        One row per rebalance: ``value_before`` (quote currency), ``turnover`` (sum of |trade|
+        over value before, a fraction), ``commission``, ``slippage``, ``costs`` (quote
+        currency), ``traded``, ``skipped`` (counts), ``held`` (no trade asked), ``fallback``
+        (the strategy failed and the previous weights were held).
+    trades
+        One row per executed trade: ``timestamp, asset, kind`` (rebalance or liquidation),
+        ``notional`` (signed, quote currency), ``units``, ``price``, ``commission``,
+        ``slippage``.
+    events
+        ``timestamp, asset, event, detail``: liquidations when data stops, trades skipped for
+        minimum notional or zero volume, solver fallbacks.
+    initial_capital
+        Starting cash (quote currency).
+    """
+
+    name: str
+    equity: pd.Series
+    returns: pd.Series
+    weights: pd.DataFrame
+    targets: pd.DataFrame
+    rebalances: pd.DataFrame
+    trades: pd.DataFrame
+    events: pd.DataFrame
+    initial_capital: float
+
+    @property
+    def total_costs(self) -> float:
+        """Commission + slippage paid over the backtest, liquidations included (quote currency)."""
+        if self.trades.empty:
+            return 0.0
+        return float(self.trades["commission"].sum() + self.trades["slippage"].sum())
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """All strategies of one backtest, run on the same data, schedule and costs.
+
+    ``universe`` lists when assets enter the candidate set (a full clean lookback) and when
+    their data stops (``timestamp, asset, event, detail``).
+    """
+
+    strategies: Mapping[str, StrategyResult]
+    config: BacktestConfig
+    universe: pd.DataFrame
+    periods_per_year: float
+    benchmarks: tuple[str, ...] = ()
+
+    @property
+    def start(self) -> pd.Timestamp:
+        """First decision time."""
+        return next(iter(self.strategies.values())).equity.index[0]
+
+    @property
+    def end(self) -> pd.Timestamp:
+        """Last timestamp simulated."""
+        return next(iter(self.strategies.values())).equity.index[-1]
+
+    def equity(self) -> pd.DataFrame:
+        """Equity curves, one column per strategy (quote currency)."""
+        return pd.DataFrame({n: r.equity for n, r in self.strategies.items()})
+
+    def metrics(self, risk_free_rate: float = 0.0) -> pd.DataFrame:
+        """Performance metrics, one row per strategy (see :mod:`cryptofolio.backtest.metrics`)."""
+        from cryptofolio.backtest.metrics import metrics_table
+
+        return metrics_table(self, risk_free_rate=risk_free_rate)
+
+    def to_json_dict(self, risk_free_rate: float = 0.0) -> dict:
+        """The ``--format json`` document: strategies -> metrics, start, end, rebalance, lookback."""
+        table = self.metrics(risk_free_rate)
+        keys = (
+            "annual_return",
+            "volatility",
+            "sharpe",
+            "sortino",
+            "max_drawdown",
+            "calmar",
+            "win_rate",
+            "turnover",
+            "costs",
+            "total_return",
+        )
+        strategies = {
+            name: {k: _json_float(table.loc[name, k]) for k in keys} for name in table.index
+        }
+        return {
+            "strategies": strategies,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "rebalance": str(self.config.schedule),
+            "lookback": int(self.config.lookback),
+        }
+
+    def write(self, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
+        """Write equity curves, weight histories, targets, rebalances, trades and events.
+
+        ``fmt`` is ``csv`` or ``parquet``. Returns the paths written.
+        """
+        if fmt not in ("csv", "parquet"):
+            raise BacktestError(f"output format {fmt!r} not supported; use csv or parquet")
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+
+        def save(frame: pd.DataFrame, stem: str, index: bool = True) -> None:
+            path = out / f"{stem}.{fmt}"
+            if fmt == "csv":
+                frame.to_csv(path, index=index)
+            else:
+                frame.to_parquet(path, index=index)
+            written.append(path)
+
+        save(self.equity(), "equity")
+        save(self.metrics(), "metrics")
+        save(self.universe, "universe", index=False)
+        for name, res in self.strategies.items():
+            slug = _slug(name)
+            save(res.weights, f"weights_{slug}")
+            save(res.targets, f"targets_{slug}")
+            save(res.rebalances, f"rebalances_{slug}")
+            save(res.trades, f"trades_{slug}", index=False)
+            save(res.events, f"events_{slug}", index=False)
+        return written
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+
+
+def _json_float(value: object) -> float | None:
+    try:
+        f = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return f if pd.notna(f) and abs(f) != float("inf") else None

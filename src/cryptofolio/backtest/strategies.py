@@ -1,0 +1,364 @@
+"""Strategies: what the backtest asks at each rebalance, and the built-in ones.
+
+A strategy is any object with a ``name`` and a ``target_weights(context)`` method; adding one
+never touches the engine::
+
+    class MyStrategy:
+        name = "my-strategy"
+
+        def target_weights(self, context: DecisionContext) -> pd.Series:
+            prices = context.prices  # lookback window, eligible assets, no NaN
+            return pd.Series(1 / prices.shape[1], index=prices.columns)
+
+    register_strategy("my-strategy", MyStrategy)
+    make_strategy("my-strategy")
+
+Target weights are fractions of portfolio value (after costs), indexed by a subset of
+``context.eligible``; ``1 - sum(weights)`` stays in cash (the quote currency). Returning ``None``
+means "do not trade": the current holdings are kept as they are.
+
+Built-ins: every optimiser :class:`~cryptofolio.optimize.Objective` (``min-variance``,
+``max-sharpe``, ``max-utility``, ...) through :class:`OptimizerStrategy`; ``equal-weight``;
+``market-cap`` (optionally capped); ``btc-hold`` (buy and hold BTC); ``fixed-weights``.
+``lstm-mvo`` is registered by :mod:`cryptofolio.forecast.strategy` (needs the ``forecast`` extra).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from cryptofolio.costs import CostModel, linear_cost_rates
+from cryptofolio.data import Panels
+from cryptofolio.errors import BacktestError
+from cryptofolio.optimize import Objective, PortfolioConfig
+
+
+@dataclass(frozen=True)
+class DecisionContext:
+    """Everything a strategy may see at one rebalance: only data strictly before ``timestamp``.
+
+    Attributes
+    ----------
+    timestamp
+        Decision time (UTC); trades execute at the price of this row.
+    history
+        :class:`~cryptofolio.data.Panels` of all rows strictly before ``timestamp``, all assets.
+    eligible
+        Assets with a full clean lookback (``lookback`` rows of positive, finite closes just
+        before ``timestamp``) that have a price at ``timestamp`` to trade at.
+    lookback
+        Number of rows of the estimation window (the full window when it expands).
+    current_weights
+        Drifted weights of the current holdings before trading (fractions of portfolio value,
+        valued at the last closes before ``timestamp``); assets not held are absent or 0.
+    portfolio_value
+        Portfolio value (quote currency) at the last closes before ``timestamp``.
+    cost_model
+        The simulator's :class:`~cryptofolio.costs.CostModel` (for turnover-aware strategies).
+    """
+
+    timestamp: pd.Timestamp
+    history: Panels
+    eligible: tuple[str, ...]
+    lookback: int
+    current_weights: pd.Series
+    portfolio_value: float = float("nan")
+    cost_model: CostModel = field(default_factory=CostModel)
+
+    @property
+    def prices(self) -> pd.DataFrame:
+        """Close prices of the eligible assets over the lookback window (no NaN)."""
+        return self.history.close[list(self.eligible)].tail(self.lookback)
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """Anything with a ``name`` and ``target_weights(context) -> pd.Series | None``."""
+
+    name: str
+
+    def target_weights(self, context: DecisionContext) -> pd.Series | None: ...
+
+
+# --------------------------------------------------------------------------- optimiser
+
+
+@dataclass(frozen=True)
+class OptimizerStrategy:
+    """Estimate on the lookback window and optimise with a full optimiser configuration.
+
+    Parameters
+    ----------
+    config
+        Objective, risk model, expected returns and constraints.
+    name
+        Display name; default the objective (``min-variance``...).
+    transaction_cost
+        Turnover-aware optimisation: add an L1 cost on trades against the current drifted
+        weights, with per-asset rates from the simulator's cost model (commission + slippage;
+        the square-root law linearised at a trade of ``impact_reference`` x portfolio value
+        against the mean daily volume of the last 30 rows).
+    max_turnover
+        Cap on ``sum |w - w_current|`` per rebalance, or ``None``.
+    """
+
+    config: PortfolioConfig = PortfolioConfig()
+    name: str = ""
+    transaction_cost: bool = False
+    max_turnover: float | None = None
+    impact_reference: float = 0.02
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.config.objective.value)
+
+    def cost_rates(self, context: DecisionContext) -> pd.Series:
+        """Per-asset L1 cost rate (fraction of traded notional) used by the optimiser."""
+        eligible = list(context.eligible)
+        model = context.cost_model
+        volume = None
+        if model.needs_volume:
+            vol = context.history.volume[eligible].tail(30).to_numpy(dtype=float)
+            vol = np.where(vol > 0, vol, np.nan)
+            with np.errstate(all="ignore"):
+                volume = np.nanmean(vol, axis=0) if vol.shape[0] else np.full(len(eligible), np.nan)
+        value = context.portfolio_value if np.isfinite(context.portfolio_value) else 0.0
+        rates = linear_cost_rates(model, value * self.impact_reference, volume)
+        return pd.Series(np.broadcast_to(rates, (len(eligible),)), index=eligible, dtype=float)
+
+    def target_weights(self, context: DecisionContext) -> pd.Series:
+        from cryptofolio import optimize
+
+        eligible = list(context.eligible)
+        if not eligible:
+            return pd.Series(dtype=float)
+        prices = context.prices
+        kwargs: dict[str, Any] = {}
+        if self.transaction_cost or self.max_turnover is not None:
+            kwargs["previous_weights"] = (
+                context.current_weights.reindex(eligible).fillna(0.0).astype(float)
+            )
+            kwargs["max_turnover"] = self.max_turnover
+            if self.transaction_cost:
+                kwargs["transaction_cost"] = self.cost_rates(context)
+        result = optimize.build_portfolio(prices, self.config, **kwargs)
+        return result.weights
+
+
+# --------------------------------------------------------------------------- benchmarks
+
+
+@dataclass(frozen=True)
+class EqualWeight:
+    """1/N over the eligible assets, rebalanced on the backtest's schedule."""
+
+    name: str = "equal-weight"
+
+    def target_weights(self, context: DecisionContext) -> pd.Series:
+        n = len(context.eligible)
+        return pd.Series(1.0 / n if n else 0.0, index=list(context.eligible), dtype=float)
+
+
+def cap_weights(weights: np.ndarray, cap: float) -> np.ndarray:
+    """Cap each weight at ``cap`` and redistribute the excess pro rata over the others.
+
+    ``weights`` are non-negative and sum to 1; requires ``cap * len(weights) >= 1``.
+    """
+    w = np.asarray(weights, dtype=float).copy()
+    if len(w) == 0:
+        return w
+    if cap * len(w) < 1 - 1e-12:
+        raise BacktestError(
+            f"market-cap weight cap {cap:g} is infeasible with {len(w)} eligible assets "
+            f"(needs cap >= {1 / len(w):.4g}); raise the cap or add assets"
+        )
+    capped = np.zeros(len(w), dtype=bool)
+    for _ in range(len(w)):
+        over = (w > cap + 1e-15) & ~capped
+        if not over.any():
+            break
+        capped |= over
+        w[capped] = cap
+        free = ~capped
+        rest = 1.0 - cap * capped.sum()
+        total_free = w[free].sum()
+        if total_free > 0:
+            w[free] = w[free] / total_free * rest
+    return w
+
+
+@dataclass(frozen=True)
+class MarketCap:
+    """Weights proportional to circulating market cap (optionally capped per asset).
+
+    Each asset's market cap is its latest positive value within the lookback window (zero
+    market caps are missing values in CoinGecko data); an eligible asset without any raises
+    :class:`~cryptofolio.errors.BacktestError` naming it.
+    """
+
+    max_weight: float | None = None
+    name: str = "market-cap"
+
+    def target_weights(self, context: DecisionContext) -> pd.Series:
+        eligible = list(context.eligible)
+        if not eligible:
+            return pd.Series(dtype=float)
+        caps = context.history.market_cap[eligible].tail(context.lookback).to_numpy(dtype=float)
+        valid = np.isfinite(caps) & (caps > 0)
+        has = valid.any(axis=0)
+        if not has.all():
+            missing = ", ".join(a for a, ok in zip(eligible, has, strict=True) if not ok)
+            raise BacktestError(
+                f"market-cap strategy on {context.timestamp}: no positive market cap for "
+                f"{missing} in the {context.lookback} rows before; use data with market caps "
+                "or exclude the asset with --assets"
+            )
+        last_row = caps.shape[0] - 1 - np.argmax(valid[::-1], axis=0)
+        latest = caps[last_row, np.arange(len(eligible))]
+        w = latest / latest.sum()
+        if self.max_weight is not None:
+            w = cap_weights(w, self.max_weight)
+        return pd.Series(w, index=eligible, dtype=float)
+
+
+@dataclass(frozen=True)
+class BuyAndHold:
+    """Buy ``weights`` once (when the assets are eligible), then never trade.
+
+    Stateless: it buys whenever it holds none of its assets (at the start, or after a
+    liquidation), otherwise it returns ``None`` (hold).
+    """
+
+    weights: Mapping[str, float] = field(default_factory=lambda: {"BTC": 1.0})
+    name: str = "btc-hold"
+
+    def target_weights(self, context: DecisionContext) -> pd.Series | None:
+        held = context.current_weights.reindex(list(self.weights)).fillna(0.0)
+        if (held.abs() > 0).any():
+            return None
+        return _restricted(self.weights, context.eligible)
+
+
+@dataclass(frozen=True)
+class FixedWeights:
+    """Rebalance to fixed weights; the share of assets not yet eligible stays in cash."""
+
+    weights: Mapping[str, float] = field(default_factory=dict)
+    name: str = "fixed-weights"
+
+    def __post_init__(self) -> None:
+        if not self.weights:
+            raise BacktestError(
+                "fixed-weights needs weights, e.g. make_strategy('fixed-weights', "
+                "weights={'BTC': 0.6, 'ETH': 0.4}) or --fixed-weights BTC=0.6,ETH=0.4"
+            )
+        bad = [k for k, v in self.weights.items() if not np.isfinite(v)]
+        if bad:
+            raise BacktestError(f"fixed-weights: weight of {', '.join(bad)} is not finite")
+
+    def target_weights(self, context: DecisionContext) -> pd.Series:
+        return _restricted(self.weights, context.eligible)
+
+
+def _restricted(weights: Mapping[str, float], eligible: tuple[str, ...]) -> pd.Series:
+    keep = {k: float(v) for k, v in weights.items() if k in eligible}
+    return pd.Series(keep, dtype=float)
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """Parse ``BTC=0.6,ETH=0.4`` into ``{"BTC": 0.6, "ETH": 0.4}``."""
+    out: dict[str, float] = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            sym, val = item.split("=", 1)
+            out[sym.strip().upper()] = float(val)
+        except ValueError as exc:
+            raise BacktestError(
+                f"cannot parse weight {item!r}; expected SYM=WEIGHT pairs like BTC=0.6,ETH=0.4"
+            ) from exc
+    return out
+
+
+# --------------------------------------------------------------------------- registry
+
+_REGISTRY: dict[str, Callable[..., Strategy]] = {}
+_PLUGINS = {"lstm-mvo": "cryptofolio.forecast.strategy"}
+BENCHMARKS = frozenset({"equal-weight", "market-cap", "btc-hold", "fixed-weights"})
+
+
+def register_strategy(name: str, factory: Callable[..., Strategy]) -> None:
+    """Make ``make_strategy(name, **options)`` call ``factory(**options)``."""
+    _REGISTRY[name] = factory
+
+
+def available_strategies() -> list[str]:
+    """Names :func:`make_strategy` knows (plug-ins included)."""
+    return sorted(set(_REGISTRY) | set(_PLUGINS))
+
+
+def make_strategy(name: str, **options: Any) -> Strategy:
+    """Build a registered strategy by name.
+
+    Optimising strategies accept ``config`` (a :class:`~cryptofolio.optimize.PortfolioConfig`;
+    its objective is replaced by the named one), ``transaction_cost`` and ``max_turnover``;
+    ``market-cap`` accepts ``max_weight``; ``fixed-weights`` needs ``weights``; ``btc-hold``
+    accepts ``asset``.
+    """
+    if name not in _REGISTRY and name in _PLUGINS:
+        try:
+            importlib.import_module(_PLUGINS[name])
+        except ImportError as exc:
+            if (exc.name or "").split(".")[0] == "torch":
+                raise BacktestError(
+                    f"strategy {name!r} needs PyTorch: pip install cryptofolio[forecast]"
+                ) from exc
+            raise BacktestError(
+                f"strategy {name!r} is not available ({exc}); it needs the forecast stage: "
+                "pip install cryptofolio[forecast]"
+            ) from exc
+    if name not in _REGISTRY:
+        raise BacktestError(
+            f"unknown strategy {name!r}; available: {', '.join(available_strategies())}"
+        )
+    try:
+        return _REGISTRY[name](**options)
+    except TypeError as exc:
+        raise BacktestError(f"strategy {name!r}: bad options {sorted(options)}: {exc}") from exc
+
+
+def _optimizer_factory(objective: Objective) -> Callable[..., Strategy]:
+    def factory(
+        config: PortfolioConfig | None = None,
+        transaction_cost: bool = False,
+        max_turnover: float | None = None,
+        name: str | None = None,
+    ) -> Strategy:
+        cfg = dataclasses.replace(config or PortfolioConfig(), objective=objective)
+        return OptimizerStrategy(
+            cfg,
+            name=name or objective.value,
+            transaction_cost=transaction_cost,
+            max_turnover=max_turnover,
+        )
+
+    return factory
+
+
+for _objective in Objective:
+    register_strategy(_objective.value, _optimizer_factory(_objective))
+register_strategy("equal-weight", EqualWeight)
+register_strategy("market-cap", lambda max_weight=None: MarketCap(max_weight=max_weight))
+register_strategy(
+    "btc-hold",
+    lambda asset="BTC": BuyAndHold(
+        {asset: 1.0}, name="btc-hold" if asset == "BTC" else f"{asset.lower()}-hold"
+    ),
+)
+register_strategy("fixed-weights", lambda weights=None: FixedWeights(dict(weights or {})))
