@@ -1,0 +1,228 @@
+"""Fetch from a source into the local store, downloading only what the store lacks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from cryptofolio.data import store
+from cryptofolio.data.sources.base import (
+    FetchRange,
+    MarketDataSource,
+    last_closed_open,
+    timeframe_delta,
+    utc_timestamp,
+)
+from cryptofolio.errors import DataError
+
+
+class FetchProgress(Protocol):
+    """Receives progress events (the CLI draws a rich progress bar from them)."""
+
+    def start_symbol(self, asset: str, pages: int) -> None: ...
+
+    def page(self, asset: str, rows: int) -> None: ...
+
+    def end_symbol(self, asset: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SymbolFetch:
+    """What one symbol's fetch did.
+
+    Attributes
+    ----------
+    asset, market
+        ``BTC`` and ``BTC/USDT``.
+    ranges_requested
+        The parts of the range that were missing from the store and were asked for.
+    rows_added
+        Candles the store did not hold before.
+    values_changed
+        Stored values replaced by different re-fetched ones (see ``FetchReport.conflicts``).
+    rows_stored
+        Candles stored for the asset after the fetch.
+    first, last
+        Open times of the first and last stored candle (``None`` if none).
+    placeholders_skipped
+        Source placeholder candles left out (CryptoCompare's zero prices before a listing).
+    """
+
+    asset: str
+    market: str
+    ranges_requested: tuple[tuple[pd.Timestamp, pd.Timestamp], ...]
+    rows_added: int
+    values_changed: int
+    rows_stored: int
+    first: pd.Timestamp | None
+    last: pd.Timestamp | None
+    placeholders_skipped: int = 0
+
+
+@dataclass(frozen=True)
+class FetchReport:
+    """Result of :func:`fetch_to_store`."""
+
+    dataset: str
+    data_dir: Path
+    timeframe: str
+    span: FetchRange
+    symbols: tuple[SymbolFetch, ...]
+    conflicts: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def rows_added(self) -> int:
+        return sum(s.rows_added for s in self.symbols)
+
+
+def resolve_span(
+    timeframe: str,
+    since: str | pd.Timestamp,
+    until: str | pd.Timestamp | None = None,
+    *,
+    now: pd.Timestamp | None = None,
+) -> FetchRange:
+    """The inclusive range of candle open times to fetch.
+
+    ``until`` defaults to, and is capped at, the open time of the last *closed* candle: a candle
+    still forming is never stored.
+    """
+    start = utc_timestamp(since, what="--since")
+    assert start is not None
+    newest = last_closed_open(timeframe, now)
+    end = utc_timestamp(until, what="--until") if until is not None else newest
+    assert end is not None
+    end = min(end, newest)
+    if start > end:
+        raise DataError(
+            f"nothing to fetch: --since {start} is after the last closed {timeframe} candle "
+            f"in range ({end}); pick an earlier --since or a later --until"
+        )
+    return FetchRange(start, end)
+
+
+def fetch_to_store(
+    source: MarketDataSource,
+    symbols: Sequence[str],
+    timeframe: str,
+    since: str | pd.Timestamp,
+    until: str | pd.Timestamp | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    refresh: bool = False,
+    progress: FetchProgress | None = None,
+    now: pd.Timestamp | None = None,
+) -> FetchReport:
+    """Fetch ``symbols`` from ``source`` into the dataset ``<source>-<timeframe>`` of the store.
+
+    Only the parts of ``[since, until]`` the store has not fetched before are requested
+    (``refresh=True`` asks for the whole range again). Each asset's file is rewritten atomically
+    after each requested part, so an interruption keeps everything fetched so far. Re-fetched
+    candles that differ from stored ones replace them; the differences are logged in
+    ``<dataset>/conflicts.csv``, returned in :attr:`FetchReport.conflicts` and warned about
+    (:class:`~cryptofolio.data.store.StoreConflictWarning`).
+
+    Parameters
+    ----------
+    source
+        A market-data source (see :func:`cryptofolio.data.sources.make_source`).
+    symbols
+        Assets (``BTC``, quoted in the source's default quote) or markets (``BTC/USDT``).
+    timeframe
+        ``1d``, ``1h`` or another timeframe the source offers.
+    since, until
+        Inclusive UTC bounds on candle open times; ``until`` defaults to the last closed candle.
+    data_dir
+        Store folder (default: ``$CRYPTOFOLIO_DATA_DIR`` or the user cache folder).
+
+    Raises
+    ------
+    DataError
+        If the dataset already holds the asset (or other assets) in another quote currency.
+    """
+    if not symbols:
+        raise DataError("no symbols given; pass e.g. --symbols BTC,ETH")
+    span = resolve_span(timeframe, since, until, now=now)
+    step = timeframe_delta(timeframe)
+    dataset = store.dataset_name(source.name, timeframe)
+    root = store.resolve_data_dir(data_dir)
+    assets = [source.asset_for(s) for s in symbols]
+    repeated = sorted({a for a in assets if assets.count(a) > 1})
+    if repeated:
+        raise DataError(f"symbols listed more than once: {', '.join(repeated)}")
+    quotes = store.dataset_quotes(dataset, root)
+    for symbol, asset in zip(symbols, assets, strict=True):
+        quote = source.quote_for(symbol)
+        other = {a: q for a, q in quotes.items() if q != quote}
+        if other:
+            example = next(iter(other.items()))
+            raise DataError(
+                f"dataset {dataset} in {root} holds {example[0]} quoted in {example[1]}, but "
+                f"{asset} was asked in {quote}; one dataset keeps one quote currency: use "
+                f"--quote {example[1]} or another --data-dir"
+            )
+
+    results: list[SymbolFetch] = []
+    all_conflicts: list[pd.DataFrame] = []
+    for symbol, asset in zip(symbols, assets, strict=True):
+        quote = source.quote_for(symbol)
+        stored = store.read_series(dataset, asset, root)
+        coverage = stored.meta.coverage if stored is not None else ()
+        frame = stored.frame if stored is not None else None
+        gaps = (
+            [(span.start, span.end)]
+            if refresh
+            else store.uncovered(coverage, span.start, span.end, step)
+        )
+        if progress is not None:
+            pages = sum(source.estimate_pages(timeframe, FetchRange(a, b)) for a, b in gaps)
+            progress.start_symbol(asset, pages)
+        added = changed = 0
+        skipped_before = getattr(source, "placeholders_skipped", 0)
+        for a, b in gaps:
+            fetched = source.fetch_ohlcv(
+                symbol,
+                timeframe,
+                FetchRange(a, b),
+                on_page=(lambda n, _a=asset: progress.page(_a, n))
+                if progress is not None
+                else None,
+            )
+            merged = store.merge_candles(frame, fetched)
+            coverage = store.add_coverage(coverage, a, b)
+            meta = store.SeriesMeta(
+                source=source.name,
+                market=f"{asset}/{quote}",
+                quote=quote,
+                timeframe=timeframe,
+                coverage=coverage,
+            )
+            store.write_series(dataset, asset, merged.frame, meta, root)
+            if not merged.conflicts.empty:
+                store.record_conflicts(dataset, merged.conflicts, root)
+                all_conflicts.append(merged.conflicts)
+            frame = merged.frame
+            added += merged.added
+            changed += len(merged.conflicts)
+        if progress is not None:
+            progress.end_symbol(asset)
+        has_rows = frame is not None and not frame.empty
+        results.append(
+            SymbolFetch(
+                asset=asset,
+                market=f"{asset}/{quote}",
+                ranges_requested=tuple(gaps),
+                rows_added=added,
+                values_changed=changed,
+                rows_stored=0 if frame is None else len(frame),
+                first=frame["timestamp"].min() if has_rows else None,
+                last=frame["timestamp"].max() if has_rows else None,
+                placeholders_skipped=getattr(source, "placeholders_skipped", 0) - skipped_before,
+            )
+        )
+    conflicts = pd.concat(all_conflicts, ignore_index=True) if all_conflicts else pd.DataFrame()
+    return FetchReport(dataset, root, timeframe, span, tuple(results), conflicts)
