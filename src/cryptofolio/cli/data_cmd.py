@@ -251,7 +251,7 @@ def _coverage_table(report: QualityReport) -> Table:
     for col in ("last date", "symbols", "first dates"):
         table.add_column(col)
     last_day = t["last"].dt.normalize()
-    for day, group in t.groupby(last_day, sort=False):
+    for day, group in sorted(t.groupby(last_day), key=lambda kv: kv[0], reverse=True):
         table.add_row(
             format_time(day, "1d"),
             _symbols_text(list(group.index), limit=40),

@@ -259,7 +259,11 @@ def _symbol_quality(
     offset = (uniq - uniq[0]) % step
     on_grid = uniq[offset == pd.Timedelta(0)]
     row["off_grid"] = int((offset != pd.Timedelta(0)).sum())
-    steps = np.diff(on_grid.asi8) // step.value if len(on_grid) > 1 else np.array([], dtype=int)
+    steps = (
+        np.rint(((on_grid[1:] - on_grid[:-1]) / step).to_numpy(dtype="float64")).astype("int64")
+        if len(on_grid) > 1
+        else np.array([], dtype="int64")
+    )
     gap_pos = np.nonzero(steps > 1)[0]
     gap_len = steps[gap_pos] - 1
     for pos, n in zip(gap_pos, gap_len, strict=True):
