@@ -246,8 +246,8 @@ def _forward_fill(frame: pd.DataFrame, step: pd.Timedelta, limit: int, log: _Log
             last = g.iloc[pos]
             rows = {"timestamp": stamps, "symbol": str(sym), "close": last["close"]}
             for col in ("open", "high", "low"):  # a flat candle where the source has candles
-                rows[col] = last["close"] if pd.notna(last[col]) else np.nan
-            rows.update(volume=np.nan, market_cap=last["market_cap"], filled=True)
+                rows[col] = last["close"] if pd.notna(last.get(col, np.nan)) else np.nan
+            rows.update(volume=np.nan, market_cap=last.get("market_cap", np.nan), filled=True)
             inserted.append(pd.DataFrame(rows))
     if inserted:
         new = pd.concat(inserted, ignore_index=True)
@@ -293,16 +293,16 @@ def clean(long: pd.DataFrame, policy: CleaningPolicy | str | CleaningPreset) -> 
         junk = cutoff.notna() & (out["timestamp"] < cutoff)
         log.add(CleaningAction.DROP_LISTING_JUNK, out[junk])
         out = out[~junk]
-    if policy.drop_zero_market_cap_prefix:
+    if policy.drop_zero_market_cap_prefix and "market_cap" in out:
         lead = _leading_zero_mcap(out)
         log.add(CleaningAction.DROP_ZERO_MARKET_CAP_PREFIX, out[lead])
         out = out[~lead]
     out = out.copy()
-    if policy.zero_market_cap_as_missing:
+    if policy.zero_market_cap_as_missing and "market_cap" in out:
         zero = out["market_cap"] == 0
         log.add(CleaningAction.ZERO_MARKET_CAP_TO_NAN, out[zero])
         out.loc[zero, "market_cap"] = np.nan
-    if policy.zero_volume_as_missing:
+    if policy.zero_volume_as_missing and "volume" in out:
         zero = out["volume"] == 0
         log.add(CleaningAction.ZERO_VOLUME_TO_NAN, out[zero])
         out.loc[zero, "volume"] = np.nan
