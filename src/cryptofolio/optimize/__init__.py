@@ -1,73 +1,38 @@
 """The optimize stage: portfolio objectives and constraints, frontier, random portfolios.
 
-Contract (filled in by the optimisation work; names and fields are fixed):
+Units: ``covariance`` and ``expected_returns`` are annualised fractions; ``returns`` (scenario
+matrix for min-semivariance, max-sortino and min-cvar) are periodic. See docs/optimization.md
+for the formulations, the solvers and how each solution is verified.
+
+Contract (names and fields are fixed; fields with defaults may be added).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
+from cryptofolio.errors import DataError
 from cryptofolio.estimate import ExpectedReturnsMethod, ReturnsKind, RiskModel
+from cryptofolio.optimize._frontier import Frontier, efficient_frontier
+from cryptofolio.optimize._random import best_random_portfolio, random_portfolios
+from cryptofolio.optimize._solve import optimize_portfolio
+from cryptofolio.optimize._types import Constraints, Objective, PortfolioResult
 
-
-class Objective(StrEnum):
-    MIN_VARIANCE = "min-variance"
-    MAX_SHARPE = "max-sharpe"
-    MAX_UTILITY = "max-utility"
-    EFFICIENT_RETURN = "efficient-return"
-    EFFICIENT_RISK = "efficient-risk"
-    MIN_SEMIVARIANCE = "min-semivariance"
-    MIN_CVAR = "min-cvar"
-
-
-@dataclass(frozen=True)
-class Constraints:
-    """Weight constraints, combinable with every objective. Weights are fractions of equity."""
-
-    budget: float = 1.0  # net exposure: sum(w) == budget (0 = market-neutral)
-    min_weight: float = 0.0  # global lower bound; negative allows shorts (e.g. -0.1)
-    max_weight: float = 1.0  # global upper bound (position limit, e.g. 0.3)
-    bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # per-asset overrides
-    gross_exposure: float | None = None  # sum(|w|) <= gross_exposure
-    l2: float = 0.0  # gamma * ||w||^2 small-weights penalty
-
-
-@dataclass(frozen=True)
-class PortfolioResult:
-    """An optimised portfolio; figures are annualised fractions."""
-
-    weights: pd.Series
-    expected_return: float
-    volatility: float
-    sharpe: float
-    objective: Objective
-    risk_free_rate: float = 0.0
-    status: str = "optimal"
-
-
-def optimize_portfolio(
-    covariance: pd.DataFrame,
-    expected_returns: pd.Series | None = None,
-    *,
-    objective: Objective = Objective.MIN_VARIANCE,
-    constraints: Constraints = Constraints(),
-    risk_free_rate: float = 0.0,
-    risk_aversion: float = 1.0,
-    target_return: float | None = None,
-    target_volatility: float | None = None,
-    returns: pd.DataFrame | None = None,
-    cvar_alpha: float = 0.95,
-    periods_per_year: float = 365.0,
-    previous_weights: pd.Series | None = None,
-    transaction_cost: float | pd.Series = 0.0,
-    max_turnover: float | None = None,
-) -> PortfolioResult:
-    """Solve one portfolio problem (see the module docs for units)."""
-    raise NotImplementedError
+__all__ = [
+    "Constraints",
+    "Frontier",
+    "Objective",
+    "PortfolioConfig",
+    "PortfolioResult",
+    "best_random_portfolio",
+    "build_portfolio",
+    "efficient_frontier",
+    "optimize_portfolio",
+    "random_portfolios",
+]
 
 
 @dataclass(frozen=True)
@@ -78,7 +43,7 @@ class PortfolioConfig:
     risk_model: RiskModel = RiskModel.SAMPLE
     expected_returns: ExpectedReturnsMethod = ExpectedReturnsMethod.MEAN
     returns_kind: ReturnsKind = ReturnsKind.SIMPLE
-    constraints: Constraints = Constraints()
+    constraints: Constraints = Constraints()  # noqa: RUF009 - frozen, shared safely
     risk_free_rate: float = 0.0
     risk_aversion: float = 1.0
     target_return: float | None = None
@@ -96,40 +61,52 @@ def build_portfolio(
     transaction_cost: float | pd.Series = 0.0,
     max_turnover: float | None = None,
 ) -> PortfolioResult:
-    """Estimate from a wide price window (no NaN) and optimise with ``config``."""
-    raise NotImplementedError
+    """Estimate from a wide price window (no NaN) and optimise with ``config``.
 
+    ``expected_returns`` (annualised fractions), when given, replaces the estimate of
+    ``config.expected_returns`` (views, forecasts).
 
-@dataclass(frozen=True)
-class Frontier:
-    """Efficient frontier: ``points`` has columns return, volatility, sharpe (annualised
-    fractions), one row per point; ``weights`` has one row per point, one column per asset."""
+    Raises
+    ------
+    DataError
+        The price window has NaN (names the assets and the first date) or fewer than 3 rows.
+    """
+    from cryptofolio import estimate as est
 
-    points: pd.DataFrame
-    weights: pd.DataFrame
-
-
-def efficient_frontier(
-    covariance: pd.DataFrame,
-    expected_returns: pd.Series,
-    *,
-    points: int = 50,
-    constraints: Constraints = Constraints(),
-    risk_free_rate: float = 0.0,
-) -> Frontier:
-    """``points`` portfolios from the minimum-variance to the maximum-return portfolio."""
-    raise NotImplementedError
-
-
-def random_portfolios(
-    covariance: pd.DataFrame,
-    expected_returns: pd.Series,
-    n: int = 10_000,
-    *,
-    allow_shorts: bool = False,
-    risk_free_rate: float = 0.0,
-    seed: int | None = None,
-) -> pd.DataFrame:
-    """Monte Carlo portfolios (Dirichlet on the simplex; with shorts when asked): one row per
-    sample with return, volatility, sharpe and one weight column per asset."""
-    raise NotImplementedError
+    if not isinstance(prices, pd.DataFrame) or prices.shape[1] == 0:
+        raise DataError("prices must be a wide DataFrame with one column per asset")
+    values = prices.to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        cols = [str(prices.columns[j]) for j in np.flatnonzero(bad.any(axis=0))]
+        first = prices.index[int(np.flatnonzero(bad.any(axis=1))[0])]
+        raise DataError(
+            f"prices have missing values for {', '.join(cols)} (first at {first}); choose a "
+            "window where every asset has data (or drop those assets)"
+        )
+    if prices.shape[0] < 3:
+        raise DataError(f"need at least 3 price rows to estimate, got {prices.shape[0]}")
+    ppy = config.periods_per_year
+    if ppy is None:
+        ppy = est.infer_periods_per_year(prices.index)
+    rets = est.returns_from_prices(prices, config.returns_kind)
+    cov = est.risk_matrix(rets, config.risk_model, periods_per_year=ppy)
+    mu = expected_returns
+    if mu is None:
+        mu = est.expected_returns(rets, config.expected_returns, periods_per_year=ppy)
+    return optimize_portfolio(
+        cov,
+        mu,
+        objective=config.objective,
+        constraints=config.constraints,
+        risk_free_rate=config.risk_free_rate,
+        risk_aversion=config.risk_aversion,
+        target_return=config.target_return,
+        target_volatility=config.target_volatility,
+        returns=rets,
+        cvar_alpha=config.cvar_alpha,
+        periods_per_year=ppy,
+        previous_weights=previous_weights,
+        transaction_cost=transaction_cost,
+        max_turnover=max_turnover,
+    )

@@ -1,0 +1,117 @@
+"""Efficient frontier: an exact parametric walk along the minimum-variance path.
+
+For box + budget constraints the efficient portfolio is piecewise affine in the target return:
+between two "turning points" the active set is constant and the weights move on a line. The
+walk solves the efficient-return QP once per segment (warm-started active set), derives the
+segment's direction and validity interval from the same reduced KKT system, and evaluates every
+requested frontier point that falls on it exactly, without another solve. This is the critical
+line idea, visiting only the segments that carry requested points.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cryptofolio.errors import InfeasibleError, SolverError
+from cryptofolio.optimize._solve import (
+    efficient_return_qp,
+    frontier_segment,
+    make_problem,
+    make_result,
+    max_return_portfolio,
+    optimize_portfolio,
+    solve_min_variance,
+    solve_verified,
+)
+from cryptofolio.optimize._types import Constraints, Objective
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """Efficient frontier: ``points`` has columns return, volatility, sharpe (annualised
+    fractions), one row per point; ``weights`` has one row per point, one column per asset."""
+
+    points: pd.DataFrame
+    weights: pd.DataFrame
+
+
+def efficient_frontier(
+    covariance: pd.DataFrame,
+    expected_returns: pd.Series,
+    *,
+    points: int = 50,
+    constraints: Constraints = Constraints(),
+    risk_free_rate: float = 0.0,
+) -> Frontier:
+    """``points`` portfolios from the minimum-variance to the maximum-return portfolio, equally
+    spaced in expected return (annualised fractions).
+
+    Raises
+    ------
+    InfeasibleError
+        ``points`` < 2 or constraints in conflict.
+    """
+    if int(points) != points or points < 2:
+        raise InfeasibleError(f"points must be an integer >= 2, got {points}")
+    points = int(points)
+    pb = make_problem(
+        covariance, expected_returns, constraints, need_mu=True, risk_free_rate=risk_free_rate
+    )
+    w_mv = solve_min_variance(pb)
+    r_mv = float(pb.mu @ w_mv)
+    r_max, w_max = max_return_portfolio(pb)
+    grid = np.linspace(r_mv, r_max, points)
+    W = np.empty((points, pb.n))
+    W[0] = w_mv
+    W[-1] = w_max
+    if r_max - r_mv <= 1e-12 * max(1.0, abs(r_max)):
+        W[:] = w_mv
+    else:
+        qp = efficient_return_qp(pb, grid[1])
+        state = None
+        j = 1
+        while j < points - 1:
+            r = grid[j]
+            qp.c[1] = r / pb.ms
+            sol, state = solve_verified(qp, None, state)
+            sol, _, tb = frontier_segment(pb, qp, state, r)
+            W[j] = sol.y
+            j += 1
+            while j < points - 1 and grid[j] <= tb:
+                W[j] = sol.y + (grid[j] - r) * sol.dy
+                j += 1
+    box = pb.box
+    if box.gross is not None and np.any(np.abs(W).sum(axis=1) > box.gross + 1e-9):
+        # the gross cap binds somewhere: solve those points on the conic path
+        for j in range(points):
+            if np.abs(W[j]).sum() > box.gross + 1e-9:
+                res = optimize_portfolio(
+                    covariance,
+                    expected_returns,
+                    objective=Objective.EFFICIENT_RETURN,
+                    constraints=constraints,
+                    target_return=float(grid[j]) if j < points - 1 else float(grid[j]) - 1e-9,
+                    risk_free_rate=risk_free_rate,
+                )
+                W[j] = res.weights.to_numpy()
+    rows = []
+    for j in range(points):
+        try:
+            res = make_result(pb, W[j], Objective.EFFICIENT_RETURN)
+        except SolverError as exc:
+            raise SolverError(
+                f"frontier point {j} (target return {grid[j]:g}) does not verify: {exc}",
+                status=exc.status,
+            ) from exc
+        rows.append((res.expected_return, res.volatility, res.sharpe))
+    pts = pd.DataFrame(rows, columns=["return", "volatility", "sharpe"])
+    return Frontier(points=pts, weights=pd.DataFrame(W, columns=pb.assets))
+
+
+def _sharpe(ret: np.ndarray, vol: np.ndarray, rf: float) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(vol > 0, (ret - rf) / vol, math.nan)

@@ -1,0 +1,110 @@
+"""Validation of the optimiser's inputs (covariance, expected returns, scenarios, trades)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cryptofolio.errors import EstimationError, InfeasibleError
+
+
+def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """Labels and values of an annualised covariance; symmetric, finite, non-negative diagonal."""
+    if not isinstance(covariance, pd.DataFrame):
+        raise EstimationError("covariance must be a labelled DataFrame (assets x assets)")
+    if covariance.shape[0] != covariance.shape[1] or list(covariance.index) != list(
+        covariance.columns
+    ):
+        raise EstimationError(
+            "covariance must be square with the same assets, in the same order, as rows and "
+            f"columns (got {covariance.shape[0]} rows, {covariance.shape[1]} columns)"
+        )
+    if covariance.columns.has_duplicates:
+        dup = sorted(set(covariance.columns[covariance.columns.duplicated()].astype(str)))
+        raise EstimationError(f"covariance has duplicate assets: {', '.join(dup)}")
+    S = covariance.to_numpy(dtype=float)
+    assets = [str(a) for a in covariance.columns]
+    bad = ~np.isfinite(S)
+    if bad.any():
+        rows = sorted({assets[i] for i in np.flatnonzero(bad.any(axis=1))})
+        raise EstimationError(
+            f"covariance has NaN/inf entries for {', '.join(rows)}; estimate it on a window "
+            "where every asset has data"
+        )
+    scale = max(float(np.max(np.abs(S), initial=0.0)), 1e-300)
+    if np.max(np.abs(S - S.T), initial=0.0) > 1e-8 * scale:
+        raise EstimationError("covariance is not symmetric; pass a covariance matrix")
+    neg = np.flatnonzero(np.diag(S) < 0)
+    if neg.size:
+        raise EstimationError(
+            f"covariance has negative variances for {', '.join(assets[i] for i in neg)}"
+        )
+    if not np.any(np.diag(S) > 0):
+        raise EstimationError("covariance is zero: every asset has zero variance")
+    return assets, 0.5 * (S + S.T)
+
+
+def align_series(
+    values: pd.Series | None, assets: list[str], what: str, *, required: bool
+) -> np.ndarray | None:
+    """A Series over exactly ``assets`` (reordered), finite; named errors otherwise."""
+    if values is None:
+        if required:
+            raise EstimationError(f"{what} are required by this objective; pass them")
+        return None
+    if not isinstance(values, pd.Series):
+        raise EstimationError(f"{what} must be a pandas Series indexed by asset")
+    idx = [str(a) for a in values.index]
+    missing = [a for a in assets if a not in idx]
+    extra = [a for a in idx if a not in assets]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing for {', '.join(missing)}")
+        if extra:
+            parts.append(f"given for assets not in the covariance: {', '.join(extra)}")
+        raise EstimationError(f"{what} do not match the covariance's assets ({'; '.join(parts)})")
+    v = pd.Series(values.to_numpy(dtype=float), index=idx).reindex(assets).to_numpy()
+    bad = ~np.isfinite(v)
+    if bad.any():
+        raise EstimationError(
+            f"{what} are NaN/inf for {', '.join(a for a, b in zip(assets, bad, strict=True) if b)}"
+        )
+    return v
+
+
+def check_scenarios(returns: pd.DataFrame | None, assets: list[str], what: str) -> np.ndarray:
+    """Periodic scenario matrix (T x N) aligned to ``assets``, no NaN."""
+    if returns is None:
+        raise EstimationError(
+            f"{what} needs the periodic returns (scenarios); pass returns=<T x N DataFrame>"
+        )
+    cols = [str(c) for c in returns.columns]
+    missing = [a for a in assets if a not in cols]
+    if missing:
+        raise EstimationError(f"returns lack the assets {', '.join(missing)} needed by {what}")
+    R = returns.set_axis(cols, axis=1)[assets].to_numpy(dtype=float)
+    bad = ~np.isfinite(R)
+    if bad.any():
+        rows = np.flatnonzero(bad.any(axis=1))
+        first = returns.index[rows[0]]
+        cols_bad = sorted({assets[j] for j in np.flatnonzero(bad.any(axis=0))})
+        raise EstimationError(
+            f"returns have {rows.size} rows with NaN/inf (first {first}, assets "
+            f"{', '.join(cols_bad)}); restrict the window to where every asset has data"
+        )
+    if R.shape[0] < 2:
+        raise EstimationError(f"{what} needs at least 2 return scenarios, got {R.shape[0]}")
+    return R
+
+
+def cost_vector(cost: float | pd.Series, assets: list[str]) -> np.ndarray:
+    """Per-asset proportional trading cost (fraction of traded notional), >= 0."""
+    if isinstance(cost, pd.Series):
+        v = align_series(cost, assets, "transaction costs", required=True)
+    else:
+        v = np.full(len(assets), float(cost))
+    assert v is not None
+    if np.any(~np.isfinite(v)) or np.any(v < 0):
+        raise InfeasibleError("transaction_cost must be finite and >= 0 (fraction of notional)")
+    return v

@@ -1,0 +1,52 @@
+"""Specifications and results of the optimiser (small frozen dataclasses and enums)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import pandas as pd
+
+
+class Objective(StrEnum):
+    MIN_VARIANCE = "min-variance"
+    MAX_SHARPE = "max-sharpe"
+    MAX_UTILITY = "max-utility"
+    EFFICIENT_RETURN = "efficient-return"
+    EFFICIENT_RISK = "efficient-risk"
+    MIN_SEMIVARIANCE = "min-semivariance"
+    MIN_CVAR = "min-cvar"
+    MAX_SORTINO = "max-sortino"
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Weight constraints, combinable with every objective. Weights are fractions of equity."""
+
+    budget: float = 1.0  # net exposure: sum(w) == budget (0 = market-neutral)
+    min_weight: float = 0.0  # global lower bound; negative allows shorts (e.g. -0.1)
+    max_weight: float = 1.0  # global upper bound (position limit, e.g. 0.3)
+    bounds: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # per-asset overrides
+    gross_exposure: float | None = None  # sum(|w|) <= gross_exposure
+    l2: float = 0.0  # gamma * ||w||^2 small-weights penalty
+
+
+@dataclass(frozen=True)
+class PortfolioResult:
+    """An optimised portfolio; figures are annualised fractions.
+
+    ``objective_value`` is the solver's objective in its scaled units (NaN on the active-set
+    path, which does not need it); ``solver`` says which path produced the weights.
+    """
+
+    weights: pd.Series
+    expected_return: float
+    volatility: float
+    sharpe: float
+    objective: Objective
+    risk_free_rate: float = 0.0
+    status: str = "optimal"
+    objective_value: float = math.nan
+    solver: str = "active-set"
