@@ -172,7 +172,7 @@ def metrics_table(result: BacktestResult, risk_free_rate: float = 0.0) -> pd.Dat
             costs=res.total_costs,
             risk_free_rate=risk_free_rate,
         )
-        rows[name]["rebalances"] = int(len(traded))
+        rows[name]["rebalances"] = len(traded)
     table = pd.DataFrame.from_dict(rows, orient="index")
     for bench in result.benchmarks:
         table[f"excess_vs_{bench}"] = table["annual_return"] - table.loc[bench, "annual_return"]

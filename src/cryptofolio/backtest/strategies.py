@@ -109,7 +109,7 @@ class OptimizerStrategy:
         Cap on ``sum |w - w_current|`` per rebalance, or ``None``.
     """
 
-    config: PortfolioConfig = PortfolioConfig()
+    config: PortfolioConfig = field(default_factory=PortfolioConfig)
     name: str = ""
     transaction_cost: bool = False
     max_turnover: float | None = None
