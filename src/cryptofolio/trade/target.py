@@ -1,0 +1,72 @@
+"""Target weights for trading: any optimiser configuration over a chosen set of assets.
+
+The estimation window is the common window of the assets in the price panel
+(:func:`cryptofolio.estimate.common_window`: nothing filled or dropped; a ragged panel is cut to
+where every asset has data and the error names the asset that limits it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from cryptofolio.data.symbols import to_asset
+from cryptofolio.errors import TradeError
+from cryptofolio.estimate import common_window
+from cryptofolio.optimize import PortfolioConfig, PortfolioResult, build_portfolio
+
+
+@dataclass(frozen=True)
+class Target:
+    """Target weights (fractions, by asset) and the window they were estimated on (UTC)."""
+
+    weights: pd.Series
+    start: pd.Timestamp
+    end: pd.Timestamp
+    result: PortfolioResult
+
+
+def universe(held: list[str], added: list[str] | None, quote: str) -> list[str]:
+    """Assets to optimise over: those held (the quote currency excluded) plus those added.
+
+    The quote currency is included only when the user adds it explicitly (then its target
+    weight is the cash target).
+    """
+    quote = quote.upper()
+    out = [a for a in held if a != quote]
+    for a in added or []:
+        a = to_asset(a)
+        if a not in out:
+            out.append(a)
+    if not out:
+        raise TradeError(
+            "nothing to optimise: the account holds only the quote currency; add assets with "
+            "--assets BTC,ETH"
+        )
+    return out
+
+
+def target_weights(
+    close: pd.DataFrame,
+    assets: list[str],
+    config: PortfolioConfig = PortfolioConfig(),
+    *,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+) -> Target:
+    """Optimise ``assets`` over their common price window in ``close`` with ``config``.
+
+    Raises
+    ------
+    DataError
+        An asset has no price data, or the common window is too short (from
+        :func:`~cryptofolio.estimate.common_window`, naming the asset).
+    """
+    window = common_window(close, assets, start, end)
+    result = build_portfolio(window.prices, config)
+    missing = [a for a in window.assets if a not in result.weights.index]
+    if missing:
+        raise TradeError(f"the optimiser returned no weight for {', '.join(missing)}")
+    weights = result.weights.reindex(window.assets).astype(float)
+    return Target(weights=weights, start=window.start, end=window.end, result=result)
