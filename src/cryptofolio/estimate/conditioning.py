@@ -14,8 +14,11 @@ from cryptofolio.errors import EstimationError
 #: Relative tolerance on the smallest eigenvalue: above ``-PSD_TOLERANCE * max(|eig|)`` the
 #: matrix counts as PSD (floating-point round-off), below it is not.
 PSD_TOLERANCE = 1e-10
-#: An annualised volatility below this (a fraction: 0.5 %) marks a near-constant asset.
-NEAR_CONSTANT_VOLATILITY = 0.005
+#: An annualised volatility below this (a fraction: 1 %) marks a near-constant asset ...
+NEAR_CONSTANT_VOLATILITY = 0.01
+#: ... and so does a volatility below this fraction of the median volatility of the other assets
+#: (a stablecoin at 5 % a year among coins at 70 %: its variance is 200 times smaller).
+NEAR_CONSTANT_RELATIVE_VOLATILITY = 0.15
 #: A correlation above this marks two near-duplicate assets.
 NEAR_DUPLICATE_CORRELATION = 0.995
 
@@ -102,8 +105,9 @@ def conditioning_problems(
     """Reasons why ``covariance`` estimated from ``returns`` is ill-conditioned (may be empty).
 
     Looks for more assets than observations, near-constant assets (annualised volatility below
-    :data:`NEAR_CONSTANT_VOLATILITY`, e.g. a stablecoin) and near-duplicate pairs (correlation
-    above :data:`NEAR_DUPLICATE_CORRELATION`).
+    :data:`NEAR_CONSTANT_VOLATILITY`, or below :data:`NEAR_CONSTANT_RELATIVE_VOLATILITY` times
+    the median volatility of the other assets, e.g. a stablecoin among coins) and near-duplicate
+    pairs (correlation above :data:`NEAR_DUPLICATE_CORRELATION`).
     """
     problems: list[str] = []
     n_obs, n_assets = returns.shape
@@ -112,11 +116,13 @@ def conditioning_problems(
             f"{n_assets} assets but only {n_obs} observations: the sample covariance is singular"
         )
     vol = np.sqrt(np.clip(np.diag(covariance.to_numpy(dtype=float)), 0.0, None))
-    flat = [
-        f"{a}{' (stablecoin)' if is_stablecoin(str(a)) else ''} at {v:.2%} a year"
-        for a, v in zip(covariance.columns, vol, strict=True)
-        if v < NEAR_CONSTANT_VOLATILITY
-    ]
+    flat = []
+    for k, (a, v) in enumerate(zip(covariance.columns, vol, strict=True)):
+        others = np.delete(vol, k)
+        median = float(np.median(others)) if len(others) else 0.0
+        if v < max(NEAR_CONSTANT_VOLATILITY, NEAR_CONSTANT_RELATIVE_VOLATILITY * median):
+            tag = " (stablecoin)" if is_stablecoin(str(a)) else ""
+            flat.append(f"{a}{tag} at {v:.2%} a year (median of the others {median:.0%})")
     if flat:
         problems.append("near-constant asset(s): " + ", ".join(flat))
     ok = vol > 0
