@@ -11,8 +11,10 @@ Rate limit
     between requests, as the exchange asks.
 Retries
     HTTP 429/418, 5xx, time-outs and dropped connections (``ccxt.NetworkError`` and subclasses:
-    ``RateLimitExceeded``, ``DDoSProtection``, ``ExchangeNotAvailable``, ``RequestTimeout``) and
-    unparseable response bodies are retried with exponential backoff (:mod:`.retry`).
+    ``RateLimitExceeded``, ``DDoSProtection``, ``ExchangeNotAvailable``, ``RequestTimeout``; more
+    broadly ccxt's ``OperationFailed``, its class for failures that may pass on a retry) and
+    unparseable response bodies are retried with exponential backoff (:mod:`.retry`). Other ccxt
+    errors (a bad request, an unknown symbol) are raised at once.
 Volume
     ccxt's unified candles carry the *base* volume (BTC traded). The long frame holds volume in the
     quote currency, so it is approximated as ``base volume * close`` (the exchange's exact quote
@@ -36,8 +38,9 @@ from cryptofolio.data.symbols import split_market, to_market
 from cryptofolio.errors import DataError, SourceError, UnknownSymbolError
 
 #: Errors worth retrying: ccxt maps HTTP 429/418 to DDoSProtection/RateLimitExceeded, 5xx to
-#: ExchangeNotAvailable, time-outs to RequestTimeout; all derive from NetworkError.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ccxt.NetworkError, TransientSourceError)
+#: ExchangeNotAvailable, time-outs to RequestTimeout (all NetworkError), and exchange error codes
+#: meaning "try again" (Binance -1001 "internal error") to OperationFailed, NetworkError's parent.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ccxt.OperationFailed, TransientSourceError)
 
 #: Credentials are never needed for public market data and never accepted here.
 CREDENTIAL_KEYS = frozenset(
