@@ -391,7 +391,11 @@ def format_time(value: Any, frequency: str) -> str:
     if value is None or pd.isna(value):
         return ""
     ts = pd.Timestamp(value)
-    if frequency_delta(frequency) >= pd.Timedelta("1D") and ts == ts.normalize():
+    try:
+        daily = frequency_delta(frequency) >= pd.Timedelta("1D")
+    except DataError:  # unknown label (e.g. a stored dataset's): show the time unless midnight
+        daily = True
+    if daily and ts == ts.normalize():
         return ts.strftime("%Y-%m-%d")
     return ts.strftime("%Y-%m-%d %H:%M")
 
