@@ -135,8 +135,10 @@ class YahooSource:
                     f"{what}: Yahoo does not know the ticker {ticker} ({exc}); check the symbol "
                     "(Yahoo crypto tickers look like BTC-USD)"
                 ) from exc
-            except exceptions.YFPricesMissingError:
-                return pd.DataFrame()
+            except exceptions.YFPricesMissingError as exc:
+                if getattr(exc, "yahoo_reason", None):  # e.g. hourly data older than 730 days
+                    raise SourceError(f"{what}: Yahoo refused: {exc.yahoo_reason}") from exc
+                return pd.DataFrame()  # no candle in the range: an empty result, not an error
             except exceptions.YFException as exc:
                 raise SourceError(f"{what}: {exc}") from exc
 
