@@ -408,7 +408,7 @@ def _run_rebalance(**kw: Any) -> None:
             creds = load_credentials(exchange, kw["keys_file"])
         session = connect(exchange, market, credentials=creds, testnet=kw["testnet"])
     secrets = session.secrets if session else []
-    return _redacting(secrets)(_rebalance_body)(session, market, quote, fmt, **kw)
+    return _redacting(secrets)(_rebalance_body)(session, market, quote, fmt, kw)
 
 
 def _rebalance_body(
@@ -416,7 +416,7 @@ def _rebalance_body(
     market: MarketType,
     quote: str,
     fmt: OutputFormat,
-    **kw: Any,
+    kw: dict[str, Any],
 ) -> None:
     config = kw["config"]
     added = parse_symbols(kw["assets"]) or []

@@ -17,7 +17,7 @@ returns an :class:`OrderPlan`:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
@@ -128,9 +128,7 @@ def _costs(notional: pd.Series, model: CostModel, volume: pd.Series | None) -> p
     if notional.empty:
         return pd.DataFrame({"fee": [], "slippage": []}, dtype=float)
     total = trade_costs(notional, model, volume)
-    fee_only = trade_costs(
-        notional, CostModel(fee_bps=model.fee_bps, slippage=Slippage.NONE), volume
-    )
+    fee_only = trade_costs(notional, replace(model, slippage=Slippage.NONE), volume)
     return pd.DataFrame({"fee": fee_only, "slippage": total - fee_only}).astype(float)
 
 
@@ -240,7 +238,8 @@ def plan_orders(
         price = float(px[asset])
         want = abs(wanted_base)
         if spot and side is Side.SELL:
-            want = min(want, float(held[asset]))
+            # an exit sells exactly what is held (no float residue from value / price)
+            want = float(held[asset]) if tgt_w[asset] == 0 else min(want, float(held[asset]))
         wanted_notional = want * price
         r = rules.get(asset) if rules is not None else None
         if rules is not None and r is None:
@@ -262,7 +261,7 @@ def plan_orders(
 
     wanted = {a: (tgt_w[a] * equity - cur_value[a]) / px[a] for a in risky}
     for asset, w_base in wanted.items():
-        if w_base == 0:
+        if abs(w_base * px[asset]) <= 1e-9 * equity:  # optimiser round-off, not a trade
             continue
         order, skip = size(asset, w_base)
         if order:
