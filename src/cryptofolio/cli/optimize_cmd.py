@@ -235,8 +235,8 @@ def portfolio_record(result: PortfolioResult, inputs: EstimationInputs) -> dict[
     }
 
 
-def _weights_table(weights: pd.Series, title: str) -> Table:
-    table = Table(title=title)
+def _weights_table(weights: pd.Series) -> Table:
+    table = Table()
     table.add_column("asset")
     table.add_column("weight", justify="right")
     for sym, w in weights.sort_values(ascending=False).items():
@@ -246,7 +246,8 @@ def _weights_table(weights: pd.Series, title: str) -> Table:
 
 def print_portfolio(result: PortfolioResult, inputs: EstimationInputs, out: Console) -> None:
     """Readable summary of one portfolio: weights, then return/volatility/Sharpe and window."""
-    out.print(_weights_table(result.weights, f"{result.objective} portfolio"))
+    out.print(f"[bold]{result.objective} portfolio[/]")
+    out.print(_weights_table(result.weights))
     out.print(
         f"expected return {result.expected_return:.2%} a year, volatility "
         f"{result.volatility:.2%} a year, Sharpe {result.sharpe:.2f} "
