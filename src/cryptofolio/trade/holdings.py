@@ -323,9 +323,11 @@ def fetch_holdings(
             f"{session.exchange_id} linear account equity is {equity:.2f} {quote}; nothing to "
             "rebalance"
         )
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=["amount", "price", "value"])
-    frame["cash_like"] = [is_stablecoin(a) for a in frame.index]
-    frame.loc[quote] = {"amount": cash, "price": 1.0, "value": cash, "cash_like": True}
+    rows[quote] = {"amount": cash, "price": 1.0, "value": cash, "cash_like": True}
+    frame = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["amount", "price", "value", "cash_like"]
+    )
+    frame["cash_like"] = frame["cash_like"].astype(bool)
     frame["weight"] = frame["value"] / equity
     frame = frame[COLUMNS]
     frame.index.name = "asset"
