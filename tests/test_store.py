@@ -87,19 +87,19 @@ def test_write_read_roundtrip_layout_and_metadata(tmp_path):
             (("2021-01-01", "2021-01-10"),),
             "2021-01-01",
             "2021-01-20",
-            [("2021-01-10 00:00:00.001", "2021-01-20")],
+            [("2021-01-11", "2021-01-20")],
         ),
         (
             (("2021-01-05", "2021-01-10"),),
             "2021-01-01",
             "2021-01-12",
-            [("2021-01-01", "2021-01-04 23:59:59.999"), ("2021-01-10 00:00:00.001", "2021-01-12")],
+            [("2021-01-01", "2021-01-04"), ("2021-01-11", "2021-01-12")],
         ),
         (
             (("2021-01-01", "2021-01-03"), ("2021-01-06", "2021-01-08")),
             "2021-01-01",
             "2021-01-08",
-            [("2021-01-03 00:00:00.001", "2021-01-05 23:59:59.999")],
+            [("2021-01-04", "2021-01-05")],
         ),
         # a leftover shorter than a candle, holding no daily open time, is not worth a request
         ((("2021-01-01", "2021-01-10"),), "2021-01-01", "2021-01-10 12:00", []),
@@ -117,6 +117,12 @@ def test_add_coverage_merges_touching_and_overlapping_ranges():
     assert len(cov) == 2
     cov = store.add_coverage(cov, utc("2021-01-10 00:00:00.001"), utc("2021-01-21"))
     assert cov == ((utc("2021-01-05"), utc("2021-01-25")),)
+    day = pd.Timedelta(days=1)
+    daily = store.add_coverage(
+        ((utc("2021-01-01"), utc("2021-01-10")),), utc("2021-01-11"), utc("2021-01-12"), day
+    )
+    assert daily == ((utc("2021-01-01"), utc("2021-01-12")),)  # no daily candle opens between
+    assert len(store.add_coverage(daily, utc("2021-01-14"), utc("2021-01-15"), day)) == 2
 
 
 def test_merge_keeps_newer_and_records_every_difference():

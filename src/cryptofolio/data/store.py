@@ -139,12 +139,23 @@ def _ts(ms: int) -> pd.Timestamp:
     return pd.Timestamp(int(ms), unit="ms", tz="UTC")
 
 
-def add_coverage(coverage: Coverage, start: pd.Timestamp, end: pd.Timestamp) -> Coverage:
-    """Union of ``coverage`` and ``[start, end]``, as sorted disjoint ranges."""
+def _grid_aligned(step: pd.Timedelta | None) -> bool:
+    """Timeframes up to a day open on the epoch-aligned grid on every exchange we know."""
+    return step is not None and pd.Timedelta(0) < step <= pd.Timedelta(days=1)
+
+
+def add_coverage(
+    coverage: Coverage, start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta | None = None
+) -> Coverage:
+    """Union of ``coverage`` and ``[start, end]``, as sorted disjoint ranges.
+
+    Ranges closer than one candle ``step`` (no candle can open between them) are joined.
+    """
+    slack = step if _grid_aligned(step) else pd.Timedelta(milliseconds=1)
     spans = sorted([*coverage, (start, end)])
     merged: list[tuple[pd.Timestamp, pd.Timestamp]] = []
     for a, b in spans:
-        if merged and a <= merged[-1][1] + pd.Timedelta(milliseconds=1):
+        if merged and a <= merged[-1][1] + slack:
             merged[-1] = (merged[-1][0], max(merged[-1][1], b))
         else:
             merged.append((a, b))
@@ -156,8 +167,9 @@ def uncovered(
 ) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """Parts of ``[start, end]`` that ``coverage`` lacks.
 
-    Parts too short to hold a candle on the epoch-aligned grid of ``step`` (for steps up to one
-    day) are left out, so that fetching the same range twice makes no request the second time.
+    For steps up to one day the parts are snapped to the epoch-aligned grid of candle open times
+    and parts holding no open time are left out, so fetching the same range twice makes no
+    request the second time.
     """
     one_ms = pd.Timedelta(milliseconds=1)
     gaps: list[tuple[pd.Timestamp, pd.Timestamp]] = []
@@ -174,9 +186,13 @@ def uncovered(
             break
     if cursor <= end:
         gaps.append((cursor, end))
-    if step <= pd.Timedelta(days=1):
-        step_ns = step.value
-        gaps = [(a, b) for a, b in gaps if -(-a.value // step_ns) * step_ns <= b.value]
+    if _grid_aligned(step):  # snap to candle open times; drop parts that hold none
+        n = step.value
+        snapped = [
+            (pd.Timestamp(-(-a.value // n) * n, tz="UTC"), pd.Timestamp(b.value // n * n, tz="UTC"))
+            for a, b in gaps
+        ]
+        gaps = [(a, b) for a, b in snapped if a <= b]
     return gaps
 
 

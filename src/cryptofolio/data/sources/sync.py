@@ -193,7 +193,7 @@ def fetch_to_store(
                 else None,
             )
             merged = store.merge_candles(frame, fetched)
-            coverage = store.add_coverage(coverage, a, b)
+            coverage = store.add_coverage(coverage, a, b, step)
             meta = store.SeriesMeta(
                 source=source.name,
                 market=f"{asset}/{quote}",
