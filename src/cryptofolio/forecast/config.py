@@ -139,6 +139,12 @@ class TrainConfig:
         highly redundant, a stride of 2-5 trains faster at little cost).
     max_train_periods
         Only the latest this many periods of the data are used (``None`` = all).
+    grad_clip
+        Clip the gradient norm at this value (0 = no clipping).
+    threads
+        PyTorch intra-op CPU threads while training and predicting (``None`` = leave
+        PyTorch's setting). Default 1: small recurrent batches gain little from more threads
+        and lose a lot when the cores are shared with other work.
     """
 
     epochs: int = 30
@@ -153,6 +159,7 @@ class TrainConfig:
     sample_stride: int = 1
     max_train_periods: int | None = None
     grad_clip: float = 1.0
+    threads: int | None = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "gap_policy", GapPolicy(self.gap_policy))

@@ -16,7 +16,7 @@ from scipy.stats import norm as _normal
 from cryptofolio import __version__
 from cryptofolio.data import Panels
 from cryptofolio.errors import ForecastError
-from cryptofolio.forecast._torch import import_torch, resolve_device
+from cryptofolio.forecast._torch import import_torch, resolve_device, torch_threads
 from cryptofolio.forecast.config import Feature, ForecastSpec, HeadKind
 from cryptofolio.forecast.features import (
     Normalisation,
@@ -185,7 +185,7 @@ class Forecaster:
         self.module.eval()
         outs = []
         codes = np.array([self.assets.index(a) for a in windows.assets])[windows.asset_codes]
-        with torch.no_grad():
+        with torch.no_grad(), torch_threads(self.spec.train.threads):
             for i in range(0, len(windows), PREDICT_BATCH):
                 x = torch.from_numpy(windows.x[i : i + PREDICT_BATCH]).to(self.device)
                 c = torch.from_numpy(codes[i : i + PREDICT_BATCH]).to(self.device)
@@ -199,7 +199,7 @@ class Forecaster:
         torch = import_torch()
         self.module.eval()
         codes = np.array([self.assets.index(a) for a in windows.assets])[windows.asset_codes]
-        with torch.no_grad():
+        with torch.no_grad(), torch_threads(self.spec.train.threads):
             x = torch.from_numpy(windows.x).to(self.device)
             _, att = self.module(x, torch.from_numpy(codes).to(self.device))
         return att.cpu().numpy().astype(np.float64)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from cryptofolio.data import Panels
 from cryptofolio.errors import ForecastError
-from cryptofolio.forecast._torch import import_torch, resolve_device
+from cryptofolio.forecast._torch import import_torch, resolve_device, torch_threads
 from cryptofolio.forecast.config import ForecastSpec
 from cryptofolio.forecast.features import (
     check_gaps,
@@ -107,7 +107,22 @@ def train_forecaster(
         Unknown assets, a lookback longer than an asset's usable data, missing features
         inside an asset's history (under ``gap_policy='raise'``), constant features, or a
         validation split that leaves no windows on one side.
+
+    PyTorch runs with ``spec.train.threads`` CPU threads for the duration.
     """
+    with torch_threads(spec.train.threads):
+        return _train(panels, spec, assets=assets, on_epoch=on_epoch, warm_start=warm_start)
+
+
+def _train(
+    panels: Panels,
+    spec: ForecastSpec = ForecastSpec(),
+    *,
+    assets: list[str] | tuple[str, ...] | None = None,
+    on_epoch: EpochCallback | None = None,
+    warm_start: Forecaster | None = None,
+) -> Forecaster:
+    """The training itself (see :func:`train_forecaster`)."""
     fcfg, mcfg, tcfg = spec.features, spec.model, spec.train
     chosen = tuple(assets) if assets is not None else tuple(panels.close.columns)
     if not chosen:
