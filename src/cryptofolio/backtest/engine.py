@@ -51,6 +51,7 @@ class FailurePolicy(StrEnum):
 
     RAISE = "raise"  # BacktestError naming the strategy and the date
     HOLD = "hold"  # keep the current holdings (no trade) and record a fallback event
+    CASH = "cash"  # sell everything into cash and record a fallback event
 
 
 @dataclass(frozen=True)
@@ -330,9 +331,14 @@ class _Simulation:
                     (m.index[i], "", "fallback", f"strategy failed, previous weights held: {exc}")
                 )
                 return None, True
+            if self.config.on_failure is FailurePolicy.CASH:
+                self.events.append(
+                    (m.index[i], "", "fallback", f"strategy failed, moved to cash: {exc}")
+                )
+                return np.zeros(len(m.assets)), True
             raise BacktestError(
                 f"strategy {name!r} failed on {m.index[i]}: {exc} (pass on_failure='hold' / "
-                "--on-failure hold to keep the previous weights on such dates)"
+                "--on-failure hold to keep the previous weights on such dates, or 'cash')"
             ) from exc
         if target is None:
             return None, False
@@ -508,7 +514,7 @@ class _Simulation:
                         last_target = (self.units * m.price[i]) / value
                 else:
                     stats = self._execute(i, target)
-                    self.rebalances.append((m.index[i], *stats, False, False))
+                    self.rebalances.append((m.index[i], *stats, False, fallback))
                     last_target = target
                 done += 1
                 if self.progress is not None:
