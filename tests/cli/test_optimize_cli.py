@@ -33,20 +33,6 @@ JSON_FIELDS = {
 }
 
 
-def _solvers_ready() -> bool:
-    from cryptofolio.optimize import optimize_portfolio
-
-    cov = pd.DataFrame(np.eye(2), index=["A", "B"], columns=["A", "B"])
-    try:
-        optimize_portfolio(cov)
-    except NotImplementedError:
-        return False
-    return True
-
-
-needs_solver = pytest.mark.skipif(not _solvers_ready(), reason="optimize solvers not landed yet")
-
-
 @pytest.fixture(scope="module")
 def daily_returns() -> pd.DataFrame:
     """Independent returns: the raw bundled closes, pivoted and differenced with pandas."""
@@ -173,7 +159,6 @@ def test_help_has_examples_and_contract_options():
 # ---------------------------------------------------------------- real solver
 
 
-@needs_solver
 def test_min_variance_budget_only_matches_closed_form(daily_returns):
     res = _invoke(
         "optimize",
@@ -197,7 +182,6 @@ def test_min_variance_budget_only_matches_closed_form(daily_returns):
     assert out["expected_return"] == pytest.approx(w @ mu, abs=1e-6)
 
 
-@needs_solver
 def test_periods_per_year_252_scales_volatility():
     a = json.loads(_invoke("optimize", *_data_args(), "--format", "json").stdout)
     b = json.loads(
@@ -207,7 +191,6 @@ def test_periods_per_year_252_scales_volatility():
     assert b["volatility"] == pytest.approx(a["volatility"] * np.sqrt(252 / 365), rel=1e-5)
 
 
-@needs_solver
 def test_csv_and_plot(tmp_path):
     png = tmp_path / "w.png"
     res = _invoke("optimize", *_data_args(), "--format", "csv", "--plot", str(png))
@@ -220,7 +203,6 @@ def test_csv_and_plot(tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
-@needs_solver
 def test_hourly_data_is_annualised_with_8760():
     res = _invoke(
         "optimize",
@@ -239,7 +221,6 @@ def test_hourly_data_is_annualised_with_8760():
     assert json.loads(res.stdout)["periods_per_year"] == 8760.0
 
 
-@needs_solver
 def test_frontier_json_and_picture(tmp_path, daily_returns):
     png = tmp_path / "f.png"
     res = _invoke(
@@ -281,14 +262,12 @@ def test_frontier_json_and_picture(tmp_path, daily_returns):
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
-@needs_solver
 def test_frontier_table():
     res = _invoke("frontier", *_data_args(start="2023-01-01", end="2023-11-30"), "--points", "4")
     assert res.exit_code == 0, res.output
     assert "Efficient frontier (4 points)" in res.output and "365" in res.output
 
 
-@needs_solver
 @pytest.mark.xfail(
     strict=True,
     reason="optimize bug: efficient_frontier raises SolverError 'singular reduced KKT system' "
@@ -300,7 +279,6 @@ def test_frontier_in_a_bear_market_window():
     assert "no max-Sharpe portfolio" in res.output  # no asset above the risk-free rate
 
 
-@needs_solver
 def test_demo_function(tmp_path):
     from io import StringIO
 
