@@ -2,7 +2,210 @@
 
 from __future__ import annotations
 
+import json
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
 
-def fetch_command() -> None:
-    """Fetch market data into the local store (not implemented yet)."""
-    raise NotImplementedError
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from cryptofolio.cli.errors import handle_errors
+from cryptofolio.cli.options import DataDirOpt
+from cryptofolio.data import sources
+from cryptofolio.data.sources.sync import FetchReport
+from cryptofolio.data.store import StoreConflictWarning
+from cryptofolio.errors import DataError
+
+console = Console()
+
+
+def parse_exchange_options(items: list[str] | None) -> dict[str, Any]:
+    """``["options.defaultType=spot", "timeout=30000"]`` -> nested ccxt configuration.
+
+    Values are read as JSON where possible (numbers, ``true``, lists), else kept as text.
+    """
+    config: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise DataError(
+                f"--exchange-option {item!r} is not KEY=VALUE; e.g. --exchange-option timeout=30000"
+            )
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        node = config
+        *parents, leaf = key.strip().split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise DataError(f"--exchange-option {item!r} conflicts with an earlier option")
+        node[leaf] = value
+    return config
+
+
+class RichFetchProgress:
+    """A rich progress bar: one line over symbols, one over the current symbol's pages."""
+
+    def __init__(self, progress: Progress, n_symbols: int) -> None:
+        self.progress = progress
+        self.overall: TaskID = progress.add_task("symbols", total=n_symbols)
+        self.pages: TaskID | None = None
+
+    def start_symbol(self, asset: str, pages: int) -> None:
+        self.pages = self.progress.add_task(f"{asset} pages", total=pages or None)
+
+    def page(self, asset: str, rows: int) -> None:
+        if self.pages is not None:
+            self.progress.advance(self.pages)
+
+    def end_symbol(self, asset: str) -> None:
+        if self.pages is not None:
+            task = self.progress.tasks[self.pages]
+            self.progress.update(self.pages, total=task.completed, visible=False)
+        self.progress.advance(self.overall)
+
+
+def print_report(report: FetchReport) -> None:
+    """Summary table: rows added per symbol, changed values, stored range."""
+    table = Table(title=f"{report.dataset} in {report.data_dir}")
+    for col in ("symbol", "market", "added", "changed", "stored", "first", "last"):
+        table.add_column(col, justify="right" if col in {"added", "changed", "stored"} else "left")
+    for s in report.symbols:
+        table.add_row(
+            s.asset,
+            s.market,
+            f"{s.rows_added:,}",
+            f"{s.values_changed:,}",
+            f"{s.rows_stored:,}",
+            str(s.first) if s.first is not None else "-",
+            str(s.last) if s.last is not None else "-",
+        )
+    console.print(table)
+    for s in report.symbols:
+        if not s.ranges_requested:
+            console.print(f"{s.asset}: already stored for the whole range, nothing downloaded")
+        elif s.rows_stored == 0:
+            console.print(f"[yellow]{s.asset}: the source has no candles in the range[/]")
+        if s.placeholders_skipped:
+            console.print(
+                f"{s.asset}: left out {s.placeholders_skipped} placeholder candle(s) with zero "
+                "prices (before the coin traded)"
+            )
+    if not report.conflicts.empty:
+        console.print(
+            f"[yellow]{len(report.conflicts)} re-fetched value(s) differed from the stored ones; "
+            f"the new values were kept, see {report.data_dir / report.dataset / 'conflicts.csv'}[/]"
+        )
+    console.print(
+        f"Load it with: cryptofolio.data.load_dataset({report.dataset!r}) "
+        f"or --dataset {report.dataset}"
+    )
+
+
+@handle_errors
+def fetch_command(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A ccxt exchange id (binance, bybit, kraken, ...), 'cryptocompare' or 'yahoo'.",
+            show_default=False,
+        ),
+    ],
+    symbols: Annotated[
+        str,
+        typer.Option(
+            "--symbols", help="Comma-separated assets (BTC,ETH) or markets (BTC/USDT,ETH/BTC)."
+        ),
+    ],
+    since: Annotated[
+        str, typer.Option("--since", help="First candle open time (UTC), e.g. 2021-01-01.")
+    ],
+    timeframe: Annotated[
+        str, typer.Option("--timeframe", help="Candle length: 1d, 1h or another of the source's.")
+    ] = "1d",
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Last candle open time (UTC); default: last closed candle."),
+    ] = None,
+    quote: Annotated[
+        str | None,
+        typer.Option(
+            "--quote", help="Quote currency for assets (default USDT; USD for cryptocompare/yahoo)."
+        ),
+    ] = None,
+    data_dir: DataDirOpt = None,
+    exchange_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exchange-option",
+            help="ccxt setting KEY=VALUE (repeatable; dots nest: options.defaultType=spot).",
+        ),
+    ] = None,
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh", help="Download the whole range again (changed candles are reported)."
+        ),
+    ] = False,
+) -> None:
+    """Fetch OHLCV candles into the local store (dataset SOURCE-TIMEFRAME, e.g. binance-1d).
+
+    Only what the store does not hold yet is downloaded; requests are rate-limited and retried with backoff. Public data only: no API key is needed (CryptoCompare reads an optional CRYPTOCOMPARE_API_KEY from the environment).
+
+    Example:
+
+      cryptofolio data fetch binance --symbols BTC,ETH --timeframe 1d --since 2021-01-01
+
+      cryptofolio data fetch bybit --symbols BTC/USDT --timeframe 1h --since 2024-01-01 --until 2024-02-01
+
+      cryptofolio data fetch cryptocompare --symbols BTC,ETH,SOL --since 2020-01-01
+    """
+    wanted = split_symbols(symbols)
+    options = parse_exchange_options(exchange_option)
+    key = source.strip().lower()
+    if options and key in sources.NAMED_SOURCES:
+        raise DataError(f"--exchange-option applies to ccxt exchanges, not to {key}")
+    src = sources.make_source(key, quote=quote, exchange_options=options or None)
+    with (
+        Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar,
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore", StoreConflictWarning)  # reported below instead
+        report = sources.fetch_to_store(
+            src,
+            wanted,
+            timeframe,
+            since,
+            until,
+            data_dir=Path(data_dir) if data_dir is not None else None,
+            refresh=refresh,
+            progress=RichFetchProgress(bar, len(wanted)),
+        )
+    print_report(report)
+
+
+def split_symbols(text: str) -> list[str]:
+    """Split ``BTC/USDT,eth`` into ``["BTC/USDT", "ETH"]``, keeping markets as given."""
+    items = [s.strip().upper() for s in text.split(",") if s.strip()]
+    if not items:
+        raise DataError("no symbols given; pass e.g. --symbols BTC,ETH")
+    return items

@@ -166,18 +166,24 @@ def fetch_to_store(
                 f"--quote {example[1]} or another --data-dir"
             )
 
-    results: list[SymbolFetch] = []
-    all_conflicts: list[pd.DataFrame] = []
+    plans = []
     for symbol, asset in zip(symbols, assets, strict=True):
-        quote = source.quote_for(symbol)
         stored = store.read_series(dataset, asset, root)
         coverage = stored.meta.coverage if stored is not None else ()
-        frame = stored.frame if stored is not None else None
         gaps = (
             [(span.start, span.end)]
             if refresh
             else store.uncovered(coverage, span.start, span.end, step)
         )
+        if gaps:  # unknown symbols fail here, before anything is downloaded or written
+            source.market_for(symbol)
+        plans.append((symbol, asset, stored, coverage, gaps))
+
+    results: list[SymbolFetch] = []
+    all_conflicts: list[pd.DataFrame] = []
+    for symbol, asset, stored, coverage, gaps in plans:
+        quote = source.quote_for(symbol)
+        frame = stored.frame if stored is not None else None
         if progress is not None:
             pages = sum(source.estimate_pages(timeframe, FetchRange(a, b)) for a, b in gaps)
             progress.start_symbol(asset, pages)
