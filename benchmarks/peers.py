@@ -66,26 +66,38 @@ def _sample_cov(window: np.ndarray) -> np.ndarray:
 
 
 def _cryptofolio_walk_forward(inputs: BenchInputs) -> Runner:
-    """T7 through cryptofolio's backtester when it exposes a walk-forward entry point,
-    otherwise a plain loop over ``optimize_portfolio`` (labelled in the results)."""
-    from cryptofolio.optimize import Constraints, Objective, optimize_portfolio
+    """T7 through cryptofolio's backtester: ``run_backtest`` with the min-variance
+    ``OptimizerStrategy``, a rolling window and a rebalance every 7 rows, default costs.
 
-    returns = inputs.returns
-    values = returns.to_numpy()
-    idx = t.rebalance_indices(inputs.n_days)
-    cols = returns.columns
+    Alignment with the peers' loop: the backtester decides at price row j from the rows strictly
+    before j and trades at row j's close. A window of 366 price rows ending at row j - 1 holds
+    exactly the 365 returns [i - 365, i) of the peers' rebalance i = j - 1, so the weights are
+    comparable one for one (the holding period starts one row later).
+    """
+    from cryptofolio.backtest import BacktestConfig, OptimizerStrategy, run_backtest
+    from cryptofolio.data import Panels
+    from cryptofolio.optimize import PortfolioConfig
 
-    def loop() -> np.ndarray:
-        out = np.empty((len(idx), inputs.n_assets))
-        for k, i in enumerate(idx):
-            cov = pd.DataFrame(_sample_cov(values[i - t.LOOKBACK_DAYS : i]), cols, cols)
-            res = optimize_portfolio(cov, None, objective=Objective.MIN_VARIANCE)
-            out[k] = _vector(res.weights, cols)
-        t.simulate_equity(values, out)
-        return out
+    prices = inputs.prices
+    empty = pd.DataFrame(np.nan, index=prices.index, columns=prices.columns)
+    volume = pd.DataFrame(1e9, index=prices.index, columns=prices.columns)
+    panels = Panels(
+        close=prices, volume=volume, market_cap=empty, open=prices, high=prices, low=prices
+    )
+    config = BacktestConfig(
+        rebalance=f"{t.REBALANCE_EVERY}p",
+        lookback=t.LOOKBACK_DAYS + 1,
+        start=prices.index[t.LOOKBACK_DAYS + 1],
+    )
+    strategy = OptimizerStrategy(PortfolioConfig())
+    cols = inputs.returns.columns
 
-    _ = Constraints
-    return loop
+    def run() -> np.ndarray:
+        result = run_backtest(panels, strategy, config)
+        targets = next(iter(result.strategies.values())).targets
+        return targets.reindex(columns=cols).fillna(0.0).to_numpy()
+
+    return run
 
 
 def _cryptofolio(task: Task, inputs: BenchInputs) -> Runner:
@@ -139,7 +151,7 @@ def _cryptofolio(task: Task, inputs: BenchInputs) -> Runner:
     if task is Task.T7:
         return _cryptofolio_walk_forward(inputs)
     if task is Task.T8:
-        cons = Constraints(l2=t.L2_GAMMA)
+        cons = Constraints(l2=CRYPTOFOLIO_L2)
 
         def t8() -> np.ndarray:
             res = optimize_portfolio(
@@ -155,9 +167,12 @@ def _cryptofolio(task: Task, inputs: BenchInputs) -> Runner:
     raise Unsupported(f"unknown task {task}")
 
 
-# cryptofolio's MAX_UTILITY maximises w'μ - (risk_aversion / 2) w'Σw - l2 ||w||² (its docstring);
-# the value that reproduces the task's δ.
-CRYPTOFOLIO_RISK_AVERSION = t.RISK_AVERSION
+# cryptofolio's MAX_UTILITY (optimize/_solve.py utility_qp) minimises
+# 1/2 w'Σw - risk_aversion * μ'w + l2 ||w||², i.e. its ``risk_aversion`` multiplies the return.
+# Dividing the task's utility w'μ - (δ/2) w'Σw - γ||w||² by δ gives risk_aversion = 1/δ and
+# l2 = γ/δ. (Agreement with PyPortfolioOpt and skfolio in the results checks this mapping.)
+CRYPTOFOLIO_RISK_AVERSION = 1.0 / t.RISK_AVERSION
+CRYPTOFOLIO_L2 = t.L2_GAMMA / t.RISK_AVERSION
 
 
 # ----------------------------------------------------------------------------- PyPortfolioOpt
@@ -165,6 +180,7 @@ CRYPTOFOLIO_RISK_AVERSION = t.RISK_AVERSION
 
 def _pypfopt(task: Task, inputs: BenchInputs) -> Runner:
     from pypfopt import EfficientCVaR, EfficientFrontier, objective_functions, risk_models
+    from pypfopt.exceptions import OptimizationError
 
     mu, cov, cols = inputs.mu, inputs.cov, inputs.returns.columns
     if task is Task.T1:
@@ -188,7 +204,10 @@ def _pypfopt(task: Task, inputs: BenchInputs) -> Runner:
             high = ef_maxret._max_return()
             out = []
             for target in np.linspace(low, high - 0.0001, t.FRONTIER_POINTS):
-                ef.efficient_return(target)
+                try:  # plot_efficient_frontier skips the points the solver fails on
+                    ef.efficient_return(target)
+                except OptimizationError:
+                    continue
                 out.append(_vector(ef.weights, cols))
             return np.array(out)
 

@@ -169,6 +169,8 @@ def agreement(task: Task, inputs: BenchInputs, sols: dict[str, np.ndarray], cell
         ref_name = peers.CRYPTOFOLIO if peers.CRYPTOFOLIO in sols else next(iter(sols))
         for name, sol in sols.items():
             cells[name].objective_delta = t.frontier_gap(sol, sols[ref_name], inputs)
+            if len(sol) != t.FRONTIER_POINTS:
+                cells[name].note = f"{len(sol)} of {t.FRONTIER_POINTS} points solved"
         return
     if task is Task.T7:
         k = min(len(s) for s in sols.values())
@@ -443,8 +445,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ]
     all_tasks = ",".join(x.value for x in Task)
     args.tasks = [Task(x.strip().upper()) for x in (args.tasks or all_tasks).split(",")]
-    args.repeats = args.repeats if args.repeats is not None else (3 if quick else 7)
-    args.budget = args.budget if args.budget is not None else (2.0 if quick else 20.0)
+    args.repeats = args.repeats if args.repeats is not None else (3 if quick else 5)
+    args.budget = args.budget if args.budget is not None else (2.0 if quick else 15.0)
     args.max_call = args.max_call if args.max_call is not None else (5.0 if quick else 240.0)
     args.libraries = args.libraries.split(",") if args.libraries else peers.LIBRARIES
     return args
