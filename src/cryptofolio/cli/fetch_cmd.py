@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -77,6 +78,12 @@ class RichFetchProgress:
         self.progress.advance(self.overall)
 
 
+def _when(ts: pd.Timestamp | None) -> str:
+    if ts is None:
+        return "-"
+    return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M")
+
+
 def print_report(report: FetchReport) -> None:
     """Summary table: rows added per symbol, changed values, stored range."""
     table = Table(title=f"{report.dataset} in {report.data_dir}")
@@ -89,8 +96,8 @@ def print_report(report: FetchReport) -> None:
             f"{s.rows_added:,}",
             f"{s.values_changed:,}",
             f"{s.rows_stored:,}",
-            str(s.first) if s.first is not None else "-",
-            str(s.last) if s.last is not None else "-",
+            _when(s.first),
+            _when(s.last),
         )
     console.print(table)
     for s in report.symbols:
