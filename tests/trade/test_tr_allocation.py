@@ -166,7 +166,7 @@ def test_weights_below_one_keep_cash():
 
 def test_bad_inputs_raise_named_errors():
     p = _s({"A": 10.0, "B": 10.0})
-    with pytest.raises(TradeError, match="long-only.*B"):
+    with pytest.raises(TradeError, match=r"long-only.*B"):
         greedy_allocation(_s({"A": 1.2, "B": -0.2}), p, 100.0)
     with pytest.raises(TradeError, match="no latest price for C"):
         lp_allocation(_s({"A": 0.5, "C": 0.5}), p, 100.0)

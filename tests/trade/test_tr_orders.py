@@ -40,7 +40,7 @@ def _trunc(x: float, step: str) -> float:
 )
 def test_amounts_are_truncated_to_the_exchange_step(monkeypatch, exchange_id, steps):
     session, _ = _session(monkeypatch, exchange_id, balances={"USDT": 10_000.0})
-    holdings, tickers = fetch_holdings(session, "USDT")
+    holdings, _tickers = fetch_holdings(session, "USDT")
     rules, missing = load_rules(session, ["BTC", "ETH", "SOL"], "USDT")
     assert missing == []
     target = pd.Series({"BTC": 0.5, "ETH": 0.3, "SOL": 0.2})
@@ -118,7 +118,7 @@ def test_minimum_amount_is_respected(monkeypatch):
 def test_sells_come_before_buys_and_resulting_weights(monkeypatch):
     balances = {"USDT": 100.0, "BTC": 0.1, "ETH": 3.0, "SOL": 10.0}
     session, _ = _session(monkeypatch, "binance", balances=balances)
-    holdings, tickers = fetch_holdings(session, "USDT")
+    holdings, _tickers = fetch_holdings(session, "USDT")
     rules, _ = load_rules(session, ["BTC", "ETH", "SOL", "ADA"], "USDT")
     px = ticker_prices(session, ["BTC", "ETH", "SOL", "ADA"], "USDT")["price"]
     target = pd.Series({"BTC": 0.7, "ETH": 0.0, "SOL": 0.1, "ADA": 0.15})
@@ -149,7 +149,7 @@ def test_sells_come_before_buys_and_resulting_weights(monkeypatch):
 
 def test_costs_use_the_shared_cost_model(monkeypatch):
     session, _ = _session(monkeypatch, "binance", balances={"USDT": 50_000.0})
-    holdings, tickers = fetch_holdings(session, "USDT")
+    holdings, _tickers = fetch_holdings(session, "USDT")
     rules, _ = load_rules(session, ["BTC"], "USDT")
     t = ticker_prices(session, ["BTC"], "USDT")
     model = CostModel(fee_bps=7.5, slippage=Slippage.SQRT, impact_coefficient=0.1)

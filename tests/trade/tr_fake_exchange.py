@@ -88,6 +88,8 @@ def fake_exchange_class(exchange_id: str, account: FakeAccount) -> type:
 
         # -- network -----------------------------------------------------------------------
         def fetch(self, url, method="GET", headers=None, body=None):
+            # the same debug line ccxt's own fetch() logs, headers (API key) included
+            self.logger.debug("%s %s, Request: %s %s", method, url, headers, body)
             account.requests.append(url)
             return _route(exchange_id, url)
 
@@ -97,6 +99,8 @@ def fake_exchange_class(exchange_id: str, account: FakeAccount) -> type:
         # -- private account calls -------------------------------------------------------------
         def fetch_balance(self, params={}):  # noqa: B006
             self.check_required_credentials()
+            if ("fetch_balance", "") in account.fail:
+                raise account.fail[("fetch_balance", "")]
             result: dict[str, Any] = {"info": {"fake": True}}
             for code, total in account.balances.items():
                 result[code] = {"free": total, "used": 0.0, "total": total}

@@ -137,20 +137,23 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+_FILTER: RedactingFilter | None = None
+_LOGGERS = ("ccxt", "ccxt.base.exchange", "cryptofolio")
+
+
 def install_log_redaction(secrets: list[str]) -> RedactingFilter:
-    """Attach a :class:`RedactingFilter` to the ``ccxt`` and ``cryptofolio`` loggers and to all
-    root handlers, so that no log line can carry a secret. Returns the filter."""
-    flt = RedactingFilter(secrets)
-    for name in ("ccxt", "ccxt.base.exchange", "cryptofolio"):
-        logging.getLogger(name).addFilter(flt)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(flt)
-    return flt
+    """Scrub ``secrets`` from every record of the ``ccxt`` and ``cryptofolio`` loggers and of
+    the root handlers (ccxt logs request headers, API key included, at DEBUG).
 
-
-def remove_log_redaction(flt: RedactingFilter) -> None:
-    """Detach a filter installed by :func:`install_log_redaction`."""
-    for name in ("ccxt", "ccxt.base.exchange", "cryptofolio"):
-        logging.getLogger(name).removeFilter(flt)
+    One shared filter is attached once; later calls add their secrets to it. Returns it.
+    """
+    global _FILTER
+    if _FILTER is None:
+        _FILTER = RedactingFilter([])
+        for name in _LOGGERS:
+            logging.getLogger(name).addFilter(_FILTER)
     for handler in logging.getLogger().handlers:
-        handler.removeFilter(flt)
+        if _FILTER not in handler.filters:
+            handler.addFilter(_FILTER)
+    _FILTER.secrets.extend(s for s in secrets if s and s not in _FILTER.secrets)
+    return _FILTER
