@@ -23,6 +23,7 @@ its upper bound).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,7 +158,9 @@ def _kkt_solve(
         K[:nh, nh:] = G.T
         K[nh:, :nh] = G
         try:
-            sol = sla.solve(K, np.vstack([r1, r2]), assume_a="sym", check_finite=False)
+            with warnings.catch_warnings():  # conditioning is judged by the KKT verification
+                warnings.simplefilter("ignore", sla.LinAlgWarning)
+                sol = sla.solve(K, np.vstack([r1, r2]), assume_a="sym", check_finite=False)
         except (np.linalg.LinAlgError, sla.LinAlgError) as exc:
             raise ActiveSetFailure("singular reduced KKT system") from exc
         z, nu = sol[:nh], sol[nh:]

@@ -27,6 +27,7 @@ from cryptofolio.optimize._solve import (
     solve_min_variance,
     solve_verified,
 )
+from cryptofolio.optimize._threads import single_blas_thread
 from cryptofolio.optimize._types import Constraints, Objective
 
 
@@ -39,6 +40,7 @@ class Frontier:
     weights: pd.DataFrame
 
 
+@single_blas_thread
 def efficient_frontier(
     covariance: pd.DataFrame,
     expected_returns: pd.Series,

@@ -12,7 +12,7 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     """Labels and values of an annualised covariance; symmetric, finite, non-negative diagonal."""
     if not isinstance(covariance, pd.DataFrame):
         raise EstimationError("covariance must be a labelled DataFrame (assets x assets)")
-    if covariance.shape[0] != covariance.shape[1] or list(covariance.index) != list(
+    if covariance.shape[0] != covariance.shape[1] or not covariance.index.equals(
         covariance.columns
     ):
         raise EstimationError(
@@ -23,7 +23,7 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
         dup = sorted(set(covariance.columns[covariance.columns.duplicated()].astype(str)))
         raise EstimationError(f"covariance has duplicate assets: {', '.join(dup)}")
     S = covariance.to_numpy(dtype=float)
-    assets = [str(a) for a in covariance.columns]
+    assets = [str(a) for a in covariance.columns.tolist()]
     bad = ~np.isfinite(S)
     if bad.any():
         rows = sorted({assets[i] for i in np.flatnonzero(bad.any(axis=1))})
@@ -54,7 +54,11 @@ def align_series(
         return None
     if not isinstance(values, pd.Series):
         raise EstimationError(f"{what} must be a pandas Series indexed by asset")
-    idx = [str(a) for a in values.index]
+    idx = [str(a) for a in values.index.tolist()]
+    if idx == assets:
+        v = values.to_numpy(dtype=float)
+        if np.all(np.isfinite(v)):
+            return v
     missing = [a for a in assets if a not in idx]
     extra = [a for a in idx if a not in assets]
     if missing or extra:

@@ -27,6 +27,7 @@ from cryptofolio.optimize._inputs import (
     check_scenarios,
     cost_vector,
 )
+from cryptofolio.optimize._threads import single_blas_thread
 from cryptofolio.optimize._types import Constraints, Objective, PortfolioResult
 
 VERIFY_TOL = 1e-8
@@ -543,6 +544,7 @@ QP_OBJECTIVES = {
 }
 
 
+@single_blas_thread
 def optimize_portfolio(
     covariance: pd.DataFrame,
     expected_returns: pd.Series | None = None,
