@@ -111,7 +111,9 @@ def metrics_html(result: BacktestResult) -> str:
                 _num(m["sortino"]),
                 _pct(m["max_drawdown"]),
                 f"{_date(m['max_drawdown_peak'])} → {_date(m['max_drawdown_trough'])}",
-                _date(m["max_drawdown_recovery"]),
+                "not yet"
+                if m["max_drawdown_recovery"] is None
+                else _date(m["max_drawdown_recovery"]),
                 _num(m["calmar"]),
             ]
         )
@@ -332,11 +334,12 @@ def _events_html(result: BacktestResult, limit: int = 40) -> str:
         f"<td>{r.count}</td></tr>"
         for r in counts.itertuples()
     )
-    notable = events[events["event"] != "entry"].head(limit)
+    notable = events[events["event"] != "entry"].sort_values("timestamp", kind="stable")
+    notable = notable.head(limit)
     detail = "".join(
         f"<tr><td>{_date(r.timestamp)}</td><td>{html.escape(str(r.strategy))}</td>"
         f"<td>{html.escape(str(r.asset))}</td><td>{html.escape(str(r.event))}</td>"
-        f"<td style='text-align:left'>{html.escape(str(r.detail))}</td></tr>"
+        f"<td style='text-align:left; white-space:normal'>{html.escape(str(r.detail))}</td></tr>"
         for r in notable.itertuples()
     )
     out = (

@@ -1,0 +1,95 @@
+"""The shared trading-cost model, against hand-computed figures."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cryptofolio.costs import (
+    CostModel,
+    FeeSide,
+    Slippage,
+    linear_cost_rates,
+    parse_slippage,
+    trade_costs,
+)
+from cryptofolio.errors import CryptofolioError, DataError
+
+
+def test_commission_only():
+    costs = trade_costs(pd.Series({"BTC": 1000.0, "ETH": -500.0}), CostModel(fee_bps=10))
+    assert costs["BTC"] == pytest.approx(1.0)
+    assert costs["ETH"] == pytest.approx(0.5)
+
+
+def test_maker_and_taker_fees():
+    notional = pd.Series({"BTC": 10_000.0})
+    taker = CostModel(fee_bps=10, maker_fee_bps=2, fee_side=FeeSide.TAKER)
+    maker = CostModel(fee_bps=10, maker_fee_bps=2, fee_side=FeeSide.MAKER)
+    assert trade_costs(notional, taker)["BTC"] == pytest.approx(10.0)
+    assert trade_costs(notional, maker)["BTC"] == pytest.approx(2.0)
+
+
+def test_fixed_slippage_adds_bps():
+    model = CostModel(fee_bps=10, slippage=Slippage.FIXED, slippage_bps=5)
+    assert trade_costs(pd.Series({"A": -2000.0}), model)["A"] == pytest.approx(3.0)
+
+
+def test_sqrt_impact_hand_computed_and_illiquid_costs_more():
+    model = CostModel(fee_bps=10, slippage=Slippage.SQRT, impact_coefficient=0.1)
+    notional = pd.Series({"BTC": 100_000.0, "ALT": 100_000.0})
+    volume = pd.Series({"BTC": 20e9, "ALT": 5e6})
+    costs = trade_costs(notional, model, volume)
+    assert costs["ALT"] == pytest.approx(100_000 * (0.001 + 0.1 * math.sqrt(0.02)))
+    assert costs["BTC"] == pytest.approx(100_000 * (0.001 + 0.1 * math.sqrt(100_000 / 20e9)))
+    assert costs["ALT"] > 10 * costs["BTC"]
+
+
+def test_sqrt_impact_zero_volume_is_an_error_naming_the_asset():
+    model = CostModel(slippage=Slippage.SQRT)
+    with pytest.raises(DataError, match="SHIB"):
+        trade_costs(pd.Series({"BTC": 1.0, "SHIB": 1.0}), model, pd.Series({"BTC": 1e9, "SHIB": 0}))
+    with pytest.raises(DataError, match="volume"):
+        trade_costs(pd.Series({"BTC": 1.0}), model)
+
+
+def test_zero_trade_costs_nothing_even_without_volume():
+    model = CostModel(slippage=Slippage.SQRT)
+    costs = trade_costs(pd.Series({"X": 0.0}), model, pd.Series({"X": 0.0}))
+    assert costs["X"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("none", (Slippage.NONE, 0.0)),
+        ("sqrt", (Slippage.SQRT, 0.0)),
+        ("fixed:7.5", (Slippage.FIXED, 7.5)),
+    ],
+)
+def test_parse_slippage(text, expected):
+    assert parse_slippage(text) == expected
+
+
+@pytest.mark.parametrize("text", ["fixed", "fixed:-1", "fixed:abc", "linear", ""])
+def test_parse_slippage_rejects_bad_text(text):
+    with pytest.raises(CryptofolioError, match="fixed:BPS"):
+        parse_slippage(text)
+
+
+def test_negative_fee_rejected():
+    with pytest.raises(DataError, match="fee_bps"):
+        CostModel(fee_bps=-1)
+
+
+def test_linear_rates_for_the_optimizer():
+    assert linear_cost_rates(CostModel(fee_bps=10)) == pytest.approx(0.001)
+    fixed = CostModel(fee_bps=10, slippage=Slippage.FIXED, slippage_bps=5)
+    assert linear_cost_rates(fixed) == pytest.approx(0.0015)
+    sqrt = CostModel(fee_bps=10, slippage=Slippage.SQRT, impact_coefficient=0.2)
+    rates = linear_cost_rates(sqrt, 1000.0, np.array([1e5, np.nan]))
+    assert rates[0] == pytest.approx(0.001 + 0.2 * 0.1)
+    assert rates[1] == pytest.approx(0.001)  # no volume: commission only (documented)
