@@ -174,3 +174,16 @@ def test_bad_inputs_raise_named_errors():
         greedy_allocation(_s({"A": 0.5, "B": 0.5}), p, 0.0)
     with pytest.raises(TradeError, match="sum to"):
         greedy_allocation(_s({"A": 0.7, "B": 0.7}), p, 100.0)
+
+
+def test_allocation_demo_on_bundled_data():
+    from cryptofolio.trade.demo import allocation_demo
+
+    demo = allocation_demo(10_000.0)
+    w = demo.target.weights
+    assert w.sum() == pytest.approx(1.0, abs=1e-6)
+    assert w.max() <= 0.4 + 1e-6
+    for res in (demo.greedy, demo.lp):
+        assert res.values.sum() + res.leftover == pytest.approx(10_000.0)
+        assert res.leftover >= 0
+    assert demo.lp.deviation <= demo.greedy.deviation + 1e-6

@@ -398,6 +398,11 @@ def _run_rebalance(**kw: Any) -> None:
         raise TradeError("give --exchange (read the account) or --holdings FILE (offline)")
     if kw["execute"] and exchange is None:
         raise TradeError("--execute needs --exchange: there is nowhere to send orders offline")
+    if kw["execute"] and holdings_file is not None:
+        raise TradeError(
+            "--execute reads the account itself; drop --holdings (a file may not match the "
+            "account the orders would go to)"
+        )
     if holdings_file is not None and market is MarketType.LINEAR:
         raise TradeError("a --holdings file describes spot amounts; use --market spot with it")
 
