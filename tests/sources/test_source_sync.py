@@ -111,3 +111,28 @@ def test_span_checks():
         resolve_span("1d", "2021-05-01", "2021-04-01", now=NOW)
     with pytest.raises(DataError, match="cannot read --since 'yesterday-ish'"):
         resolve_span("1d", "yesterday-ish", now=NOW)
+
+
+class Recorder:
+    def __init__(self):
+        self.events = []
+
+    def start_symbol(self, asset, pages):
+        self.events.append(("start", asset, pages))
+
+    def page(self, asset, rows):
+        self.events.append(("page", asset, rows))
+
+    def end_symbol(self, asset):
+        self.events.append(("end", asset))
+
+
+def test_progress_reports_each_page(source, tmp_path):
+    rec = Recorder()
+    fetch_to_store(
+        source, ["BTC"], "1d", "2021-01-01", "2021-02-28", data_dir=tmp_path, progress=rec, now=NOW
+    )
+    pages = [e for e in rec.events if e[0] == "page"]
+    assert rec.events[0] == ("start", "BTC", 3) and rec.events[-1] == ("end", "BTC")
+    assert [e[2] for e in pages] == [20, 20, 19]  # candles per page, 59 days in 20-candle pages
+    assert len(pages) == len(kline_requests(source))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -22,10 +22,10 @@ from rich.table import Table
 
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.options import DataDirOpt
-from cryptofolio.data import sources
-from cryptofolio.data.sources.sync import FetchReport
-from cryptofolio.data.store import StoreConflictWarning
 from cryptofolio.errors import DataError
+
+if TYPE_CHECKING:
+    from cryptofolio.data.sources.sync import FetchReport
 
 console = Console()
 
@@ -179,6 +179,9 @@ def fetch_command(
 
       cryptofolio data fetch cryptocompare --symbols BTC,ETH,SOL --since 2020-01-01
     """
+    from cryptofolio.data import sources  # imported here: ccxt is slow to import
+    from cryptofolio.data.store import StoreConflictWarning
+
     wanted = split_symbols(symbols)
     options = parse_exchange_options(exchange_option)
     key = source.strip().lower()

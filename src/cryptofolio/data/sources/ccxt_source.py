@@ -193,8 +193,8 @@ class CcxtSource:
             )
 
     def estimate_pages(self, timeframe: str, span: FetchRange) -> int:
-        step = timeframe_seconds(timeframe) * self.page_limit
-        return max(1, math.ceil((span.end - span.start).total_seconds() / step) + 1)
+        n_candles = (span.end - span.start).total_seconds() // timeframe_seconds(timeframe) + 1
+        return max(1, math.ceil(n_candles / self.page_limit))
 
     def _response_is_malformed(self) -> bool:
         body = self.exchange.last_http_response

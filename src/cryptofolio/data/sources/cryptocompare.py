@@ -100,8 +100,8 @@ class CryptoCompareSource:
         return split_market(self.market_for(symbol))[0]
 
     def estimate_pages(self, timeframe: str, span: FetchRange) -> int:
-        step = timeframe_seconds(timeframe) * (self.page_limit + 1)
-        return max(1, math.ceil((span.end - span.start).total_seconds() / step))
+        n_candles = (span.end - span.start).total_seconds() // timeframe_seconds(timeframe) + 1
+        return max(1, math.ceil(n_candles / (self.page_limit + 1)))
 
     def _headers(self) -> dict[str, str]:
         return {"authorization": f"Apikey {self._api_key}"} if self._api_key else {}
