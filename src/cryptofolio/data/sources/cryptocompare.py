@@ -201,6 +201,10 @@ class CryptoCompareSource:
             time_from = data.get("TimeFrom")
             if not data["Data"] or time_from is None:
                 break  # nothing older exists
+            if int(time_from) - step_s >= to_ts:
+                raise SourceError(
+                    f"{what}: the answer does not move back in time (TimeFrom {time_from})"
+                )
             to_ts = int(time_from) - step_s
         rows.sort(key=lambda r: r[0])
         return candles_frame(rows, asset=base, source=f"cryptocompare {base}/{quote}")
