@@ -100,7 +100,7 @@ def test_efficient_return_and_risk_match_cvxpy(cons):
 
 
 def test_min_cvar_matches_cvxpy():
-    cov, mu, r = make_problem(6, t=300, seed=5)
+    cov, _, r = make_problem(6, t=300, seed=5)
     R = r.to_numpy()
     beta = 0.9
     w, a = cp.Variable(6), cp.Variable()
@@ -123,7 +123,7 @@ def test_min_cvar_matches_cvxpy():
 
 
 def test_min_semivariance_matches_cvxpy():
-    cov, mu, r = make_problem(6, t=300, seed=6)
+    cov, _, r = make_problem(6, t=300, seed=6)
     R = r.to_numpy()
     w = cp.Variable(6)
     semi = cp.sum_squares(cp.neg(R @ w)) * 365 / R.shape[0]

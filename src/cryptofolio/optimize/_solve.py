@@ -218,7 +218,30 @@ def make_result(
 
 
 def max_return_portfolio(pb: Problem) -> tuple[float, np.ndarray]:
+    """Highest attainable mu'w: greedy filling of the box, or an LP (HiGHS) with a gross cap."""
     r, w = extreme_return(pb.box, pb.mu, maximise=True)
+    box = pb.box
+    if box.gross is not None and not (
+        math.isfinite(r) and float(np.sum(np.abs(w))) <= box.gross + FEAS_TOL
+    ):
+        from scipy.optimize import linprog
+
+        n = pb.n
+        c = np.concatenate([-pb.mu / pb.ms, np.zeros(n)])
+        eye = np.eye(n)
+        A_ub = np.block([[eye, -eye], [-eye, -eye], [np.zeros((1, n)), np.ones((1, n))]])
+        b_ub = np.concatenate([np.zeros(2 * n), [box.gross]])
+        A_eq = np.concatenate([np.ones(n), np.zeros(n)])[None, :]
+        lo = np.where(np.isfinite(box.lo), box.lo, None)
+        hi = np.where(np.isfinite(box.hi), box.hi, None)
+        bounds = [(lo[i], hi[i]) for i in range(n)] + [(0, None)] * n
+        res = linprog(
+            c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=[box.budget], bounds=bounds, method="highs"
+        )
+        if res.status != 0:
+            raise SolverError(f"max-return LP failed: {res.message}", status=str(res.status))
+        w = res.x[:n]
+        r = float(pb.mu @ w)
     if not math.isfinite(r):
         raise InfeasibleError(
             "the maximum attainable return is unbounded: with unbounded short positions set "

@@ -1,0 +1,96 @@
+"""Efficient frontier and random portfolios."""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+import pytest
+from _opt_problems import make_problem
+
+from cryptofolio.errors import InfeasibleError
+from cryptofolio.optimize import (
+    Constraints,
+    best_random_portfolio,
+    efficient_frontier,
+    optimize_portfolio,
+    random_portfolios,
+)
+
+
+@pytest.mark.parametrize(
+    "cons",
+    [Constraints(), Constraints(max_weight=0.3), Constraints(min_weight=-0.2, max_weight=0.5)],
+)
+def test_frontier_points_are_efficient(cons):
+    cov, mu, _ = make_problem(10, seed=8, drift=0.002)
+    S, m = cov.to_numpy(), mu.to_numpy()
+    fr = efficient_frontier(cov, mu, points=12, constraints=cons, risk_free_rate=0.01)
+    pts, W = fr.points, fr.weights.to_numpy()
+    assert list(pts.columns) == ["return", "volatility", "sharpe"]
+    assert len(pts) == 12 and W.shape == (12, 10)
+    np.testing.assert_allclose(W.sum(axis=1), 1.0, atol=1e-10)
+    assert np.all(np.diff(pts["return"]) > 0)
+    assert np.all(np.diff(pts["volatility"]) > -1e-12)
+    mv = optimize_portfolio(cov, constraints=cons)
+    assert pts["volatility"].iloc[0] == pytest.approx(mv.volatility, rel=1e-10)
+    np.testing.assert_allclose(W @ m, pts["return"], rtol=1e-12)
+    np.testing.assert_allclose(
+        (pts["return"] - 0.01) / pts["volatility"], pts["sharpe"], rtol=1e-12
+    )
+    # every interior point against a second solver at the same target
+    w = cp.Variable(10)
+    for j in range(1, 11):
+        r = float(pts["return"].iloc[j])
+        prob = cp.Problem(
+            cp.Minimize(cp.quad_form(w, S)),
+            [cp.sum(w) == 1, w >= cons.min_weight, w <= cons.max_weight, m @ w >= r],
+        )
+        prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+        assert W[j] @ S @ W[j] == pytest.approx(prob.value, rel=1e-6)
+    # the last point is the maximum-return portfolio (greedy filling, computed here)
+    if cons.min_weight == 0:
+        w_max, left = np.zeros(10), 1.0
+        for i in np.argsort(-m):
+            w_max[i] = min(cons.max_weight, left)
+            left -= w_max[i]
+        assert pts["return"].iloc[-1] == pytest.approx(w_max @ m, rel=1e-12)
+
+
+def test_frontier_with_binding_gross_cap():
+    cov, mu, _ = make_problem(6, seed=9, drift=0.002)
+    cons = Constraints(min_weight=-0.5, max_weight=0.8, gross_exposure=1.4)
+    fr = efficient_frontier(cov, mu, points=6, constraints=cons)
+    assert (fr.weights.abs().sum(axis=1) <= 1.4 + 1e-8).all()
+
+
+def test_random_portfolios_long_only_and_shorts():
+    cov, mu, _ = make_problem(5, seed=10)
+    S, m = cov.to_numpy(), mu.to_numpy()
+    rp = random_portfolios(cov, mu, 2000, seed=1, risk_free_rate=0.02)
+    W = rp[list(cov.columns)].to_numpy()
+    np.testing.assert_allclose(W.sum(axis=1), 1.0, atol=1e-12)
+    assert W.min() >= 0
+    np.testing.assert_allclose(rp["return"], W @ m, rtol=1e-12)
+    np.testing.assert_allclose(rp["volatility"] ** 2, np.einsum("ij,jk,ik->i", W, S, W), rtol=1e-10)
+    np.testing.assert_allclose(rp["sharpe"], (rp["return"] - 0.02) / rp["volatility"])
+    # uniform on the simplex: each weight has mean 1/n
+    assert np.abs(W.mean(axis=0) - 0.2).max() < 0.02
+    sh = random_portfolios(cov, mu, 2000, seed=1, allow_shorts=True)
+    Ws = sh[list(cov.columns)].to_numpy()
+    np.testing.assert_allclose(Ws.sum(axis=1), 1.0, atol=1e-12)
+    assert Ws.min() < 0
+    # the optimum beats every random draw
+    best = optimize_portfolio(cov, mu, objective="max-sharpe", risk_free_rate=0.02)
+    assert best.sharpe >= rp["sharpe"].max()
+
+
+def test_best_random_portfolio_under_volatility_cap():
+    cov, mu, _ = make_problem(5, seed=11)
+    rp = random_portfolios(cov, mu, 3000, seed=2)
+    cap = float(rp["volatility"].quantile(0.2))
+    best = best_random_portfolio(rp, max_volatility=cap)
+    under = rp[rp["volatility"] <= cap]
+    assert best["volatility"] <= cap
+    assert best["sharpe"] == under["sharpe"].max()
+    with pytest.raises(InfeasibleError, match="no random portfolio has volatility <="):
+        best_random_portfolio(rp, max_volatility=1e-6)
