@@ -124,3 +124,28 @@ def test_execution_needs_keys(monkeypatch):
     _, _account, plan = _setup(monkeypatch)
     with pytest.raises(TradeError, match="needs API keys"):
         execute_plan(connect("binance"), plan, "x")
+
+
+@pytest.mark.parametrize(
+    ("exchange_id", "qty_field", "cid_field"),
+    [("binance", "quantity", "newClientOrderId"), ("bybit", "qty", "orderLinkId")],
+)
+def test_wire_requests_carry_base_amount_and_client_id(
+    monkeypatch, exchange_id, qty_field, cid_field
+):
+    account = FakeAccount(tickers=dict(TICKERS), balances={"USDT": 3000.0, "ETH": 1.0})
+    install(monkeypatch, account)
+    session = connect(exchange_id, credentials=Credentials(exchange_id, KEY, SECRET))
+    holdings, _ = fetch_holdings(session, "USDT")
+    rules, _ = load_rules(session, ["BTC", "ETH"], "USDT")
+    px = ticker_prices(session, ["BTC"], "USDT")["price"]
+    plan = plan_orders(holdings, pd.Series({"BTC": 0.6, "ETH": 0.0}), rules=rules, prices=px)
+    report = execute_plan(session, plan, "wire")
+    assert report.ok
+    for sent, o in zip(account.sent, plan.orders, strict=True):
+        request = sent["request"]  # what ccxt would put on the wire
+        assert sent["price"] is None  # a price would turn a market buy into a quote amount
+        assert float(request[qty_field]) == pytest.approx(o.amount)
+        assert request[cid_field] == client_order_id("wire", o.market, str(o.side))
+        if exchange_id == "bybit":
+            assert request["marketUnit"] == "baseCoin"  # qty in BTC, not in USDT

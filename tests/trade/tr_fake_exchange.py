@@ -181,6 +181,10 @@ def fake_exchange_class(exchange_id: str, account: FakeAccount) -> type:
                 "price": price,
                 "params": dict(params),
             }
+            # the request body ccxt itself would send (exchange field names)
+            record["request"] = self.create_order_request(
+                symbol, type, side, amount, price, dict(params)
+            )
             account.sent.append(record)
             failure = account.fail.get((symbol, side))
             if failure is not None:

@@ -291,6 +291,7 @@ def fetch_holdings(
         return holdings, tickers
     if not session.has("fetchPositions"):
         raise TradeError(f"{session.exchange_id} has no fetchPositions in ccxt; use --market spot")
+    session.load_markets()
     raw_positions = session.call("fetch_positions")
     rows: dict[str, dict[str, Any]] = {}
     upnl = 0.0

@@ -337,14 +337,11 @@ def plan_orders(
         target_full[quote] = 1.0 - float(tgt_w.sum())
     else:
         equity_after = equity - total_cost
-        current = positions["weight"].reindex([*risky, quote]).fillna(0.0)
+        # the quote balance is margin, not an exposure: weights are positions only
+        current = positions["weight"].reindex(risky).fillna(0.0)
         target_full = tgt_w.copy()
-        target_full[quote] = np.nan
-        values_after[quote] = holdings.cash - total_cost
         amounts_after[quote] = holdings.cash - total_cost
     resulting = values_after / equity_after if equity_after > 0 else values_after * np.nan
-    if not spot:
-        resulting[quote] = np.nan  # margin balance, not an exposure
     return OrderPlan(
         orders=ordered,
         skipped=tuple(skipped),
