@@ -147,6 +147,7 @@ class _Market:
         self.panels = panels
         self.index = close.index
         self.assets = list(close.columns)
+        self.asset_index = pd.Index(self.assets)
         self.close = close.to_numpy(dtype=float)
         self.valid = np.isfinite(self.close) & (self.close > 0)
         self.price = np.where(self.valid, self.close, 0.0)
@@ -282,19 +283,19 @@ class _Simulation:
                     )
                 slippage[k] = 0.0
                 detail += "; no volume: slippage not charged"
-            self.trades.append(
-                (
-                    self._label(i),
-                    m.assets[j],
-                    "liquidation",
-                    notional[k],
-                    -self.units[j],
-                    price[k],
-                    commission[k],
-                    slippage[k],
-                )
-            )
             self.events.append((self._label(i), m.assets[j], "liquidation", detail))
+        self.trades.append(
+            (
+                i,
+                stopped,
+                "liquidation",
+                notional,
+                -self.units[stopped],
+                price,
+                commission,
+                slippage,
+            )
+        )
         self.cash += float(np.sum(-notional) - commission.sum() - slippage.sum())
         self.units[stopped] = 0.0
 
@@ -349,25 +350,26 @@ class _Simulation:
             )
         if target.index.has_duplicates:
             raise BacktestError(f"strategy {name!r} returned duplicate assets on {m.index[i]}")
-        eligible = set(context.eligible)
-        outside = [a for a in target.index if a not in eligible and target[a] != 0]
-        if outside:
-            raise BacktestError(
-                f"strategy {name!r} wants {', '.join(map(str, outside))} on {m.index[i]}, "
-                "which are not eligible then (no full clean lookback or no price to trade at)"
-            )
+        cols = m.asset_index.get_indexer(target.index)
         values = target.to_numpy(dtype=float)
-        if not np.isfinite(values).all():
-            bad = [str(a) for a, v in zip(target.index, values, strict=True) if not np.isfinite(v)]
+        allowed = np.zeros(len(m.assets) + 1, dtype=bool)  # last slot: unknown asset (-1)
+        allowed[eligible_idx] = True
+        outside = ~allowed[cols] & (values != 0)
+        if outside.any():
+            names = ", ".join(map(str, target.index[outside]))
             raise BacktestError(
-                f"strategy {name!r} returned non-finite weights for {', '.join(bad)} on "
-                f"{m.index[i]}"
+                f"strategy {name!r} wants {names} on {m.index[i]}, which are not eligible then "
+                "(no full clean lookback or no price to trade at)"
             )
+        finite = np.isfinite(values)
+        if not finite.all():
+            bad = ", ".join(map(str, target.index[~finite]))
+            raise BacktestError(
+                f"strategy {name!r} returned non-finite weights for {bad} on {m.index[i]}"
+            )
+        keep = values != 0
         vec = np.zeros(len(m.assets))
-        pos = {a: j for j, a in enumerate(m.assets)}
-        for a, v in zip(target.index, values, strict=True):
-            if v != 0:
-                vec[pos[a]] = v
+        vec[cols[keep]] = values[keep]
         return vec, False
 
     def _execute(self, i: int, target: np.ndarray) -> tuple:
@@ -448,20 +450,9 @@ class _Simulation:
         self.units[idx] = np.where(w == 0, 0.0, self.units[idx])
         paid = float(commission.sum() + slippage.sum())
         self.cash -= float(notional.sum()) + paid
-        ts = m.index[i]
-        for k, j in enumerate(idx):
-            self.trades.append(
-                (
-                    ts,
-                    m.assets[j],
-                    "rebalance",
-                    notional[k],
-                    units[k],
-                    price[j],
-                    commission[k],
-                    slippage[k],
-                )
-            )
+        self.trades.append(
+            (i, idx, "rebalance", notional, units, price[idx].copy(), commission, slippage)
+        )
         turnover = float(np.abs(notional).sum()) / value
         return (
             value,
@@ -530,6 +521,27 @@ class _Simulation:
             self.last_volume = np.where(valid_i, m.volume[i], self.last_volume)
         return self._result(equity, weights, cash_w)
 
+    def _trades_frame(self) -> pd.DataFrame:
+        m = self.m
+        columns = ["notional", "units", "price", "commission", "slippage"]
+        if not self.trades:
+            frame = pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
+            frame.insert(0, "kind", pd.Series(dtype=object))
+            frame.insert(0, "asset", pd.Series(dtype=object))
+            frame.insert(0, "timestamp", pd.Series(dtype=m.index.dtype))
+            return frame
+        rows = np.concatenate([np.full(len(b[1]), b[0]) for b in self.trades])
+        assets = np.concatenate([b[1] for b in self.trades])
+        kinds = np.concatenate([np.full(len(b[1]), b[2], dtype=object) for b in self.trades])
+        data = {
+            "timestamp": m.index[rows],
+            "asset": np.asarray(m.assets, dtype=object)[assets],
+            "kind": kinds,
+        }
+        for k, c in enumerate(columns, start=3):
+            data[c] = np.concatenate([np.asarray(b[k], dtype=float) for b in self.trades])
+        return pd.DataFrame(data)
+
     def _result(
         self, equity: np.ndarray, weights: np.ndarray, cash_w: np.ndarray
     ) -> StrategyResult:
@@ -563,19 +575,7 @@ class _Simulation:
                 "fallback",
             ],
         ).set_index("timestamp")
-        trades = pd.DataFrame(
-            self.trades,
-            columns=[
-                "timestamp",
-                "asset",
-                "kind",
-                "notional",
-                "units",
-                "price",
-                "commission",
-                "slippage",
-            ],
-        )
+        trades = self._trades_frame()
         events = pd.DataFrame(self.events, columns=["timestamp", "asset", "event", "detail"])
         return StrategyResult(
             name=self.strategy.name,
