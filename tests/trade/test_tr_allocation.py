@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cryptofolio.errors import TradeError
 from cryptofolio.trade.allocation import (
@@ -187,3 +189,28 @@ def test_allocation_demo_on_bundled_data():
         assert res.values.sum() + res.leftover == pytest.approx(10_000.0)
         assert res.leftover >= 0
     assert demo.lp.deviation <= demo.greedy.deviation + 1e-6
+
+
+@given(
+    weights=st.lists(st.floats(0.01, 1.0), min_size=1, max_size=5),
+    prices=st.lists(st.floats(0.05, 50_000.0), min_size=5, max_size=5),
+    value=st.floats(10.0, 100_000.0),
+)
+@settings(max_examples=40, deadline=None)
+def test_greedy_invariants(weights, prices, value):
+    idx = [f"A{i}" for i in range(len(weights))]
+    w = pd.Series(weights, index=idx)
+    w = w / w.sum()
+    p = pd.Series(prices[: len(idx)], index=idx)
+    res = greedy_allocation(w, p, value)
+    steps = pd.Series({a: auto_lot_step(p[a]) for a in idx})
+    assert res.leftover >= -1e-6
+    assert res.values.sum() <= value + 1e-6
+    lots = res.amounts / steps
+    assert np.allclose(lots, np.round(lots), atol=1e-6)
+    # greedy stops only when no affordable lot would reduce a positive deficit
+    invested = res.values.sum()
+    share = res.values / invested if invested > 0 else res.values * 0.0
+    for a in idx:
+        if steps[a] * p[a] <= res.leftover - 1e-9:
+            assert w[a] - share[a] <= 1e-9, a

@@ -189,3 +189,36 @@ def test_allocate_json(tmp_path):
     assert payload["leftover"] >= 0
     for r in payload["rows"]:
         assert abs(r["value"] - r["target_weight"] * 10_000) < 10.0  # within one lot (<10 USD)
+
+
+def test_holdings_file_priced_on_the_exchange_without_keys(tmp_path, monkeypatch):
+    for var in ("CRYPTOFOLIO_BINANCE_API_KEY", "CRYPTOFOLIO_BINANCE_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+    acc = FakeAccount(tickers=dict(TICKERS))
+    install(monkeypatch, acc)
+    holdings = tmp_path / "h.json"
+    holdings.write_text('{"BTC": 0.1, "ETH": 2, "USDT": 1500}')
+    res = _run(
+        [
+            "rebalance",
+            "--exchange",
+            "binance",
+            "--holdings",
+            str(holdings),
+            *DATA,
+            "--format",
+            "json",
+        ]
+    )
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.stdout)
+    assert "apiKey" not in acc.configs[0]  # public calls only
+    assert not any("not rounded" in n for n in payload["plan"]["notes"])
+    btc = next(p for p in payload["holdings"]["positions"] if p["asset"] == "BTC")
+    assert btc["price"] == TICKERS["BTC/USDT"]["last"]
+    steps = {"BTC": 1e-5, "ETH": 1e-4}
+    for o in payload["plan"]["orders"]:
+        lots = o["amount"] / steps[o["asset"]]
+        assert abs(lots - round(lots)) < 1e-6
+    res = _run(["rebalance", "--exchange", "binance", "--holdings", str(holdings), "--execute"])
+    assert res.exit_code == 2 and "drop --holdings" in res.output
