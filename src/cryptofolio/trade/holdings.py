@@ -229,7 +229,10 @@ def ticker_prices(session: ExchangeSession, assets: list[str], quote: str) -> pd
     }
     rows: dict[str, dict[str, float]] = {}
     if wanted:
-        tickers = session.call("fetch_tickers", list(wanted))
+        if session.has("fetchTickers"):
+            tickers = session.call("fetch_tickers", list(wanted))
+        else:  # one request per market on exchanges without a batch endpoint
+            tickers = {sym: session.call("fetch_ticker", sym) for sym in wanted}
         for symbol, asset in wanted.items():
             t = tickers.get(symbol) or {}
             price = t.get("last") if t.get("last") is not None else t.get("close")
