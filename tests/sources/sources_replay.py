@@ -1,4 +1,4 @@
-"""Replay HTTP for the source tests: a ``requests.Session`` whose ``request`` answers from recorded
+"""Replay HTTP for the source tests (helpers; the fixtures are in conftest.py): a ``requests.Session`` whose ``request`` answers from recorded
 payloads (tests/fixtures/sources), emulating each API's paging rules. Nothing touches the network.
 
 ccxt's own code runs unchanged: only ``exchange.session`` is replaced, so URL building, HTTP
@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
-import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
@@ -135,27 +134,6 @@ class BybitReplay(ExchangeReplay):
             }
             return http_response(200, json.dumps(body))
         return http_response(404, '{"retCode":10001,"retMsg":"not replayed"}')
-
-
-@pytest.fixture
-def klines() -> dict[str, list[list[Any]]]:
-    return load_fixture("binance_klines.json")
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    """Collects the waits a source asks for; nothing actually sleeps."""
-    return []
-
-
-@pytest.fixture
-def binance_server(klines) -> BinanceReplay:
-    return BinanceReplay(klines)
-
-
-@pytest.fixture
-def bybit_server(klines) -> BybitReplay:
-    return BybitReplay(klines)
 
 
 def replayed_exchange(exchange_id: str, server: ExchangeReplay):

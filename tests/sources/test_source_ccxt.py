@@ -8,7 +8,7 @@ import ccxt
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import http_response, replayed_exchange
+from sources_replay import http_response, replayed_exchange
 
 from cryptofolio.data import load_dataset
 from cryptofolio.data.sources import CcxtSource, FetchRange, RetryPolicy, create_exchange

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import replayed_exchange
+from sources_replay import replayed_exchange
 from typer.testing import CliRunner
 
 from cryptofolio.cli import app

@@ -8,7 +8,7 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ReplaySession, http_response, load_fixture
+from sources_replay import ReplaySession, http_response, load_fixture
 
 from cryptofolio.data.sources import CryptoCompareSource, FetchRange
 from cryptofolio.errors import DataError, SourceError, UnknownSymbolError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import replayed_exchange
+from sources_replay import replayed_exchange
 
 from cryptofolio.data import load_dataset, store
 from cryptofolio.data.sources import CcxtSource, fetch_to_store, resolve_span

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yfinance
-from conftest import FIXTURES
+from sources_replay import FIXTURES
 
 from cryptofolio.data.sources import FetchRange, YahooSource
 from cryptofolio.errors import DataError, SourceError, UnknownSymbolError
