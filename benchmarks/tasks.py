@@ -221,13 +221,21 @@ def frontier_gap(peer: np.ndarray, reference: np.ndarray, inputs: BenchInputs) -
     portfolios, slightly high across one). Negative means the peer found a point with lower
     volatility than the reference frontier (by at least that much, up to interpolation).
     """
+    return frontier_gaps(peer, reference, inputs)[0]
+
+
+def frontier_gaps(
+    peer: np.ndarray, reference: np.ndarray, inputs: BenchInputs
+) -> tuple[float, int | None]:
+    """:func:`frontier_gap` and the row of ``peer`` where it is attained (None if none)."""
     mu = inputs.mu.to_numpy()
     cov = inputs.cov.to_numpy()
     order = np.argsort(reference @ mu)
     ref_w = reference[order]
     ref_r = ref_w @ mu
-    gaps = []
-    for w in peer:
+    gaps: list[float] = []
+    rows: list[int] = []
+    for row, w in enumerate(peer):
         r = float(w @ mu)
         if r < ref_r[0] - 1e-12 or r > ref_r[-1] + 1e-12:
             continue
@@ -235,8 +243,12 @@ def frontier_gap(peer: np.ndarray, reference: np.ndarray, inputs: BenchInputs) -
         span = ref_r[j] - ref_r[j - 1]
         a = 0.0 if span <= 0 else (r - ref_r[j - 1]) / span
         w_ref = (1.0 - a) * ref_w[j - 1] + a * ref_w[j]
-        gaps.append(np.sqrt(w @ cov @ w) / np.sqrt(w_ref @ cov @ w_ref) - 1.0)
-    return float(min(gaps)) if gaps else float("nan")
+        gaps.append(float(np.sqrt(w @ cov @ w) / np.sqrt(w_ref @ cov @ w_ref) - 1.0))
+        rows.append(row)
+    if not gaps:
+        return float("nan"), None
+    k = int(np.argmin(gaps))
+    return gaps[k], rows[k]
 
 
 def check_weights(task: Task, solution: np.ndarray, tol: float = 1e-5) -> str | None:
