@@ -164,14 +164,18 @@ class LstmMvoStrategy:
             return history
         return Panels(**{k: getattr(history, k).iloc[-n:] for k in keys})
 
+    def _sub(self, history: Panels, assets: tuple[str, ...]) -> Panels:
+        """The training rows of ``assets`` (what :func:`train_forecaster` will see)."""
+        keys = ("close", "volume", "market_cap", "open", "high", "low")
+        sub = Panels(**{k: getattr(history, k).reindex(columns=list(assets)) for k in keys})
+        return self._training_panels(sub)
+
     def _forecastable(self, history: Panels, eligible: tuple[str, ...]) -> tuple[str, ...]:
         """Eligible assets with a complete latest window and enough training windows."""
         if not eligible:
             return ()
         L = self.spec.features.lookback
-        keys = ("close", "volume", "market_cap", "open", "high", "low")
-        sub = Panels(**{k: getattr(history, k).reindex(columns=list(eligible)) for k in keys})
-        sub = self._training_panels(sub)
+        sub = self._sub(history, eligible)
         features = resolve_features(sub, self.spec.features.features)
         frames = feature_frames(sub, features)
         target = next_period_log_return(sub.close)
@@ -196,7 +200,13 @@ class LstmMvoStrategy:
                 f"lstm-mvo was given data up to {data_end} for a decision at "
                 f"{context.timestamp}; training data must end strictly before the decision"
             )
-        warm = self.warm_start and self.forecaster is not None and self.forecaster.assets == assets
+        warm = (
+            self.warm_start
+            and self.forecaster is not None
+            and self.forecaster.assets == assets
+            and self.forecaster.features
+            == resolve_features(self._sub(history, assets), self.spec.features.features)
+        )
         spec = self.spec
         if warm:
             spec = dataclasses.replace(
