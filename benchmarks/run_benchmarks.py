@@ -542,6 +542,10 @@ def main(argv: list[str] | None = None) -> int:
             "Synthetic: 5-factor model, Student-t shocks, annualised vols 60-100 %, T = 1500 days, "
             "seed 7 (benchmarks/synthetic.py).",
             "T5 (HRP) skipped: cryptofolio has no HRP.",
+            "cryptofolio keeps a process-wide warm-start cache of active sets keyed by problem "
+            "structure; the `cryptofolio` rows clear it before every call (cold solves, as a "
+            "peer gets), `cryptofolio (warm repeat)` rows keep it (re-solving the identical "
+            "problem) and are not used for ratios or targets.",
             "T7 for PyPortfolioOpt and Riskfolio-Lib is a loop over the rebalance dates "
             "(estimate, solve) plus the same NumPy drift simulation; skfolio uses its "
             "cross_val_predict + WalkForward (drops the final partial week: agreement is computed "
