@@ -3,11 +3,12 @@ bundled daily large caps with 10 bps fees and square-root slippage."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from rich.console import Console
 
-from cryptofolio.backtest.display import event_summary, metrics_rich_tables
+from cryptofolio.backtest.display import event_summary, metrics_rich_tables, warning_summary
 from cryptofolio.backtest.engine import BacktestConfig, FailurePolicy, run_backtest
 from cryptofolio.backtest.results import BacktestResult
 from cryptofolio.backtest.strategies import make_strategy
@@ -95,7 +96,11 @@ def run_backtest_demo(
             total = p.total * len(strategies) if p.total else None
             bar.update(task, advance=1, total=total, description=p.strategy)
 
-        result = run_backtest(panels, strategies, config, progress=on_progress)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = run_backtest(panels, strategies, config, progress=on_progress)
+    for line in warning_summary(caught):
+        console.print(f"[yellow]warning[/] {line}", highlight=False)
     for table in metrics_rich_tables(result):
         console.print(table)
     for line in event_summary(result):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -103,3 +104,17 @@ def event_summary(result: BacktestResult) -> list[str]:
         if parts:
             lines.append(f"{name}: " + ", ".join(parts))
     return lines
+
+
+def warning_summary(caught: list[warnings.WarningMessage]) -> list[str]:
+    """One line per kind of library warning raised during a backtest, with its count and the
+    first message (estimators warn at every rebalance, which would flood the terminal)."""
+    counts: dict[str, int] = {}
+    first: dict[str, str] = {}
+    for w in caught:
+        if issubclass(w.category, DeprecationWarning):
+            continue
+        key = w.category.__name__
+        counts[key] = counts.get(key, 0) + 1
+        first.setdefault(key, str(w.message))
+    return [f"({key}, {n} time(s)); first: {first[key]}" for key, n in counts.items()]

@@ -4,6 +4,7 @@ trading costs, printed as a table or JSON, with optional CSV/Parquet output and 
 from __future__ import annotations
 
 import json
+import warnings
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -311,7 +312,10 @@ def backtest(
             total = p.total * len(strategy_objects) if p.total else None
             bar.update(task, advance=1, total=total, description=p.strategy)
 
-        result = run_backtest(panels, strategy_objects, config, progress=on_progress)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = run_backtest(panels, strategy_objects, config, progress=on_progress)
+    _report_warnings(caught)
 
     if output_dir is not None:
         written = result.write(output_dir, file_format.value)
@@ -328,6 +332,13 @@ def backtest(
         console.print(table)
     for line in event_summary(result):
         console.print(line)
+
+
+def _report_warnings(caught: list[warnings.WarningMessage]) -> None:
+    from cryptofolio.backtest.display import warning_summary
+
+    for line in warning_summary(caught):
+        err_console.print(f"[yellow]warning[/] {line}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
