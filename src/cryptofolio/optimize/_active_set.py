@@ -219,15 +219,24 @@ def solve_box_qp(
             best, fails = count, 0
         else:
             fails += 1
-        if fails >= 3:  # Murty's rule: pivot only the largest infeasible index
-            i = max(
-                below.max(initial=-1),
-                above.max(initial=-1),
-                wrong.max(initial=-1),
+        if fails >= 3:
+            # backup rule: pivot only the most violated indices (a shrinking fraction, down to
+            # Murty's single pivot, which terminates for positive definite problems)
+            viol = np.concatenate(
+                [
+                    prob.lo[below] * sol.k - sol.y[below],
+                    sol.y[above] - prob.hi[above] * sol.k,
+                    np.abs(sol.g[wrong]) / scale_g,
+                ]
             )
-            below = below[below == i]
-            above = above[above == i]
-            wrong = wrong[wrong == i]
+            keep = max(1, int(count * 0.5 ** (fails - 2)))
+            if fails > 12:
+                keep = 1
+            idx = np.concatenate([below, above, wrong])
+            chosen = set(idx[np.argsort(-viol, kind="stable")[:keep]].tolist())
+            below = np.array([i for i in below if i in chosen], dtype=int)
+            above = np.array([i for i in above if i in chosen], dtype=int)
+            wrong = np.array([i for i in wrong if i in chosen], dtype=int)
         state[below] = LOWER
         state[above] = UPPER
         state[wrong] = FREE
