@@ -268,11 +268,6 @@ def test_frontier_table():
     assert "Efficient frontier (4 points)" in res.output and "365" in res.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="optimize bug: efficient_frontier raises SolverError 'singular reduced KKT system' "
-    "when every expected return is negative (2022); remove this mark when fixed",
-)
 def test_frontier_in_a_bear_market_window():
     res = _invoke("frontier", *_data_args(), "--points", "4")
     assert res.exit_code == 0, res.output

@@ -94,3 +94,33 @@ def test_best_random_portfolio_under_volatility_cap():
     assert best["sharpe"] == under["sharpe"].max()
     with pytest.raises(InfeasibleError, match="no random portfolio has volatility <="):
         best_random_portfolio(rp, max_volatility=1e-6)
+
+
+def _clarabel_min_var_at(S: np.ndarray, m: np.ndarray, r: float) -> float:
+    w = cp.Variable(S.shape[0])
+    prob = cp.Problem(cp.Minimize(cp.quad_form(w, S)), [cp.sum(w) == 1, w >= 0, w <= 1, m @ w >= r])
+    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
+    return float(prob.value)
+
+
+def test_frontier_when_every_expected_return_is_negative():
+    """Regression: a block pivot reached a state whose free assets could not meet both the
+    budget and the return target (a singular reduced KKT system); BTC/ETH/LTC/XRP over 2022."""
+    from cryptofolio.data import load_dataset
+
+    assets = ["BTC", "ETH", "LTC", "XRP"]
+    long = load_dataset("coingecko-daily", symbols=assets, start="2022-01-01", end="2022-12-31")
+    close = long.pivot(index="timestamp", columns="symbol", values="close")[assets]
+    rets = (close / close.shift(1) - 1).iloc[1:]
+    cov, mu = rets.cov() * 365, rets.mean() * 365
+    assert (mu < 0).all()
+    S, m = cov.to_numpy(), mu.to_numpy()
+    for points in (4, 9):
+        fr = efficient_frontier(cov, mu, points=points)
+        W = fr.weights.to_numpy()
+        np.testing.assert_allclose(W.sum(axis=1), 1.0, atol=1e-10)
+        assert W.min() >= -1e-12 and W.max() <= 1 + 1e-12
+        assert fr.points["return"].iloc[-1] == pytest.approx(m.max(), rel=1e-12)
+        for j in range(1, points - 1):
+            r = float(fr.points["return"].iloc[j])
+            assert W[j] @ S @ W[j] == pytest.approx(_clarabel_min_var_at(S, m, r), rel=1e-6)

@@ -144,12 +144,22 @@ def _kkt_solve(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Solve [[H, G'], [G, 0]] [z; nu] = [r1; r2] (range-space when H is positive definite)."""
     m = G.shape[0]
+    if H.shape[0] < m:
+        # fewer free variables than equality rows: the rows cannot all be met (or only by luck)
+        raise ActiveSetFailure("singular reduced KKT system (too few free variables)")
     try:
         L = sla.cho_factor(H, lower=True, check_finite=False)
         Hr = sla.cho_solve(L, r1, check_finite=False)
         HG = sla.cho_solve(L, G.T, check_finite=False)
         S = G @ HG
-        nu = np.linalg.solve(S, G @ Hr - r2)
+        try:
+            Ls = sla.cho_factor(S, lower=True, check_finite=False)
+        except (np.linalg.LinAlgError, sla.LinAlgError) as exc:
+            raise ActiveSetFailure("singular reduced KKT system (dependent rows)") from exc
+        d = np.abs(np.diag(Ls[0]))
+        if d.min() <= 1e-7 * d.max():  # the free columns of G are (nearly) dependent
+            raise ActiveSetFailure("singular reduced KKT system (dependent rows)")
+        nu = sla.cho_solve(Ls, G @ Hr - r2, check_finite=False)
         z = Hr - HG @ nu
     except (np.linalg.LinAlgError, sla.LinAlgError):
         nh = H.shape[0]
@@ -200,6 +210,11 @@ def solve_box_qp(
         state[(state == UPPER) & ~np.isfinite(prob.hi)] = FREE
     scale_y = max(1.0, float(np.max(np.abs(np.where(np.isfinite(prob.lo), prob.lo, 0.0)))))
     best, fails = n + 1, 0
+    # the last state whose reduced system was solvable, with its violators (most violated
+    # first): when a block pivot lands on a singular state (its free variables cannot meet the
+    # equality rows, e.g. one free asset for a budget and a return target), go back to it and
+    # pivot single indices instead
+    retreat: tuple[np.ndarray, list[tuple[int, int]]] | None = None
     for it in range(max_iter):
         try:
             sol = reduced_solve(prob, state)
@@ -207,7 +222,13 @@ def solve_box_qp(
             if it == 0 and np.any(state != FREE):  # a stale warm start: restart cold
                 state[:] = FREE
                 continue
-            raise
+            if retreat is None or not retreat[1]:
+                raise
+            state = retreat[0].copy()
+            i, to = retreat[1].pop(0)
+            state[i] = to
+            fails = max(fails, 13)  # single pivots from here on (Murty)
+            continue
         scale_g = max(1.0, float(np.max(np.abs(sol.g))) if n else 1.0)
         tol_p = tol * scale_y * max(1.0, abs(sol.k))
         tol_d = tol * scale_g
@@ -219,21 +240,28 @@ def solve_box_qp(
             best, fails = count, 0
         else:
             fails += 1
+        viol = np.concatenate(
+            [
+                prob.lo[below] * sol.k - sol.y[below],
+                sol.y[above] - prob.hi[above] * sol.k,
+                np.abs(sol.g[wrong]) / scale_g,
+            ]
+        )
+        idx = np.concatenate([below, above, wrong])
+        new = np.concatenate(
+            [np.full(below.size, LOWER), np.full(above.size, UPPER), np.full(wrong.size, FREE)]
+        )
+        order = np.argsort(-viol, kind="stable")
+        ranked = idx[order]
+        retreat = (state.copy(), list(zip(ranked.tolist(), new[order].tolist(), strict=True)))
         if fails >= 3:
             # backup rule: pivot only the most violated indices (a shrinking fraction, down to
             # Murty's single pivot, which terminates for positive definite problems)
-            viol = np.concatenate(
-                [
-                    prob.lo[below] * sol.k - sol.y[below],
-                    sol.y[above] - prob.hi[above] * sol.k,
-                    np.abs(sol.g[wrong]) / scale_g,
-                ]
-            )
             keep = max(1, int(count * 0.5 ** (fails - 2)))
             if fails > 12:
                 keep = 1
-            idx = np.concatenate([below, above, wrong])
-            chosen = set(idx[np.argsort(-viol, kind="stable")[:keep]].tolist())
+            chosen = set(ranked[:keep].tolist())
+            retreat[1][:] = [p for p in retreat[1] if p[0] not in chosen]
             below = np.array([i for i in below if i in chosen], dtype=int)
             above = np.array([i for i in above if i in chosen], dtype=int)
             wrong = np.array([i for i in wrong if i in chosen], dtype=int)
