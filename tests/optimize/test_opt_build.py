@@ -62,3 +62,24 @@ def test_build_rejects_nan_window(prices):
     p.loc[p.index[5], "SOL"] = np.nan
     with pytest.raises(DataError, match=r"missing values for SOL \(first at 2022"):
         build_portfolio(p)
+
+
+@pytest.mark.parametrize("method", [ExpectedReturnsMethod.COMPOUNDED, ExpectedReturnsMethod.EMA])
+def test_build_with_log_returns_uses_their_kind(prices, method):
+    """Regression: build_portfolio estimated compounded/ema returns from log returns as if they
+    were simple returns. Reference: growth rates computed here from the prices directly."""
+    from cryptofolio.estimate import ReturnsKind
+
+    config = PortfolioConfig(
+        objective=Objective.MAX_UTILITY, returns_kind=ReturnsKind.LOG, expected_returns=method
+    )
+    res = build_portfolio(prices, config)
+    p = prices.to_numpy(dtype=float)
+    n = p.shape[0] - 1
+    if method is ExpectedReturnsMethod.COMPOUNDED:
+        mu = (p[-1] / p[0]) ** (365.0 / n) - 1.0
+    else:  # exponentially weighted mean of the log returns (pandas, span 500), compounded
+        log_r = np.log(prices).diff().iloc[1:]
+        mu = np.expm1(log_r.ewm(span=500).mean().iloc[-1].to_numpy() * 365.0)
+    w = res.weights.to_numpy()
+    assert res.expected_return == pytest.approx(float(w @ mu), rel=1e-9)

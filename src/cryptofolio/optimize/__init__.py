@@ -93,7 +93,9 @@ def build_portfolio(
     cov = est.risk_matrix(rets, config.risk_model, periods_per_year=ppy)
     mu = expected_returns
     if mu is None:
-        mu = est.expected_returns(rets, config.expected_returns, periods_per_year=ppy)
+        mu = est.expected_returns(
+            rets, config.expected_returns, periods_per_year=ppy, kind=config.returns_kind
+        )
     return optimize_portfolio(
         cov,
         mu,
