@@ -81,16 +81,19 @@ def reduced_solve(
 ) -> Reduced:
     """Solve the equality-constrained QP where the variables in ``state != 0`` sit at their bound."""
     free = state == FREE
-    bound = ~free
     fi = np.flatnonzero(free)
-    bi = np.flatnonzero(bound)
+    bi = np.flatnonzero(~free)
     bv = _bound_values(prob, state, bi)
+    # only the bound variables away from zero enter the products (long-only: none); P is
+    # symmetric, so its rows are sliced (contiguous) instead of its columns
+    nzb = bv != 0
+    bn, bvn = bi[nzb], bv[nzb]
     P, A = prob.P, prob.A
     m = A.shape[0]
-    pb = P[:, bi] @ bv if bi.size else np.zeros(prob.n)
+    pb = bvn @ P[bn] if bn.size else np.zeros(prob.n)
     Pff = P[np.ix_(fi, fi)]
     Af = A[:, fi]
-    ab = A[:, bi] @ bv if bi.size else np.zeros(m)
+    ab = A[:, bn] @ bvn if bn.size else np.zeros(m)
     if prob.homogeneous:
         # variables z = (y_F, k); y_B = bv * k
         nf = fi.size + 1
@@ -98,11 +101,11 @@ def reduced_solve(
         H[:-1, :-1] = Pff
         H[:-1, -1] = pb[fi]
         H[-1, :-1] = pb[fi]
-        H[-1, -1] = bv @ pb[bi]
-        lin = np.concatenate([prob.q[fi], [prob.q[bi] @ bv]])
+        H[-1, -1] = bvn @ pb[bn]
+        lin = np.concatenate([prob.q[fi], [prob.q[bn] @ bvn]])
         G = np.concatenate([Af, (ab + prob.a)[:, None]], axis=1)
         rhs_c = prob.c.copy()
-        lin1 = None if q1 is None else np.concatenate([q1[fi], [q1[bi] @ bv]])
+        lin1 = None if q1 is None else np.concatenate([q1[fi], [q1[bn] @ bvn]])
     else:
         H = Pff
         lin = prob.q[fi] + pb[fi]
@@ -129,7 +132,8 @@ def reduced_solve(
         if ncols == 2:
             y[bi, 1] = 0.0
         k = np.array([1.0, 0.0][:ncols])
-    g = P @ y + A.T @ nu
+    nz = np.concatenate([fi, bn])
+    g = P[nz].T @ y[nz] + A.T @ nu
     g[:, 0] += prob.q
     if ncols == 2 and q1 is not None:
         g[:, 1] += q1
@@ -202,7 +206,7 @@ def solve_box_qp(
     """Block principal pivoting; returns the solution, the final state and the pivot count."""
     n = prob.n
     if state is None:
-        state = np.zeros(n, dtype=np.int8)
+        state = cold_state(prob)
     else:
         state = state.astype(np.int8, copy=True)
         # never bind an infinite bound
@@ -265,10 +269,40 @@ def solve_box_qp(
             below = np.array([i for i in below if i in chosen], dtype=int)
             above = np.array([i for i in above if i in chosen], dtype=int)
             wrong = np.array([i for i in wrong if i in chosen], dtype=int)
+        if wrong.size > grow_cap(state, n):
+            # free the most negative multipliers first: the free set at most doubles, so a
+            # sparse solution never meets a full (and, with n > T, singular) n x n system
+            wrong = wrong[np.argsort(-np.abs(sol.g[wrong]), kind="stable")[: grow_cap(state, n)]]
         state[below] = LOWER
         state[above] = UPPER
         state[wrong] = FREE
     raise ActiveSetFailure(f"active-set pivoting did not converge in {max_iter} pivots")
+
+
+SPARSE_START = 64  # above this many variables a cold start begins from a small free set
+
+
+def grow_cap(state: np.ndarray, n: int) -> int:
+    """Most bound variables one block pivot may free (all of them for small problems)."""
+    if n <= SPARSE_START:
+        return n
+    return max(SPARSE_START // 2, int(np.count_nonzero(state == FREE)))
+
+
+def cold_state(prob: BoxQP) -> np.ndarray:
+    """Initial guess: everything free for small problems; otherwise the lower bound for every
+    variable that has a finite one, except the few with the smallest ``P_ii / 2 + q_i``
+    (the cheapest to hold alone), which start free."""
+    n = prob.n
+    state = np.zeros(n, dtype=np.int8)
+    if n <= SPARSE_START:
+        return state
+    fin = np.isfinite(prob.lo)
+    score = 0.5 * np.diag(prob.P) + prob.q
+    keep = np.argsort(score, kind="stable")[: max(SPARSE_START // 2, 2 * prob.A.shape[0])]
+    state[fin] = LOWER
+    state[keep] = FREE
+    return state
 
 
 def segment_interval(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ class Problem:
     def n(self) -> int:
         return len(self.assets)
 
-    @property
+    @functools.cached_property
     def Ss(self) -> np.ndarray:
         return self.S / self.s
 
