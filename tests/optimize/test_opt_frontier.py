@@ -124,3 +124,19 @@ def test_frontier_when_every_expected_return_is_negative():
         for j in range(1, points - 1):
             r = float(fr.points["return"].iloc[j])
             assert W[j] @ S @ W[j] == pytest.approx(_clarabel_min_var_at(S, m, r), rel=1e-6)
+
+
+def test_frontier_rows_are_checked_together():
+    """The frontier verifies all its points in one vectorised pass (no per-point Series); a
+    row that breaks a constraint is named."""
+    from cryptofolio.errors import SolverError
+    from cryptofolio.optimize._solve import check_weights
+    from cryptofolio.optimize._solve import make_problem as make_pb
+
+    cov, mu, _ = make_problem(5, seed=2)
+    pb = make_pb(cov, mu, Constraints(max_weight=0.4), need_mu=True)
+    W = np.full((3, 5), 0.2)
+    check_weights(pb, W)
+    W[2] = [0.5, 0.2, 0.1, 0.1, 0.1]  # sums to 1 but breaks max_weight 0.4
+    with pytest.raises(SolverError, match=r"portfolio 2\) violates the constraints by 1\.0e-01"):
+        check_weights(pb, W)

@@ -18,10 +18,10 @@ import pandas as pd
 
 from cryptofolio.errors import InfeasibleError, SolverError
 from cryptofolio.optimize._solve import (
+    check_weights,
     efficient_return_qp,
     frontier_segment,
     make_problem,
-    make_result,
     max_return_portfolio,
     optimize_portfolio,
     solve_min_variance,
@@ -100,16 +100,13 @@ def efficient_frontier(
                     risk_free_rate=risk_free_rate,
                 )
                 W[j] = res.weights.to_numpy()
-    rows = []
-    for j in range(points):
-        try:
-            res = make_result(pb, W[j], Objective.EFFICIENT_RETURN)
-        except SolverError as exc:
-            raise SolverError(
-                f"frontier point {j} (target return {grid[j]:g}) does not verify: {exc}",
-                status=exc.status,
-            ) from exc
-        rows.append((res.expected_return, res.volatility, res.sharpe))
+    try:
+        check_weights(pb, W)
+    except SolverError as exc:
+        raise SolverError(f"frontier: {exc}", status=exc.status) from exc
+    ret = W @ pb.mu
+    vol = np.sqrt(np.maximum(np.einsum("ij,ij->i", W @ pb.S, W), 0.0))
+    rows = np.column_stack([ret, vol, _sharpe(ret, vol, pb.rf)])
     pts = pd.DataFrame(rows, columns=["return", "volatility", "sharpe"])
     return Frontier(points=pts, weights=pd.DataFrame(W, columns=pb.assets))
 

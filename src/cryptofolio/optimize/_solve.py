@@ -176,6 +176,35 @@ def solve_verified(qp: BoxQP, key: tuple | None, state: np.ndarray | None = None
 # ----------------------------------------------------------------------------- results
 
 
+def check_weights(pb: Problem, W: np.ndarray) -> None:
+    """Every row of ``W`` (portfolios x assets) within the bounds, budget and gross cap (1e-8).
+
+    Raises
+    ------
+    SolverError
+        Names the row and the violation; the weights are not returned.
+    """
+    box = pb.box
+    viol = np.maximum.reduce(
+        [
+            np.max(box.lo - W, axis=1, initial=0.0),
+            np.max(W - box.hi, axis=1, initial=0.0),
+            np.abs(W.sum(axis=1) - box.budget),
+        ]
+    )
+    if box.gross is not None:
+        viol = np.maximum(viol, np.abs(W).sum(axis=1) - box.gross)
+    tol = 1e-8 * np.maximum(1.0, np.max(np.abs(W), axis=1))
+    bad = ~np.all(np.isfinite(W), axis=1) | (viol > tol)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        where = f" (portfolio {j})" if W.shape[0] > 1 else ""
+        raise SolverError(
+            f"the solution{where} violates the constraints by {viol[j]:.1e}; not returned",
+            status="infeasible",
+        )
+
+
 def make_result(
     pb: Problem,
     w: np.ndarray,
@@ -185,19 +214,7 @@ def make_result(
     solver: str = "active-set",
     objective_value: float = math.nan,
 ) -> PortfolioResult:
-    box = pb.box
-    viol = max(
-        float(np.max(box.lo - w, initial=0.0)),
-        float(np.max(w - box.hi, initial=0.0)),
-        abs(float(np.sum(w)) - box.budget),
-    )
-    if box.gross is not None:
-        viol = max(viol, float(np.sum(np.abs(w))) - box.gross)
-    if not np.all(np.isfinite(w)) or viol > 1e-8 * max(1.0, float(np.max(np.abs(w)))):
-        raise SolverError(
-            f"the solution violates the constraints by {viol:.1e}; not returned",
-            status="infeasible",
-        )
+    check_weights(pb, w[None, :])
     var = float(w @ pb.S @ w)
     vol = math.sqrt(max(var, 0.0))
     ret = float(pb.mu @ w) if pb.mu is not None else math.nan
