@@ -105,7 +105,10 @@ def walk_forward(panels, device: str, start: str, end: str, out: Tee) -> None:
     cols = [
         c for c in ("total_return", "cagr", "volatility", "sharpe", "max_drawdown") if c in table
     ]
-    out("  portfolio metrics (same data, costs and schedule; max-utility, long-only, w <= 0.3):")
+    out(
+        "  portfolio metrics (same data, costs and schedule; max-utility, long-only, w <= 0.3;"
+        " max-utility-hist-mean uses historical means instead of the forecasts):"
+    )
     for line in table[cols].to_string(float_format=lambda v: f"{v:.3f}").splitlines():
         out(f"    {line}")
 
@@ -165,7 +168,7 @@ def main() -> None:
     if not args.skip_backtest:
         out()
         out("2. walk-forward lstm-mvo backtest (retrained monthly on the latest 730 days")
-        out("   before each decision: 10 epochs from scratch, then 3 warm-started epochs)")
+        out("   before each decision: 10 epochs from scratch, then 2 warm-started epochs)")
         for device in devices:
             walk_forward(panels, device, args.start, args.end, out)
     out.save()

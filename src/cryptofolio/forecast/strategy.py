@@ -127,7 +127,7 @@ class LstmMvoStrategy:
         spec: ForecastSpec = DEFAULT_SPEC,
         retrain_every: int = 1,
         warm_start: bool = True,
-        finetune_epochs: int = 3,
+        finetune_epochs: int = 2,
         min_train_windows: int = 60,
         transaction_cost: bool = False,
         max_turnover: float | None = None,
