@@ -262,6 +262,24 @@ def run_memory_probe(n: int, timeout_s: float) -> dict:
 # ----------------------------------------------------------------------------- machine
 
 
+def git_state() -> dict:
+    """HEAD commit and the uncommitted files under src/ (the tree is shared and moves)."""
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return done.stdout.strip()
+
+    return {
+        "head": git("rev-parse", "--short", "HEAD"),
+        "dirty_src": git("status", "--short", "--", "src").splitlines(),
+    }
+
+
 def machine_info() -> dict:
     cpu = platform.processor() or "unknown"
     try:
@@ -384,6 +402,8 @@ def write_markdown(path: Path, meta: dict, cells: list[Cell], summary: list[dict
         f"- Wall time of the run: {meta['wall_s']:.0f} s; repeats {meta['repeats']}, "
         f"budget {meta['budget_s']} s per cell, max predicted call {meta['max_call_s']} s.",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
+        f"- Code: git {meta.get('git', {}).get('head', '?')}; uncommitted under src/: "
+        f"{', '.join(meta.get('git', {}).get('dirty_src', [])) or 'none'}",
         "",
         "Times are wall-clock medians after one warm-up call (CPU: median process CPU time, "
         "all threads, less sensitive to other jobs on the machine); ratio = library time / cryptofolio time "
@@ -531,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join(["python", "benchmarks/run_benchmarks.py", *(argv or sys.argv[1:])]),
         "machine": machine_info(),
         "versions": peers.library_versions(),
+        "git": git_state(),
         "repeats": args.repeats,
         "budget_s": args.budget,
         "max_call_s": args.max_call,
