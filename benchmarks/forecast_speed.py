@@ -100,11 +100,11 @@ def walk_forward(panels, device: str, start: str, end: str, out: Tee) -> None:
         "  every retraining used data strictly before its decision time "
         f"(checked {len(retrains)} of {len(retrains)})"
     )
-    table = result.metrics()
-    table = table._append(others.metrics()) if hasattr(table, "_append") else table
-    cols = [
-        c for c in ("total_return", "cagr", "volatility", "sharpe", "max_drawdown") if c in table
-    ]
+    import pandas as pd
+
+    table = pd.concat([result.metrics(), others.metrics()])
+    wanted = ("total_return", "annual_return", "volatility", "sharpe", "max_drawdown", "turnover")
+    cols = [c for c in wanted if c in table.columns]
     out(
         "  portfolio metrics (same data, costs and schedule; max-utility, long-only, w <= 0.3;"
         " max-utility-hist-mean uses historical means instead of the forecasts):"
