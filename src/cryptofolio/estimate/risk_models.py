@@ -15,7 +15,11 @@ import numpy as np
 import pandas as pd
 
 from cryptofolio.errors import EstimationError
-from cryptofolio.estimate.conditioning import ensure_psd, warn_if_ill_conditioned
+from cryptofolio.estimate.conditioning import (
+    checked_symmetric,
+    ensure_psd,
+    warn_if_ill_conditioned,
+)
 from cryptofolio.estimate.windows import check_returns_window
 
 #: PyPortfolioOpt's default span of the exponentially weighted covariance (periods).
@@ -35,6 +39,8 @@ class RiskModel(StrEnum):
 
 #: Models that already regularise the estimate, for which shrinkage is not recommended again.
 _SHRUNK = frozenset({RiskModel.LEDOIT_WOLF, RiskModel.OAS})
+#: Models whose estimate is a Gram matrix ``A'A`` (PSD by construction, see :func:`risk_matrix`).
+_GRAM = frozenset({RiskModel.SAMPLE, RiskModel.EXPONENTIAL, RiskModel.SEMICOVARIANCE})
 
 
 def _labelled(values: np.ndarray, returns: pd.DataFrame) -> pd.DataFrame:
@@ -79,9 +85,30 @@ def ewm_weights(n: int, alpha: float) -> np.ndarray:
 def sample_covariance(returns: pd.DataFrame, *, periods_per_year: float = 365.0) -> pd.DataFrame:
     """Unbiased sample covariance (divisor T-1) times ``periods_per_year``."""
     check_returns_window(returns, min_observations=2)
-    x = returns.to_numpy(dtype=float)
-    cov = np.cov(x, rowvar=False, ddof=1).reshape(x.shape[1], x.shape[1])
-    return _labelled(cov * _check_ppy(periods_per_year), returns)
+    cov, _ = _sample_gram(returns.to_numpy(dtype=float), _check_ppy(periods_per_year))
+    return _labelled(cov, returns)
+
+
+def _sample_gram(x: np.ndarray, ppy: float) -> tuple[np.ndarray, np.ndarray]:
+    """Annualised sample covariance ``D'D * ppy / (T - 1)`` and its factor ``D`` (the demeaned
+    returns), as ``numpy.cov`` computes it."""
+    dev = x - x.mean(axis=0)
+    return (dev.T @ dev) * (ppy / (len(x) - 1)), dev
+
+
+def _exponential_gram(x: np.ndarray, ppy: float, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Annualised exponential covariance ``sum_t w_t d_t d_t' * ppy`` and a factor ``A`` with
+    ``A'A`` proportional to it (``sqrt(w_t) d_t`` as rows)."""
+    dev = x - x.mean(axis=0)
+    w = ewm_weights(len(x), alpha)
+    cov = (dev * w[:, None]).T @ dev
+    return cov * ppy, dev * np.sqrt(w)[:, None]
+
+
+def _semicovariance_gram(x: np.ndarray, ppy: float, benchmark: float):
+    """Annualised semicovariance ``M'M * ppy / T`` and its factor ``M = min(x - B, 0)``."""
+    drops = np.fmin(x - float(benchmark), 0.0)
+    return drops.T @ drops * (ppy / len(x)), drops
 
 
 def exponential_covariance(
@@ -106,10 +133,8 @@ def exponential_covariance(
     check_returns_window(returns, min_observations=2)
     alpha = ewm_alpha(span, half_life)
     x = returns.to_numpy(dtype=float)
-    dev = x - x.mean(axis=0)
-    w = ewm_weights(len(x), alpha)
-    cov = (dev * w[:, None]).T @ dev
-    return _labelled(cov * _check_ppy(periods_per_year), returns)
+    cov, _ = _exponential_gram(x, _check_ppy(periods_per_year), alpha)
+    return _labelled(cov, returns)
 
 
 def _sklearn_covariance(estimator, returns: pd.DataFrame, ppy: float, name: str) -> pd.DataFrame:
@@ -186,9 +211,8 @@ def semicovariance(
     """
     check_returns_window(returns, min_observations=2)
     x = returns.to_numpy(dtype=float)
-    drops = np.fmin(x - float(benchmark), 0.0)
-    cov = drops.T @ drops / len(x)
-    return _labelled(cov * _check_ppy(periods_per_year), returns)
+    cov, _ = _semicovariance_gram(x, _check_ppy(periods_per_year), benchmark)
+    return _labelled(cov, returns)
 
 
 def risk_matrix(
@@ -224,11 +248,18 @@ def risk_matrix(
     repair_psd
         Clip negative eigenvalues of a non-PSD result (with a warning stating by how much)
         instead of raising. The estimators here are PSD by construction, so this only matters
-        for degenerate inputs.
+        for degenerate inputs. The sample, exponential and semi-covariances are Gram matrices
+        ``A'A`` (PSD in exact arithmetic, eigenvalue round-off about ``T * eps * trace``, far
+        inside the PSD tolerance), so they get only the O(n^2) checks (square, finite,
+        symmetrised); the scikit-learn models get the full check of
+        :func:`~cryptofolio.estimate.conditioning.ensure_psd`.
     warn
         Emit an :class:`~cryptofolio.estimate.conditioning.EstimationWarning` when the
         estimate is ill-conditioned (more assets than observations, a near-constant asset,
-        near-duplicate assets), recommending shrinkage. Not emitted for ledoit-wolf/oas.
+        near-duplicate assets), recommending shrinkage. Not emitted for ledoit-wolf/oas. The
+        checks cost O(n^2); the condition number quoted is read from the smaller of the
+        ``n x n`` and ``T x T`` Gram matrices, or is ``inf`` when ``T`` returns cannot give a
+        full-rank ``n x n`` estimate.
 
     Returns
     -------
@@ -237,21 +268,36 @@ def risk_matrix(
     """
     model = RiskModel(model)
     ppy = _check_ppy(periods_per_year)
-    if model is RiskModel.SAMPLE:
-        cov = sample_covariance(returns, periods_per_year=ppy)
-    elif model is RiskModel.EXPONENTIAL:
-        cov = exponential_covariance(returns, periods_per_year=ppy, span=span, half_life=half_life)
-    elif model is RiskModel.LEDOIT_WOLF:
-        cov = ledoit_wolf_covariance(returns, periods_per_year=ppy)
-    elif model is RiskModel.OAS:
-        cov = oas_covariance(returns, periods_per_year=ppy)
-    elif model is RiskModel.MCD:
-        cov = mcd_covariance(returns, periods_per_year=ppy, random_state=random_state)
+    factor = None
+    if model in _GRAM:
+        check_returns_window(returns, min_observations=2)
+        x = returns.to_numpy(dtype=float)
+        if model is RiskModel.SAMPLE:
+            values, factor = _sample_gram(x, ppy)
+        elif model is RiskModel.EXPONENTIAL:
+            values, factor = _exponential_gram(x, ppy, ewm_alpha(span, half_life))
+        else:
+            values, factor = _semicovariance_gram(x, ppy, benchmark)
+        # A'A is PSD by construction (its rounding error is far inside the PSD tolerance): only
+        # the O(n^2) checks, no eigendecomposition.
+        cov = checked_symmetric(_labelled(values, returns))
     else:
-        cov = semicovariance(returns, periods_per_year=ppy, benchmark=benchmark)
-    cov = ensure_psd(cov, repair=repair_psd)
+        if model is RiskModel.LEDOIT_WOLF:
+            cov = ledoit_wolf_covariance(returns, periods_per_year=ppy)
+        elif model is RiskModel.OAS:
+            cov = oas_covariance(returns, periods_per_year=ppy)
+        else:
+            cov = mcd_covariance(returns, periods_per_year=ppy, random_state=random_state)
+        cov = ensure_psd(cov, repair=repair_psd)
     if warn and model not in _SHRUNK:
-        warn_if_ill_conditioned(returns, cov, ppy, str(model))
+        warn_if_ill_conditioned(
+            returns,
+            cov,
+            ppy,
+            str(model),
+            factor=factor,
+            demeaned=model is not RiskModel.SEMICOVARIANCE,
+        )
     return cov
 
 
