@@ -154,10 +154,24 @@ def checked_symmetric(cov: pd.DataFrame) -> pd.DataFrame:
             "a covariance must be square with the same assets, in the same order, as rows and "
             "columns"
         )
-    values = cov.to_numpy(dtype=float)
+    values = finite_symmetric_values(cov.to_numpy(dtype=float))
+    return pd.DataFrame(values, index=cov.index, columns=cov.columns)
+
+
+def finite_symmetric_values(values: np.ndarray) -> np.ndarray:
+    """``(S + S') / 2`` of a square array (``S`` itself when already exactly symmetric, as a
+    ``A.T @ A`` product is), after checking that every entry is finite.
+
+    Raises
+    ------
+    EstimationError
+        On a NaN or infinite entry.
+    """
     if not np.isfinite(values).all():
         raise EstimationError("covariance has NaN or infinite entries; re-estimate it without gaps")
-    return pd.DataFrame((values + values.T) / 2.0, index=cov.index, columns=cov.columns)
+    if np.array_equal(values, values.T):
+        return values
+    return (values + values.T) / 2.0
 
 
 def ensure_psd(cov: pd.DataFrame, *, repair: bool = False) -> pd.DataFrame:
@@ -245,7 +259,7 @@ def conditioning_problems(
             f"{n_assets} assets but only {n_obs} observations: the sample covariance is singular"
         )
     cov = covariance.to_numpy(dtype=float)
-    names = list(covariance.columns)
+    names = covariance.columns
     vol = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     medians = median_of_others(vol)
     limit = np.maximum(NEAR_CONSTANT_VOLATILITY, NEAR_CONSTANT_RELATIVE_VOLATILITY * medians)
@@ -258,16 +272,19 @@ def conditioning_problems(
         problems.append("near-constant asset(s): " + ", ".join(flat))
     ok = vol > 0
     if ok.sum() >= 2:
+        # correlation > c  <=>  S_ij > c * s_i * s_j: one pass, no correlation matrix
         safe = np.where(ok, vol, 1.0)
-        corr = cov / np.outer(safe, safe)
-        dup = np.triu(corr > NEAR_DUPLICATE_CORRELATION, k=1)
-        dup &= ok[:, None] & ok[None, :]
-        rows, cols = np.nonzero(dup)
-        pairs = [
-            f"{names[a]}/{names[b]} ({corr[a, b]:.4f})" for a, b in zip(rows, cols, strict=True)
-        ]
-        if pairs:
-            problems.append("near-duplicate pair(s), correlation: " + ", ".join(pairs))
+        above = cov > np.outer(NEAR_DUPLICATE_CORRELATION * safe, safe)
+        np.fill_diagonal(above, False)  # an asset is perfectly correlated with itself
+        if above.any():
+            rows, cols = np.nonzero(np.triu(above, k=1))
+            pairs = [
+                f"{names[a]}/{names[b]} ({cov[a, b] / (vol[a] * vol[b]):.4f})"
+                for a, b in zip(rows, cols, strict=True)
+                if ok[a] and ok[b]
+            ]
+            if pairs:
+                problems.append("near-duplicate pair(s), correlation: " + ", ".join(pairs))
     return problems
 
 

@@ -34,7 +34,8 @@ def mean_return(
     """Arithmetic mean periodic return times ``periods_per_year`` (for log returns: the
     annual continuously compounded rate)."""
     check_returns_window(returns, min_observations=1)
-    return (returns.mean() * periods_per_year).rename("expected_return")
+    mean = returns.to_numpy(dtype=float).mean(axis=0)
+    return pd.Series(mean * periods_per_year, index=returns.columns, name="expected_return")
 
 
 def compounded_return(

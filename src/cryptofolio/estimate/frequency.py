@@ -6,6 +6,7 @@ periods (not 252 trading days: pass ``periods_per_year=252`` explicitly for equi
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cryptofolio.errors import EstimationError
@@ -55,14 +56,25 @@ def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
             f"cannot infer the sampling frequency from {len(index)} timestamp(s); need at least 2 "
             "or pass periods_per_year explicitly"
         )
-    steps = pd.Series(index).diff().dropna().dt.total_seconds()
+    steps = _steps_in_seconds(index)
     if (steps <= 0).any():
         raise EstimationError(
             "timestamps are not strictly increasing; sort the data and remove duplicate dates "
             "before estimating"
         )
-    spacing = float(steps.median())
+    spacing = float(np.median(steps)) if len(steps) else float("nan")
     for known, periods in _KNOWN_SPACINGS.items():
         if abs(spacing - known) <= 0.01 * known:
             return periods
     return SECONDS_PER_YEAR / spacing
+
+
+_UNIT_PER_SECOND = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+
+
+def _steps_in_seconds(index: pd.DatetimeIndex) -> np.ndarray:
+    """Spacings between consecutive timestamps, in seconds (pairs with a NaT are left out)."""
+    unit = getattr(index, "unit", "ns")
+    if index.hasnans or unit not in _UNIT_PER_SECOND:
+        return pd.Series(index).diff().dropna().dt.total_seconds().to_numpy()
+    return np.diff(index.asi8).astype(float) / _UNIT_PER_SECOND[unit]

@@ -22,7 +22,8 @@ class ReturnsKind(StrEnum):
     LOG = "log"  # ln(p_t / p_{t-1})
 
 
-def _check_prices(prices: pd.DataFrame) -> None:
+def _check_prices(prices: pd.DataFrame) -> np.ndarray:
+    """The prices as a float array (NaN where missing), after the checks."""
     if not isinstance(prices, pd.DataFrame):
         raise EstimationError(
             f"prices must be a wide DataFrame (rows = timestamps, columns = assets), "
@@ -45,6 +46,7 @@ def _check_prices(prices: pd.DataFrame) -> None:
             f"price of {prices.columns[cols[0]]} is infinite on {prices.index[rows[0]]}; "
             "correct the data"
         )
+    return values
 
 
 def returns_from_prices(
@@ -70,11 +72,12 @@ def returns_from_prices(
     EstimationError
         On a non-positive or infinite price (naming the asset and the date).
     """
-    _check_prices(prices)
+    values = _check_prices(prices)
     kind = ReturnsKind(kind)
-    ratio = prices / prices.shift(1)
-    out = np.log(ratio) if kind is ReturnsKind.LOG else ratio - 1.0
-    return out.iloc[1:].astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = values[1:] / values[:-1]
+        out = np.log(ratio) if kind is ReturnsKind.LOG else ratio - 1.0
+    return pd.DataFrame(out, index=prices.index[1:], columns=prices.columns, copy=False)
 
 
 def simple_to_log(returns: pd.DataFrame) -> pd.DataFrame:

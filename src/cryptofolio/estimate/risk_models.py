@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from cryptofolio.errors import EstimationError
+from cryptofolio.estimate._blas import single_blas_thread
 from cryptofolio.estimate.conditioning import (
-    checked_symmetric,
     ensure_psd,
+    finite_symmetric_values,
     warn_if_ill_conditioned,
 )
 from cryptofolio.estimate.windows import check_returns_window
@@ -215,6 +216,7 @@ def semicovariance(
     return _labelled(cov, returns)
 
 
+@single_blas_thread
 def risk_matrix(
     returns: pd.DataFrame,
     model: RiskModel = RiskModel.SAMPLE,
@@ -280,7 +282,7 @@ def risk_matrix(
             values, factor = _semicovariance_gram(x, ppy, benchmark)
         # A'A is PSD by construction (its rounding error is far inside the PSD tolerance): only
         # the O(n^2) checks, no eigendecomposition.
-        cov = checked_symmetric(_labelled(values, returns))
+        cov = _labelled(finite_symmetric_values(values), returns)
     else:
         if model is RiskModel.LEDOIT_WOLF:
             cov = ledoit_wolf_covariance(returns, periods_per_year=ppy)
