@@ -224,6 +224,15 @@ class _Market:
         return pd.DataFrame(rows, columns=["timestamp", "asset", "event", "detail"])
 
 
+def _has_duplicates(labels: pd.Index, positions: np.ndarray, n_assets: int) -> bool:
+    """Whether ``labels`` repeat, given their ``positions`` in the (unique) asset index (-1 for
+    unknown labels): counts positions instead of hashing the labels again."""
+    known = positions >= 0
+    if np.bincount(positions[known], minlength=n_assets).max(initial=0) > 1:
+        return True
+    return bool((~known).sum() > 1 and labels[~known].has_duplicates)
+
+
 def _utc(value: str | pd.Timestamp) -> pd.Timestamp:
     ts = pd.Timestamp(value)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
@@ -306,7 +315,7 @@ class _Simulation:
         value_prev = self.cash + float(self.units[held] @ prev_price[held])
         current = pd.Series(
             self.units[held] * prev_price[held] / value_prev if value_prev else 0.0,
-            index=[m.assets[j] for j in held],
+            index=m.asset_index[held],
             dtype=float,
         )
         return DecisionContext(
@@ -348,9 +357,9 @@ class _Simulation:
                 f"strategy {name!r} returned {type(target).__name__} on {m.index[i]}; "
                 "target_weights must return a pandas Series of weights (or None to hold)"
             )
-        if target.index.has_duplicates:
-            raise BacktestError(f"strategy {name!r} returned duplicate assets on {m.index[i]}")
         cols = m.asset_index.get_indexer(target.index)
+        if _has_duplicates(target.index, cols, len(m.assets)):
+            raise BacktestError(f"strategy {name!r} returned duplicate assets on {m.index[i]}")
         values = target.to_numpy(dtype=float)
         allowed = np.zeros(len(m.assets) + 1, dtype=bool)  # last slot: unknown asset (-1)
         allowed[eligible_idx] = True

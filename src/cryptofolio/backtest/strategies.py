@@ -75,7 +75,14 @@ class DecisionContext:
     @property
     def prices(self) -> pd.DataFrame:
         """Close prices of the eligible assets over the lookback window (no NaN)."""
-        return self.history.close[list(self.eligible)].tail(self.lookback)
+        window = self.history.close.tail(self.lookback)
+        columns = window.columns
+        pos = columns.get_indexer(list(self.eligible)) if columns.is_unique else None
+        if pos is None or (pos < 0).any():
+            return window[list(self.eligible)]  # the usual KeyError names what is missing
+        if len(pos) == len(columns) and (pos == np.arange(len(columns))).all():
+            return window  # every asset, in order: no copy
+        return window.iloc[:, pos]
 
 
 @runtime_checkable
