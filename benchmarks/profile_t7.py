@@ -80,7 +80,7 @@ def child(args: argparse.Namespace) -> None:
     if args.profile:
         from pyinstrument import Profiler
 
-        profiler = Profiler(interval=0.005)
+        profiler = Profiler(interval=0.001)
         profiler.start()
     start = time.perf_counter()
     cpu = time.process_time()

@@ -45,7 +45,10 @@ _GRAM = frozenset({RiskModel.SAMPLE, RiskModel.EXPONENTIAL, RiskModel.SEMICOVARI
 
 
 def _labelled(values: np.ndarray, returns: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(values, index=returns.columns.copy(), columns=returns.columns.copy())
+    """``values`` (a fresh array owned by the caller: not copied again) labelled by asset."""
+    return pd.DataFrame(
+        values, index=returns.columns.copy(), columns=returns.columns.copy(), copy=False
+    )
 
 
 def _check_ppy(periods_per_year: float) -> float:
