@@ -70,7 +70,8 @@ def _cholesky_says_psd(sym: np.ndarray, tolerance: float) -> bool:
 
     n = sym.shape[0]
     delta = tolerance * _scale_lower_bound(sym) / 2.0
-    shifted = sym + np.diag(np.full(n, delta)) if delta > 0 else sym.copy()
+    shifted = sym.copy()
+    shifted.flat[:: n + 1] += delta
     _, info = lapack.dpotrf(shifted, lower=True, clean=False, overwrite_a=True)
     return info == 0
 
