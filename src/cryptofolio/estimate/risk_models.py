@@ -14,8 +14,8 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
+from cryptofolio._blas import single_blas_thread
 from cryptofolio.errors import EstimationError
-from cryptofolio.estimate._blas import single_blas_thread
 from cryptofolio.estimate.conditioning import (
     ensure_psd,
     finite_symmetric_values,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cryptofolio._blas import single_blas_thread
 from cryptofolio.errors import InfeasibleError, SolverError
 from cryptofolio.optimize._solve import (
     check_weights,
@@ -27,7 +28,6 @@ from cryptofolio.optimize._solve import (
     solve_min_variance,
     solve_verified,
 )
-from cryptofolio.optimize._threads import single_blas_thread
 from cryptofolio.optimize._types import Constraints, Objective
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from cryptofolio._blas import single_blas_thread
 from cryptofolio.errors import InfeasibleError, SolverError
 from cryptofolio.optimize._active_set import (
     ActiveSetFailure,
@@ -28,7 +29,6 @@ from cryptofolio.optimize._inputs import (
     check_scenarios,
     cost_vector,
 )
-from cryptofolio.optimize._threads import single_blas_thread
 from cryptofolio.optimize._types import Constraints, Objective, PortfolioResult
 
 VERIFY_TOL = 1e-8

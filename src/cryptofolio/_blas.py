@@ -1,12 +1,10 @@
-"""Run the estimators' dense linear algebra on one BLAS thread.
+"""Run dense linear algebra on one BLAS thread (shared by the estimate and optimize stages).
 
-The Gram products of the covariance estimators (``T x n`` by ``n x T`` with T around a year of
-days) are too small for multi-threaded BLAS to pay off, and on a loaded machine its spinning
-threads make each product many times slower (measured on 2 shared cores: a 365 x 50 sample
-covariance 2.7 ms on two threads, 0.12 ms on one; 365 x 200: 3.5 ms against 1.0 ms). The
-optimiser does the same (``cryptofolio.optimize._threads``); this copy keeps the estimate
-stage free of imports from the optimise stage. The limit costs about 10 microseconds and is
-lifted on return.
+The covariance estimators' Gram products (T x n by n x T, T around a year of days) and the
+active-set solver's many small and medium factorisations gain little from multi-threaded BLAS,
+and on a loaded machine its spinning threads make each call many times slower (measured on 2
+shared cores: a 365 x 50 sample covariance 2.7 ms on two threads, 0.12 ms on one). The limit
+costs about 10 microseconds per call and is lifted on return.
 """
 
 from __future__ import annotations
