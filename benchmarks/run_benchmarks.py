@@ -26,7 +26,6 @@ import json
 import math
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -234,16 +233,49 @@ def _exact_frontier_gap(w_peer: np.ndarray, inputs: BenchInputs) -> float | None
 # ----------------------------------------------------------------------------- T7 memory
 
 
+def _status_mb(field_name: str) -> float | None:
+    """A memory figure of this process from /proc/self/status (Linux), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
+
+
 def memory_probe(n: int) -> None:
-    """Child process: cryptofolio's T7 at N = n once; prints a JSON line with peak RSS."""
+    """Child process: cryptofolio's T7 at N = n once; prints a JSON line with the peak RSS.
+
+    ``ru_maxrss`` survives ``exec`` on Linux (the child would report the parent's peak), so
+    the peak is read from ``VmHWM``, reset after the data is built (``clear_refs``), and
+    cross-checked with tracemalloc's peak of Python/NumPy allocations during the run.
+    """
+    import tracemalloc
+
     inputs = synthetic_inputs(n)
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     runner = peers.prepare(peers.CRYPTOFOLIO, Task.T7, inputs)
+    before = _status_mb("VmRSS")
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+        reset = True
+    except OSError:
+        reset = False
+    tracemalloc.start()
     start = time.perf_counter()
     runner()
     elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(json.dumps({"n": n, "baseline_mb": baseline, "peak_mb": peak, "seconds": elapsed}))
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    out = {
+        "n": n,
+        "seconds": elapsed,
+        "rss_before_mb": before,
+        "peak_rss_mb": _status_mb("VmHWM") if reset else None,
+        "peak_traced_alloc_mb": traced_peak / 1024**2,
+        "note": "seconds include tracemalloc overhead",
+    }
+    print(json.dumps(out))
 
 
 def run_memory_probe(n: int, timeout_s: float) -> dict:
