@@ -163,7 +163,9 @@ def ledoit_wolf_covariance(
     from sklearn.covariance import LedoitWolf
 
     check_returns_window(returns, min_observations=2)
-    return _sklearn_covariance(LedoitWolf(), returns, periods_per_year, "Ledoit-Wolf")
+    # store_precision=False: the precision matrix (an n x n pseudo-inverse) is never used here
+    est = LedoitWolf(store_precision=False)
+    return _sklearn_covariance(est, returns, periods_per_year, "Ledoit-Wolf")
 
 
 def oas_covariance(returns: pd.DataFrame, *, periods_per_year: float = 365.0) -> pd.DataFrame:
@@ -171,7 +173,7 @@ def oas_covariance(returns: pd.DataFrame, *, periods_per_year: float = 365.0) ->
     from sklearn.covariance import OAS
 
     check_returns_window(returns, min_observations=2)
-    return _sklearn_covariance(OAS(), returns, periods_per_year, "OAS")
+    return _sklearn_covariance(OAS(store_precision=False), returns, periods_per_year, "OAS")
 
 
 def mcd_covariance(
@@ -256,7 +258,8 @@ def risk_matrix(
         for degenerate inputs. The sample, exponential and semi-covariances are Gram matrices
         ``A'A`` (PSD in exact arithmetic, eigenvalue round-off about ``T * eps * trace``, far
         inside the PSD tolerance), so they get only the O(n^2) checks (square, finite,
-        symmetrised); the scikit-learn models get the full check of
+        symmetrised); so do Ledoit-Wolf and OAS (a convex combination of such a matrix and a
+        non-negative multiple of the identity); MCD gets the full check of
         :func:`~cryptofolio.estimate.conditioning.ensure_psd`.
     warn
         Emit an :class:`~cryptofolio.estimate.conditioning.EstimationWarning` when the
@@ -289,11 +292,14 @@ def risk_matrix(
     else:
         if model is RiskModel.LEDOIT_WOLF:
             cov = ledoit_wolf_covariance(returns, periods_per_year=ppy)
+            # (1 - d) S + d m I with S a Gram matrix, m >= 0, 0 <= d <= 1: PSD by construction.
+            cov = _labelled(finite_symmetric_values(cov.to_numpy()), returns)
         elif model is RiskModel.OAS:
             cov = oas_covariance(returns, periods_per_year=ppy)
+            cov = _labelled(finite_symmetric_values(cov.to_numpy()), returns)
         else:
             cov = mcd_covariance(returns, periods_per_year=ppy, random_state=random_state)
-        cov = ensure_psd(cov, repair=repair_psd)
+            cov = ensure_psd(cov, repair=repair_psd)
     if warn and model not in _SHRUNK:
         warn_if_ill_conditioned(
             returns,
