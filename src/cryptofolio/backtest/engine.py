@@ -24,6 +24,8 @@ touched only to build each strategy's context and the final results.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -31,6 +33,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
+from cryptofolio._blas import single_blas_thread
 from cryptofolio.backtest.results import BacktestResult, StrategyResult
 from cryptofolio.backtest.schedule import Schedule, ScheduleKind, calendar_mask, parse_schedule
 from cryptofolio.backtest.strategies import BENCHMARKS, DecisionContext, Strategy
@@ -148,6 +151,8 @@ class _Market:
         self.index = close.index
         self.assets = list(close.columns)
         self.asset_index = pd.Index(self.assets)
+        self._columns_key: bytes | None = None  # eligible set of the last window_prices
+        self._columns = self.asset_index
         self.close = close.to_numpy(dtype=float)
         self.valid = np.isfinite(self.close) & (self.close > 0)
         self.price = np.where(self.valid, self.close, 0.0)
@@ -189,14 +194,19 @@ class _Market:
         self.sim_index = self.index[self.first : self.last]
 
     def history(self, i: int) -> Panels:
-        p = self.panels
-        return Panels(
-            close=p.close.iloc[:i],
-            volume=p.volume.iloc[:i],
-            market_cap=p.market_cap.iloc[:i],
-            open=p.open.iloc[:i],
-            high=p.high.iloc[:i],
-            low=p.low.iloc[:i],
+        return _HistoryView(self.panels, i)
+
+    def window_prices(self, i: int, length: int, eligible_idx: np.ndarray) -> pd.DataFrame:
+        """Closes of the eligible assets over the ``length`` rows before row ``i`` (a copy),
+        the same frame as ``history(i).close.tail(length)[eligible]``."""
+        key = eligible_idx.tobytes()
+        if self._columns_key != key:  # the eligible set changes rarely: reuse its Index
+            self._columns_key = key
+            self._columns = self.asset_index[eligible_idx]
+        return pd.DataFrame(
+            self.close[i - length : i, eligible_idx],
+            index=self.index[i - length : i],
+            columns=self._columns,
         )
 
     def window_length(self, i: int, eligible_idx: np.ndarray) -> int:
@@ -222,6 +232,25 @@ class _Market:
                         )
                     )
         return pd.DataFrame(rows, columns=["timestamp", "asset", "event", "detail"])
+
+
+class _HistoryView(Panels):
+    """The rows of ``source`` strictly before row ``stop``, sliced only when a frame is read
+    (most strategies read the close prices only, through the context's window)."""
+
+    def __init__(self, source: Panels, stop: int) -> None:  # noqa: D107 - see the class
+        object.__setattr__(self, "_source", source)
+        object.__setattr__(self, "_stop", stop)
+
+    def _rows(self, name: str) -> pd.DataFrame:
+        return getattr(self._source, name).iloc[: self._stop]
+
+    close = functools.cached_property(lambda self: self._rows("close"))
+    volume = functools.cached_property(lambda self: self._rows("volume"))
+    market_cap = functools.cached_property(lambda self: self._rows("market_cap"))
+    open = functools.cached_property(lambda self: self._rows("open"))
+    high = functools.cached_property(lambda self: self._rows("high"))
+    low = functools.cached_property(lambda self: self._rows("low"))
 
 
 def _has_duplicates(labels: pd.Index, positions: np.ndarray, n_assets: int) -> bool:
@@ -318,14 +347,16 @@ class _Simulation:
             index=m.asset_index[held],
             dtype=float,
         )
+        lookback = m.window_length(i, eligible_idx)
         return DecisionContext(
             timestamp=m.index[i],
             history=m.history(i),
             eligible=tuple(m.assets[j] for j in eligible_idx),
-            lookback=m.window_length(i, eligible_idx),
+            lookback=lookback,
             current_weights=current,
             portfolio_value=value_prev,
             cost_model=self.costs,
+            window_prices=m.window_prices(i, lookback, eligible_idx),
         )
 
     def _decide(self, i: int, eligible_idx: np.ndarray) -> tuple[np.ndarray | None, bool]:
@@ -599,6 +630,7 @@ class _Simulation:
         )
 
 
+@single_blas_thread
 def run_backtest(
     panels: Panels,
     strategies: Strategy | Sequence[Strategy],

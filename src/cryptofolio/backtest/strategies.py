@@ -62,6 +62,10 @@ class DecisionContext:
         Portfolio value (quote currency) at the last closes before ``timestamp``.
     cost_model
         The simulator's :class:`~cryptofolio.costs.CostModel` (for turnover-aware strategies).
+    window_prices
+        The frame :attr:`prices` returns, when the caller already holds it (the engine builds
+        it from its arrays, which is cheaper than slicing ``history``); ``None``: sliced from
+        ``history`` on each access.
     """
 
     timestamp: pd.Timestamp
@@ -71,10 +75,13 @@ class DecisionContext:
     current_weights: pd.Series
     portfolio_value: float = float("nan")
     cost_model: CostModel = field(default_factory=CostModel)
+    window_prices: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def prices(self) -> pd.DataFrame:
         """Close prices of the eligible assets over the lookback window (no NaN)."""
+        if self.window_prices is not None:
+            return self.window_prices
         window = self.history.close.tail(self.lookback)
         columns = window.columns
         pos = columns.get_indexer(list(self.eligible)) if columns.is_unique else None

@@ -62,7 +62,12 @@ def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
             "timestamps are not strictly increasing; sort the data and remove duplicate dates "
             "before estimating"
         )
-    spacing = float(np.median(steps)) if len(steps) else float("nan")
+    if not len(steps):
+        spacing = float("nan")
+    elif (steps == steps[0]).all():  # regular spacing (the usual case): no sort
+        spacing = float(steps[0])
+    else:
+        spacing = float(np.median(steps))
     for known, periods in _KNOWN_SPACINGS.items():
         if abs(spacing - known) <= 0.01 * known:
             return periods

@@ -201,7 +201,7 @@ def check_returns_window(returns: pd.DataFrame, *, min_observations: int = 2) ->
             f"only {len(returns)} return observation(s) for {', '.join(map(str, returns.columns))}; "
             f"need at least {min_observations}: widen the window"
         )
-    if returns.columns.duplicated().any():
+    if not returns.columns.is_unique:  # cached on the Index
         dup = returns.columns[returns.columns.duplicated()][0]
         raise EstimationError(f"asset {dup} appears twice in the returns columns")
     values = returns.to_numpy(dtype=float, na_value=np.nan)

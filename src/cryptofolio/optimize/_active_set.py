@@ -73,6 +73,14 @@ def _bound_values(prob: BoxQP, state: np.ndarray, bound: np.ndarray) -> np.ndarr
     return np.where(state[bound] < 0, prob.lo[bound], prob.hi[bound])
 
 
+def _take2(M: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``M[np.ix_(rows, cols)]`` without the index-grid overhead (``M`` itself when every row
+    and column is taken: callers must not modify the result)."""
+    if rows.size == M.shape[0] and cols.size == M.shape[1]:
+        return M
+    return M.take(rows, axis=0).take(cols, axis=1)
+
+
 def reduced_solve(
     prob: BoxQP,
     state: np.ndarray,
@@ -83,16 +91,20 @@ def reduced_solve(
     free = state == FREE
     fi = np.flatnonzero(free)
     bi = np.flatnonzero(~free)
-    bv = _bound_values(prob, state, bi)
-    # only the bound variables away from zero enter the products (long-only: none); P is
-    # symmetric, so its rows are sliced (contiguous) instead of its columns
-    nzb = bv != 0
-    bn, bvn = bi[nzb], bv[nzb]
     P, A = prob.P, prob.A
     m = A.shape[0]
+    if bi.size:
+        bv = np.where(state[bi] < 0, prob.lo[bi], prob.hi[bi])
+        # only the bound variables away from zero enter the products (long-only: none); P is
+        # symmetric, so its rows are sliced (contiguous) instead of its columns
+        nzb = bv != 0
+        bn, bvn = bi[nzb], bv[nzb]
+    else:
+        bv = bn = bvn = np.empty(0)
+        bn = np.empty(0, dtype=np.intp)
     pb = bvn @ P[bn] if bn.size else np.zeros(prob.n)
-    Pff = P[np.ix_(fi, fi)]
-    Af = A[:, fi]
+    Pff = _take2(P, fi, fi)
+    Af = A.take(fi, axis=1)
     ab = A[:, bn] @ bvn if bn.size else np.zeros(m)
     if prob.homogeneous:
         # variables z = (y_F, k); y_B = bv * k
@@ -132,8 +144,14 @@ def reduced_solve(
         if ncols == 2:
             y[bi, 1] = 0.0
         k = np.array([1.0, 0.0][:ncols])
-    nz = np.concatenate([fi, bn])
-    g = P[nz].T @ y[nz] + A.T @ nu
+    if bn.size:
+        nz = np.concatenate([fi, bn])
+        g = P[nz].T @ y[nz]
+    elif fi.size == prob.n:
+        g = P @ y
+    else:
+        g = P.take(fi, axis=0).T @ y[fi]
+    g += A.T @ nu
     g[:, 0] += prob.q
     if ncols == 2 and q1 is not None:
         g[:, 1] += q1
@@ -143,44 +161,70 @@ def reduced_solve(
     return out
 
 
+_POTRF, _POTRS = sla.get_lapack_funcs(("potrf", "potrs"), dtype=np.float64)
+
+
+def _cholesky(M: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor of a symmetric matrix (LAPACK potrf on a copy; the upper triangle
+    is left as is). Raises ``LinAlgError`` when ``M`` is not positive definite."""
+    c, info = _POTRF(M, lower=1, clean=0, overwrite_a=0)
+    if info != 0:
+        raise np.linalg.LinAlgError("not positive definite")
+    return c
+
+
+def _cho_solve(c: np.ndarray, b: np.ndarray) -> np.ndarray:
+    x, info = _POTRS(c, b, lower=1)
+    if info != 0:  # pragma: no cover - only on malformed arguments
+        raise np.linalg.LinAlgError("potrs failed")
+    return x
+
+
 def _kkt_solve(
     H: np.ndarray, G: np.ndarray, r1: np.ndarray, r2: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Solve [[H, G'], [G, 0]] [z; nu] = [r1; r2] (range-space when H is positive definite)."""
     m = G.shape[0]
-    if H.shape[0] < m:
+    nh = H.shape[0]
+    if nh < m:
         # fewer free variables than equality rows: the rows cannot all be met (or only by luck)
         raise ActiveSetFailure("singular reduced KKT system (too few free variables)")
     try:
-        L = sla.cho_factor(H, lower=True, check_finite=False)
-        Hr = sla.cho_solve(L, r1, check_finite=False)
-        HG = sla.cho_solve(L, G.T, check_finite=False)
+        L = _cholesky(H)
+        Hr = _cho_solve(L, r1)
+        HG = _cho_solve(L, G.T)
         S = G @ HG
         try:
-            Ls = sla.cho_factor(S, lower=True, check_finite=False)
-        except (np.linalg.LinAlgError, sla.LinAlgError) as exc:
+            Ls = _cholesky(S)
+        except np.linalg.LinAlgError as exc:
             raise ActiveSetFailure("singular reduced KKT system (dependent rows)") from exc
-        d = np.abs(np.diag(Ls[0]))
+        d = np.abs(np.diag(Ls))
         if d.min() <= 1e-7 * d.max():  # the free columns of G are (nearly) dependent
             raise ActiveSetFailure("singular reduced KKT system (dependent rows)")
-        nu = sla.cho_solve(Ls, G @ Hr - r2, check_finite=False)
+        nu = _cho_solve(Ls, G @ Hr - r2)
         z = Hr - HG @ nu
-    except (np.linalg.LinAlgError, sla.LinAlgError):
-        nh = H.shape[0]
-        K = np.zeros((nh + m, nh + m))
-        K[:nh, :nh] = H
-        K[:nh, nh:] = G.T
-        K[nh:, :nh] = G
-        try:
-            with warnings.catch_warnings():  # conditioning is judged by the KKT verification
-                warnings.simplefilter("ignore", sla.LinAlgWarning)
-                sol = sla.solve(K, np.vstack([r1, r2]), assume_a="sym", check_finite=False)
-        except (np.linalg.LinAlgError, sla.LinAlgError) as exc:
-            raise ActiveSetFailure("singular reduced KKT system") from exc
-        z, nu = sol[:nh], sol[nh:]
+    except np.linalg.LinAlgError:
+        z, nu = _indefinite_solve(H, G, r1, r2)
     if not (np.all(np.isfinite(z)) and np.all(np.isfinite(nu))):
         raise ActiveSetFailure("singular reduced KKT system")
     return z, nu
+
+
+def _indefinite_solve(
+    H: np.ndarray, G: np.ndarray, r1: np.ndarray, r2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    nh, m = H.shape[0], G.shape[0]
+    K = np.zeros((nh + m, nh + m))
+    K[:nh, :nh] = H
+    K[:nh, nh:] = G.T
+    K[nh:, :nh] = G
+    try:
+        with warnings.catch_warnings():  # conditioning is judged by the KKT verification
+            warnings.simplefilter("ignore", sla.LinAlgWarning)
+            sol = sla.solve(K, np.vstack([r1, r2]), assume_a="sym", check_finite=False)
+    except (np.linalg.LinAlgError, sla.LinAlgError) as exc:
+        raise ActiveSetFailure("singular reduced KKT system") from exc
+    return sol[:nh], sol[nh:]
 
 
 def infeasible_sets(
@@ -194,6 +238,30 @@ def infeasible_sets(
     above = free & (y > prob.hi * k + tol_p)
     wrong = ((state == LOWER) & (g < -tol_d)) | ((state == UPPER) & (g > tol_d))
     return np.flatnonzero(below), np.flatnonzero(above), np.flatnonzero(wrong)
+
+
+def _ranked_pivots(
+    sol: Reduced,
+    prob: BoxQP,
+    below: np.ndarray,
+    above: np.ndarray,
+    wrong: np.ndarray,
+    scale_g: float,
+) -> list[tuple[int, int]]:
+    """The pivots (index, new state) that would fix each infeasibility, most violated first."""
+    viol = np.concatenate(
+        [
+            prob.lo[below] * sol.k - sol.y[below],
+            sol.y[above] - prob.hi[above] * sol.k,
+            np.abs(sol.g[wrong]) / scale_g,
+        ]
+    )
+    idx = np.concatenate([below, above, wrong])
+    new = np.concatenate(
+        [np.full(below.size, LOWER), np.full(above.size, UPPER), np.full(wrong.size, FREE)]
+    )
+    order = np.argsort(-viol, kind="stable")
+    return list(zip(idx[order].tolist(), new[order].tolist(), strict=True))
 
 
 def solve_box_qp(
@@ -212,13 +280,15 @@ def solve_box_qp(
         # never bind an infinite bound
         state[(state == LOWER) & ~np.isfinite(prob.lo)] = FREE
         state[(state == UPPER) & ~np.isfinite(prob.hi)] = FREE
-    scale_y = max(1.0, float(np.max(np.abs(np.where(np.isfinite(prob.lo), prob.lo, 0.0)))))
+    finite_lo = prob.lo[np.isfinite(prob.lo)]
+    scale_y = max(1.0, _max0(np.abs(finite_lo)))
     best, fails = n + 1, 0
-    # the last state whose reduced system was solvable, with its violators (most violated
-    # first): when a block pivot lands on a singular state (its free variables cannot meet the
-    # equality rows, e.g. one free asset for a budget and a return target), go back to it and
-    # pivot single indices instead
+    # the last state whose reduced system was solvable, with its violators (ranked lazily, most
+    # violated first): when a block pivot lands on a singular state (its free variables cannot
+    # meet the equality rows, e.g. one free asset for a budget and a return target), go back to
+    # it and pivot single indices instead
     retreat: tuple[np.ndarray, list[tuple[int, int]]] | None = None
+    last: tuple | None = None  # (state, sol, below, above, wrong, scale_g) of the last solve
     for it in range(max_iter):
         try:
             sol = reduced_solve(prob, state)
@@ -226,14 +296,17 @@ def solve_box_qp(
             if it == 0 and np.any(state != FREE):  # a stale warm start: restart cold
                 state[:] = FREE
                 continue
+            if retreat is None and last is not None:
+                retreat = (last[0], _ranked_pivots(*last[1:]))
             if retreat is None or not retreat[1]:
                 raise
             state = retreat[0].copy()
             i, to = retreat[1].pop(0)
             state[i] = to
             fails = max(fails, 13)  # single pivots from here on (Murty)
+            last = None
             continue
-        scale_g = max(1.0, float(np.max(np.abs(sol.g))) if n else 1.0)
+        scale_g = max(1.0, _max0(np.abs(sol.g)))
         tol_p = tol * scale_y * max(1.0, abs(sol.k))
         tol_d = tol * scale_g
         below, above, wrong = infeasible_sets(prob, state, sol, tol_p, tol_d)
@@ -244,28 +317,17 @@ def solve_box_qp(
             best, fails = count, 0
         else:
             fails += 1
-        viol = np.concatenate(
-            [
-                prob.lo[below] * sol.k - sol.y[below],
-                sol.y[above] - prob.hi[above] * sol.k,
-                np.abs(sol.g[wrong]) / scale_g,
-            ]
-        )
-        idx = np.concatenate([below, above, wrong])
-        new = np.concatenate(
-            [np.full(below.size, LOWER), np.full(above.size, UPPER), np.full(wrong.size, FREE)]
-        )
-        order = np.argsort(-viol, kind="stable")
-        ranked = idx[order]
-        retreat = (state.copy(), list(zip(ranked.tolist(), new[order].tolist(), strict=True)))
+        last = (state.copy(), sol, prob, below, above, wrong, scale_g)
+        retreat = None
         if fails >= 3:
             # backup rule: pivot only the most violated indices (a shrinking fraction, down to
             # Murty's single pivot, which terminates for positive definite problems)
+            ranked = _ranked_pivots(sol, prob, below, above, wrong, scale_g)
             keep = max(1, int(count * 0.5 ** (fails - 2)))
             if fails > 12:
                 keep = 1
-            chosen = set(ranked[:keep].tolist())
-            retreat[1][:] = [p for p in retreat[1] if p[0] not in chosen]
+            chosen = {p[0] for p in ranked[:keep]}
+            retreat = (last[0], [p for p in ranked if p[0] not in chosen])
             below = np.array([i for i in below if i in chosen], dtype=int)
             above = np.array([i for i in above if i in chosen], dtype=int)
             wrong = np.array([i for i in wrong if i in chosen], dtype=int)
@@ -335,28 +397,29 @@ def segment_interval(
     return t0 + lo_t, t0 + hi_t
 
 
+def _max0(x: np.ndarray) -> float:
+    """``max(x, 0)`` (0 for an empty array)."""
+    return max(float(x.max()), 0.0) if x.size else 0.0
+
+
 def kkt_residuals(prob: BoxQP, state: np.ndarray, sol: Reduced) -> dict[str, float]:
     """Independent check of every KKT condition of ``prob`` at ``sol`` (scaled units)."""
     y, k = sol.y, sol.k
-    g = prob.P @ y + prob.q + prob.A.T @ sol.nu  # recomputed, not taken from the solve
-    eq = float(np.max(np.abs(prob.A @ y + prob.a * k - prob.c), initial=0.0))
-    lo_v = np.where(np.isfinite(prob.lo), prob.lo * k - y, -np.inf)
-    hi_v = np.where(np.isfinite(prob.hi), y - prob.hi * k, -np.inf)
-    bound = float(max(np.max(lo_v, initial=0.0), np.max(hi_v, initial=0.0), 0.0))
+    Py = prob.P @ y
+    g = Py + prob.q + prob.A.T @ sol.nu  # recomputed, not taken from the solve
+    eq = _max0(np.abs(prob.A @ y + prob.a * k - prob.c))
+    lo_k, hi_k = prob.lo * k, prob.hi * k  # +-inf bounds stay infinite (k > 0)
+    with np.errstate(invalid="ignore"):
+        # fmax skips the NaN of an infinite bound times k == 0 (a degenerate homogeneous scale)
+        bound = float(np.fmax.reduce(np.fmax(lo_k - y, y - hi_k), initial=0.0))
     free = state == FREE
-    stat = float(np.max(np.abs(g[free]), initial=0.0))
-    sign = float(
-        max(
-            np.max(-g[state == LOWER], initial=0.0),
-            np.max(g[state == UPPER], initial=0.0),
-            0.0,
-        )
-    )
+    stat = _max0(np.abs(g[free]))
+    # a lower-bound variable needs g >= 0, an upper-bound one g <= 0: state * g <= 0
+    sign = _max0(state * g)
     # complementarity: a variable reported at a bound must sit on it
     bnd = ~free
-    bv = np.where(state[bnd] < 0, prob.lo[bnd], prob.hi[bnd]) * k
-    comp = float(np.max(np.abs(y[bnd] - bv), initial=0.0))
-    scale = max(1.0, float(np.max(np.abs(prob.P @ y), initial=0.0)), float(np.max(np.abs(prob.q))))
+    comp = _max0(np.abs(y[bnd] - np.where(state[bnd] < 0, lo_k[bnd], hi_k[bnd])))
+    scale = max(1.0, _max0(np.abs(Py)), _max0(np.abs(prob.q)))
     return {
         "equality": eq,
         "bounds": bound,

@@ -44,7 +44,7 @@ def resolve_box(constraints: Constraints, assets: list[str] | tuple[str, ...]) -
         When a bound pair is reversed, an override names an unknown asset, or the bounds, the
         budget and the gross-exposure cap cannot all hold at once.
     """
-    assets = tuple(str(a) for a in assets)
+    assets = tuple(assets) if all(type(a) is str for a in assets) else tuple(map(str, assets))
     n = len(assets)
     c = constraints
     for name, value in (("min_weight", c.min_weight), ("max_weight", c.max_weight)):
@@ -61,7 +61,7 @@ def resolve_box(constraints: Constraints, assets: list[str] | tuple[str, ...]) -
         raise InfeasibleError(f"l2 regularisation must be a finite number >= 0, got {c.l2}")
     lo = np.full(n, float(c.min_weight))
     hi = np.full(n, float(c.max_weight))
-    index = {a: i for i, a in enumerate(assets)}
+    index = {a: i for i, a in enumerate(assets)} if c.bounds else {}
     unknown = [a for a in c.bounds if str(a) not in index]
     if unknown:
         raise InfeasibleError(

@@ -108,7 +108,7 @@ def efficient_frontier(
     vol = np.sqrt(np.maximum(np.einsum("ij,ij->i", W @ pb.S, W), 0.0))
     rows = np.column_stack([ret, vol, _sharpe(ret, vol, pb.rf)])
     pts = pd.DataFrame(rows, columns=["return", "volatility", "sharpe"])
-    return Frontier(points=pts, weights=pd.DataFrame(W, columns=pb.assets))
+    return Frontier(points=pts, weights=pd.DataFrame(W, columns=pb.index))
 
 
 def _sharpe(ret: np.ndarray, vol: np.ndarray, rf: float) -> np.ndarray:

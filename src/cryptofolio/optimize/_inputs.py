@@ -31,33 +31,48 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
             f"covariance has NaN/inf entries for {', '.join(rows)}; estimate it on a window "
             "where every asset has data"
         )
-    scale = max(float(np.max(np.abs(np.diag(S)), initial=0.0)), 1e-300)  # PSD: max |S_ij|
-    sym = S + S.T
-    sym *= 0.5
-    sym -= S  # half the asymmetry, without a second transposed pass
-    if np.max(np.abs(sym), initial=0.0) > 0.5e-8 * scale:
+    diag = np.diag(S)
+    scale = max(float(np.max(np.abs(diag), initial=0.0)), 1e-300)  # PSD: max |S_ij|
+    asym = float(np.max(np.abs(S - S.T), initial=0.0))
+    if asym > 1e-8 * scale:
         raise EstimationError("covariance is not symmetric; pass a covariance matrix")
-    sym += S
-    neg = np.flatnonzero(np.diag(S) < 0)
+    if asym == 0.0:
+        sym = S.copy()
+    else:  # (S + S') / 2, exactly symmetric
+        sym = S + S.T
+        sym *= 0.5
+    neg = np.flatnonzero(diag < 0)
     if neg.size:
         raise EstimationError(
             f"covariance has negative variances for {', '.join(assets[i] for i in neg)}"
         )
-    if not np.any(np.diag(S) > 0):
+    if not np.any(diag > 0):
         raise EstimationError("covariance is zero: every asset has zero variance")
     return assets, sym
 
 
 def align_series(
-    values: pd.Series | None, assets: list[str], what: str, *, required: bool
+    values: pd.Series | None,
+    assets: list[str],
+    what: str,
+    *,
+    required: bool,
+    index: pd.Index | None = None,
 ) -> np.ndarray | None:
-    """A Series over exactly ``assets`` (reordered), finite; named errors otherwise."""
+    """A Series over exactly ``assets`` (reordered), finite; named errors otherwise.
+
+    ``index``, when given, is ``assets`` as a pandas Index: a Series already on it is taken
+    without comparing labels one by one."""
     if values is None:
         if required:
             raise EstimationError(f"{what} are required by this objective; pass them")
         return None
     if not isinstance(values, pd.Series):
         raise EstimationError(f"{what} must be a pandas Series indexed by asset")
+    if index is not None and values.index.equals(index):
+        v = values.to_numpy(dtype=float)
+        if np.all(np.isfinite(v)):
+            return v
     idx = [str(a) for a in values.index.tolist()]
     if idx == assets:
         v = values.to_numpy(dtype=float)
@@ -108,6 +123,8 @@ def check_scenarios(returns: pd.DataFrame | None, assets: list[str], what: str) 
 
 def cost_vector(cost: float | pd.Series, assets: list[str]) -> np.ndarray:
     """Per-asset proportional trading cost (fraction of traded notional), >= 0."""
+    if not isinstance(cost, pd.Series) and cost == 0:
+        return np.zeros(len(assets))
     if isinstance(cost, pd.Series):
         v = align_series(cost, assets, "transaction costs", required=True)
     else:

@@ -62,6 +62,7 @@ class Problem:
     box: Box
     l2: float
     rf: float
+    index: pd.Index  # the assets as a pandas Index (labels of the result Series)
 
     @property
     def n(self) -> int:
@@ -87,12 +88,16 @@ def make_problem(
     risk_free_rate: float = 0.0,
 ) -> Problem:
     assets, S = check_covariance(covariance)
-    mu = align_series(expected_returns, assets, "expected returns", required=need_mu)
+    cols = covariance.columns
+    index = cols if cols.inferred_type == "string" else pd.Index(assets)
+    mu = align_series(
+        expected_returns, assets, "expected returns", required=need_mu, index=index
+    )
     box = resolve_box(constraints, assets)
     s = float(np.mean(np.diag(S)))
     if not math.isfinite(risk_free_rate):
         raise InfeasibleError(f"risk_free_rate must be finite, got {risk_free_rate}")
-    return Problem(assets, S, s, mu, box, float(constraints.l2), float(risk_free_rate))
+    return Problem(assets, S, s, mu, box, float(constraints.l2), float(risk_free_rate), index)
 
 
 # ----------------------------------------------------------------------------- box QPs
@@ -185,16 +190,11 @@ def check_weights(pb: Problem, W: np.ndarray) -> None:
         Names the row and the violation; the weights are not returned.
     """
     box = pb.box
-    viol = np.maximum.reduce(
-        [
-            np.max(box.lo - W, axis=1, initial=0.0),
-            np.max(W - box.hi, axis=1, initial=0.0),
-            np.abs(W.sum(axis=1) - box.budget),
-        ]
-    )
+    viol = np.maximum(box.lo - W, W - box.hi).max(axis=1, initial=0.0)
+    viol = np.maximum(viol, np.abs(W.sum(axis=1) - box.budget))
     if box.gross is not None:
         viol = np.maximum(viol, np.abs(W).sum(axis=1) - box.gross)
-    tol = 1e-8 * np.maximum(1.0, np.max(np.abs(W), axis=1))
+    tol = 1e-8 * np.maximum(1.0, np.abs(W).max(axis=1, initial=0.0))
     bad = ~np.all(np.isfinite(W), axis=1) | (viol > tol)
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
@@ -220,7 +220,7 @@ def make_result(
     ret = float(pb.mu @ w) if pb.mu is not None else math.nan
     sharpe = (ret - pb.rf) / vol if vol > 0 and pb.mu is not None else math.nan
     return PortfolioResult(
-        weights=pd.Series(w, index=pb.assets, name="weight"),
+        weights=pd.Series(w, index=pb.index, name="weight"),
         expected_return=ret,
         volatility=vol,
         sharpe=sharpe,
@@ -725,7 +725,9 @@ def optimize_portfolio(
     )
     prev = None
     if previous_weights is not None:
-        prev = align_series(previous_weights, pb.assets, "previous weights", required=True)
+        prev = align_series(
+            previous_weights, pb.assets, "previous weights", required=True, index=pb.index
+        )
     tc = cost_vector(transaction_cost, pb.assets)
     if max_turnover is not None and not (math.isfinite(max_turnover) and max_turnover >= 0):
         raise InfeasibleError(f"max_turnover must be a finite number >= 0, got {max_turnover}")
