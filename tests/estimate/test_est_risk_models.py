@@ -154,3 +154,25 @@ def test_every_model_is_labelled_symmetric_psd(t, n, model, seed):
     assert list(cov.index) == list(cov.columns) == list(r.columns)
     np.testing.assert_array_equal(v, v.T)
     assert np.linalg.eigvalsh(v)[0] >= -1e-12 * max(1.0, np.abs(v).max())
+
+
+@pytest.mark.parametrize(
+    ("t", "n", "seed"),
+    [(400, 1, 0), (400, 2, 1), (60, 150, 2), (1500, 40, 3), (30, 1100, 4), (10, 10, 5)],
+)
+def test_ledoit_wolf_single_gram_equals_sklearn(t, n, seed):
+    """The one-Gram computation against scikit-learn's blocked ledoit_wolf (three products;
+    block_size 1000, so n = 1100 takes its blocked path), fat-tailed returns, n > T included."""
+    from sklearn.covariance import ledoit_wolf
+    from sklearn.covariance import ledoit_wolf_shrinkage as sk_shrinkage
+
+    from cryptofolio.estimate.risk_models import ledoit_wolf_covariance, ledoit_wolf_shrinkage
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_t(4, size=(t, n)) * rng.uniform(0.01, 0.08, size=n) + 0.001
+    frame = pd.DataFrame(x, columns=[f"A{i}" for i in range(n)])
+    ref, ref_shrink = ledoit_wolf(x)
+    got = ledoit_wolf_covariance(frame, periods_per_year=365.0).to_numpy()
+    np.testing.assert_allclose(got, ref * 365.0, rtol=1e-10, atol=1e-14 * np.abs(ref).max())
+    assert ledoit_wolf_shrinkage(frame) == pytest.approx(sk_shrinkage(x), rel=1e-10, abs=1e-15)
+    assert ledoit_wolf_shrinkage(frame) == pytest.approx(ref_shrink, rel=1e-10, abs=1e-15)

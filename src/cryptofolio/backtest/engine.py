@@ -25,7 +25,6 @@ touched only to build each strategy's context and the final results.
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -238,7 +237,7 @@ class _HistoryView(Panels):
     """The rows of ``source`` strictly before row ``stop``, sliced only when a frame is read
     (most strategies read the close prices only, through the context's window)."""
 
-    def __init__(self, source: Panels, stop: int) -> None:  # noqa: D107 - see the class
+    def __init__(self, source: Panels, stop: int) -> None:
         object.__setattr__(self, "_source", source)
         object.__setattr__(self, "_stop", stop)
 

@@ -367,34 +367,57 @@ def cold_state(prob: BoxQP) -> np.ndarray:
     return state
 
 
-def segment_interval(
-    prob: BoxQP, state: np.ndarray, sol: Reduced, t0: float, tol: float = 1e-11
-) -> tuple[float, float]:
-    """Interval of the parameter ``t`` (around ``t0``) on which ``state`` stays optimal, given a
-    reduced solution with derivatives (``sol.y + (t - t0) sol.dy`` etc.)."""
+@dataclass(frozen=True)
+class Segment:
+    """Where a pivot state stays optimal along a parameter ``t``: ``[lo, hi]``, and the pivot
+    (index, new state) that continues the path past ``hi`` (``None`` when nothing blocks)."""
+
+    lo: float
+    hi: float
+    exit_pivot: tuple[int, int] | None
+
+
+def segment(prob: BoxQP, state: np.ndarray, sol: Reduced, t0: float, tol: float = 1e-11) -> Segment:
+    """The interval of the parameter ``t`` (around ``t0``) on which ``state`` stays optimal,
+    given a reduced solution with derivatives (``sol.y + (t - t0) sol.dy`` etc.), and the
+    pivot at its upper end: the free variable that reaches a bound binds there, or the bound
+    variable whose multiplier reaches zero is freed."""
     lo_t, hi_t = -np.inf, np.inf
+    exit_pivot: tuple[int, int] | None = None
     free = state == FREE
     k, dk = sol.k, sol.dk
 
-    def clip(val: np.ndarray, slope: np.ndarray) -> None:
-        # constraint val + s * slope >= 0 for s = t - t0
-        nonlocal lo_t, hi_t
+    def clip(idx: np.ndarray, val: np.ndarray, slope: np.ndarray, to: int) -> None:
+        # constraint val + s * slope >= 0 for s = t - t0, over the variables idx
+        nonlocal lo_t, hi_t, exit_pivot
         pos = slope > tol
         neg = slope < -tol
-        if np.any(pos):
-            lo_t = max(lo_t, float(np.max(-val[pos] / slope[pos])))
-        if np.any(neg):
-            hi_t = min(hi_t, float(np.min(-val[neg] / slope[neg])))
+        if pos.any():
+            lo_t = max(lo_t, float((-val[pos] / slope[pos]).max()))
+        if neg.any():
+            ratios = -val[neg] / slope[neg]
+            j = int(ratios.argmin())
+            if ratios[j] < hi_t:
+                hi_t = float(ratios[j])
+                exit_pivot = (int(idx[neg][j]), to)
 
-    fl = free & np.isfinite(prob.lo)
-    fh = free & np.isfinite(prob.hi)
-    clip(sol.y[fl] - prob.lo[fl] * k, sol.dy[fl] - prob.lo[fl] * dk)
-    clip(prob.hi[fh] * k - sol.y[fh], prob.hi[fh] * dk - sol.dy[fh])
-    lw = state == LOWER
-    up = state == UPPER
-    clip(sol.g[lw], sol.dg[lw])
-    clip(-sol.g[up], -sol.dg[up])
-    return t0 + lo_t, t0 + hi_t
+    fl = np.flatnonzero(free & np.isfinite(prob.lo))
+    fh = np.flatnonzero(free & np.isfinite(prob.hi))
+    clip(fl, sol.y[fl] - prob.lo[fl] * k, sol.dy[fl] - prob.lo[fl] * dk, LOWER)
+    clip(fh, prob.hi[fh] * k - sol.y[fh], prob.hi[fh] * dk - sol.dy[fh], UPPER)
+    lw = np.flatnonzero(state == LOWER)
+    up = np.flatnonzero(state == UPPER)
+    clip(lw, sol.g[lw], sol.dg[lw], FREE)
+    clip(up, -sol.g[up], -sol.dg[up], FREE)
+    return Segment(t0 + lo_t, t0 + hi_t, exit_pivot)
+
+
+def segment_interval(
+    prob: BoxQP, state: np.ndarray, sol: Reduced, t0: float, tol: float = 1e-11
+) -> tuple[float, float]:
+    """``(lo, hi)`` of :func:`segment`."""
+    seg = segment(prob, state, sol, t0, tol)
+    return seg.lo, seg.hi
 
 
 def _max0(x: np.ndarray) -> float:

@@ -21,10 +21,11 @@ from cryptofolio.errors import InfeasibleError, SolverError
 from cryptofolio.optimize._solve import (
     check_weights,
     efficient_return_qp,
-    frontier_segment,
+    frontier_path_segment,
     make_problem,
     max_return_portfolio,
     optimize_portfolio,
+    path_step,
     solve_min_variance,
     solve_verified,
 )
@@ -75,15 +76,22 @@ def efficient_frontier(
     else:
         qp = efficient_return_qp(pb, grid[1])
         state = None
+        pivot = None
         j = 1
         while j < points - 1:
             r = grid[j]
             qp.c[1] = r / pb.ms
-            sol, state = solve_verified(qp, None, state)
-            sol, _, tb = frontier_segment(pb, qp, state, r)
+            # follow the path: the pivot that ended the last segment usually starts the next
+            step = None if pivot is None else path_step(pb, qp, state, pivot, r)
+            if step is None:
+                sol, state = solve_verified(qp, None, state)
+                sol, seg = frontier_path_segment(pb, qp, state, r)
+            else:
+                sol, seg, state = step
+            pivot = seg.exit_pivot
             W[j] = sol.y
             j += 1
-            while j < points - 1 and grid[j] <= tb:
+            while j < points - 1 and grid[j] <= seg.hi:
                 W[j] = sol.y + (grid[j] - r) * sol.dy
                 j += 1
     box = pb.box

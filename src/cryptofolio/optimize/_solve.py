@@ -16,9 +16,11 @@ from cryptofolio.errors import InfeasibleError, SolverError
 from cryptofolio.optimize._active_set import (
     ActiveSetFailure,
     BoxQP,
+    Reduced,
+    Segment,
     kkt_residuals,
     reduced_solve,
-    segment_interval,
+    segment,
     solve_box_qp,
 )
 from cryptofolio.optimize._conic import ConicBuilder
@@ -90,9 +92,7 @@ def make_problem(
     assets, S = check_covariance(covariance)
     cols = covariance.columns
     index = cols if cols.inferred_type == "string" else pd.Index(assets)
-    mu = align_series(
-        expected_returns, assets, "expected returns", required=need_mu, index=index
-    )
+    mu = align_series(expected_returns, assets, "expected returns", required=need_mu, index=index)
     box = resolve_box(constraints, assets)
     s = float(np.mean(np.diag(S)))
     if not math.isfinite(risk_free_rate):
@@ -334,11 +334,38 @@ def solve_efficient_return(pb: Problem, target: float) -> np.ndarray:
 
 def frontier_segment(pb: Problem, qp: BoxQP, state: np.ndarray, r: float):
     """Reduced solution at return ``r`` with its derivative in ``r`` and validity interval."""
+    sol, seg = frontier_path_segment(pb, qp, state, r)
+    return sol, seg.lo, seg.hi
+
+
+def frontier_path_segment(
+    pb: Problem, qp: BoxQP, state: np.ndarray, r: float
+) -> tuple[Reduced, Segment]:
+    """Reduced solution at return ``r`` with its derivative in ``r``, and the :class:`Segment`
+    of returns on which ``state`` stays optimal (with the pivot that continues the path)."""
     c1 = np.zeros(qp.A.shape[0])
     c1[1] = 1.0 / pb.ms
     sol = reduced_solve(qp, state, c1=c1)
-    ta, tb = segment_interval(qp, state, sol, r)
-    return sol, ta, tb
+    return sol, segment(qp, state, sol, r)
+
+
+def path_step(
+    pb: Problem, qp: BoxQP, state: np.ndarray, pivot: tuple[int, int], r: float
+) -> tuple[Reduced, Segment, np.ndarray] | None:
+    """Continue the frontier past a segment's end by the pivot that ends it (one reduced solve
+    instead of a pivoting solve): the new state's segment at return ``r``, if ``r`` lies in it
+    and the point passes the independent KKT check; ``None`` otherwise (the caller solves)."""
+    trial = state.copy()
+    trial[pivot[0]] = pivot[1]
+    try:
+        sol, seg = frontier_path_segment(pb, qp, trial, r)
+    except ActiveSetFailure:
+        return None
+    if not (seg.lo - 1e-12 <= r <= seg.hi + 1e-12):
+        return None
+    if max(kkt_residuals(qp, trial, sol).values()) > VERIFY_TOL:
+        return None
+    return sol, seg, trial
 
 
 def solve_efficient_risk(pb: Problem, target_vol: float) -> np.ndarray:
