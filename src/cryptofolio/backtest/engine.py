@@ -150,8 +150,7 @@ class _Market:
         self.index = close.index
         self.assets = list(close.columns)
         self.asset_index = pd.Index(self.assets)
-        self._columns_key: bytes | None = None  # eligible set of the last window_prices
-        self._columns = self.asset_index
+        self._labels: dict[bytes, pd.Index] = {}  # see labels()
         self.close = close.to_numpy(dtype=float)
         self.valid = np.isfinite(self.close) & (self.close > 0)
         self.price = np.where(self.valid, self.close, 0.0)
@@ -198,15 +197,29 @@ class _Market:
     def window_prices(self, i: int, length: int, eligible_idx: np.ndarray) -> pd.DataFrame:
         """Closes of the eligible assets over the ``length`` rows before row ``i`` (a copy),
         the same frame as ``history(i).close.tail(length)[eligible]``."""
-        key = eligible_idx.tobytes()
-        if self._columns_key != key:  # the eligible set changes rarely: reuse its Index
-            self._columns_key = key
-            self._columns = self.asset_index[eligible_idx]
         return pd.DataFrame(
             self.close[i - length : i, eligible_idx],
             index=self.index[i - length : i],
-            columns=self._columns,
+            columns=self.labels(eligible_idx),
         )
+
+    def labels(self, positions: np.ndarray) -> pd.Index:
+        """The asset labels at ``positions`` as an Index, the same object while the positions
+        repeat (the eligible and held sets change rarely; an Index keeps its hash table)."""
+        key = positions.tobytes()
+        found = self._labels.get(key)
+        if found is None:
+            if len(self._labels) >= 64:
+                self._labels.clear()
+            found = self._labels[key] = self.asset_index[positions]
+        return found
+
+    def positions(self, labels: pd.Index) -> np.ndarray:
+        """Positions of ``labels`` in the asset index (-1 for unknown labels)."""
+        for key, cached in self._labels.items():
+            if cached is labels:
+                return np.frombuffer(key, dtype=np.intp)
+        return self.asset_index.get_indexer(labels)
 
     def window_length(self, i: int, eligible_idx: np.ndarray) -> int:
         if self.window is WindowKind.ROLLING or len(eligible_idx) == 0:
@@ -343,7 +356,7 @@ class _Simulation:
         value_prev = self.cash + float(self.units[held] @ prev_price[held])
         current = pd.Series(
             self.units[held] * prev_price[held] / value_prev if value_prev else 0.0,
-            index=m.asset_index[held],
+            index=m.labels(held),
             dtype=float,
         )
         lookback = m.window_length(i, eligible_idx)
@@ -387,7 +400,7 @@ class _Simulation:
                 f"strategy {name!r} returned {type(target).__name__} on {m.index[i]}; "
                 "target_weights must return a pandas Series of weights (or None to hold)"
             )
-        cols = m.asset_index.get_indexer(target.index)
+        cols = m.positions(target.index)
         if _has_duplicates(target.index, cols, len(m.assets)):
             raise BacktestError(f"strategy {name!r} returned duplicate assets on {m.index[i]}")
         values = target.to_numpy(dtype=float)

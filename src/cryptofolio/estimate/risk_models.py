@@ -45,10 +45,10 @@ _GRAM = frozenset({RiskModel.SAMPLE, RiskModel.EXPONENTIAL, RiskModel.SEMICOVARI
 
 
 def _labelled(values: np.ndarray, returns: pd.DataFrame) -> pd.DataFrame:
-    """``values`` (a fresh array owned by the caller: not copied again) labelled by asset."""
-    return pd.DataFrame(
-        values, index=returns.columns.copy(), columns=returns.columns.copy(), copy=False
-    )
+    """``values`` (a fresh array owned by the caller: not copied again) labelled by asset
+    (the returns' column Index itself: an Index is immutable, and sharing it keeps its hash
+    table for the optimiser's alignment checks)."""
+    return pd.DataFrame(values, index=returns.columns, columns=returns.columns, copy=False)
 
 
 def _check_ppy(periods_per_year: float) -> float:

@@ -431,10 +431,12 @@ def kkt_residuals(prob: BoxQP, state: np.ndarray, sol: Reduced) -> dict[str, flo
     Py = prob.P @ y
     g = Py + prob.q + prob.A.T @ sol.nu  # recomputed, not taken from the solve
     eq = _max0(np.abs(prob.A @ y + prob.a * k - prob.c))
-    lo_k, hi_k = prob.lo * k, prob.hi * k  # +-inf bounds stay infinite (k > 0)
-    with np.errstate(invalid="ignore"):
-        # fmax skips the NaN of an infinite bound times k == 0 (a degenerate homogeneous scale)
-        bound = float(np.fmax.reduce(np.fmax(lo_k - y, y - hi_k), initial=0.0))
+    if k > 0:  # +-inf bounds stay infinite
+        lo_k, hi_k = prob.lo * k, prob.hi * k
+    else:  # a degenerate homogeneous scale: an infinite bound times 0 is no bound
+        lo_k = np.where(np.isfinite(prob.lo), prob.lo * k, -np.inf)
+        hi_k = np.where(np.isfinite(prob.hi), prob.hi * k, np.inf)
+    bound = _max0(np.maximum(lo_k - y, y - hi_k))
     free = state == FREE
     stat = _max0(np.abs(g[free]))
     # a lower-bound variable needs g >= 0, an upper-bound one g <= 0: state * g <= 0

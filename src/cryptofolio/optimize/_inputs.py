@@ -8,6 +8,23 @@ import pandas as pd
 from cryptofolio.errors import EstimationError, InfeasibleError
 
 
+_LAST_LABELS: tuple[pd.Index, list[str]] | None = None
+
+
+def asset_labels(columns: pd.Index) -> list[str]:
+    """The labels of ``columns`` as strings. A backtest passes the same Index object at every
+    rebalance while its universe is unchanged; an Index is immutable, so the last answer is
+    kept and reused for that object (converting string labels costs more than the rest of a
+    small solve's input checks)."""
+    global _LAST_LABELS
+    last = _LAST_LABELS
+    if last is not None and last[0] is columns:
+        return list(last[1])
+    labels = [str(a) for a in columns.tolist()]
+    _LAST_LABELS = (columns, labels)
+    return list(labels)
+
+
 def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     """Labels and values of an annualised covariance; symmetric, finite, non-negative diagonal."""
     if not isinstance(covariance, pd.DataFrame):
@@ -23,7 +40,7 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
         dup = sorted(set(covariance.columns[covariance.columns.duplicated()].astype(str)))
         raise EstimationError(f"covariance has duplicate assets: {', '.join(dup)}")
     S = covariance.to_numpy(dtype=float)
-    assets = [str(a) for a in covariance.columns.tolist()]
+    assets = asset_labels(covariance.columns)
     bad = ~np.isfinite(S) if not np.isfinite(S.sum()) else None
     if bad is not None and bad.any():
         rows = sorted({assets[i] for i in np.flatnonzero(bad.any(axis=1))})
