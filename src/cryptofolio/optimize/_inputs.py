@@ -7,7 +7,6 @@ import pandas as pd
 
 from cryptofolio.errors import EstimationError, InfeasibleError
 
-
 _LAST_LABELS: tuple[pd.Index, list[str]] | None = None
 
 
