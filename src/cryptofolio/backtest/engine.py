@@ -151,8 +151,10 @@ class _Market:
         self.assets = list(close.columns)
         self.asset_index = pd.Index(self.assets)
         self._labels: dict[bytes, pd.Index] = {}  # see labels()
+        self._names: dict[bytes, tuple[str, ...]] = {}  # see names()
         self.close = close.to_numpy(dtype=float)
         self.valid = np.isfinite(self.close) & (self.close > 0)
+        self.all_valid = self.valid.all(axis=1)
         self.price = np.where(self.valid, self.close, 0.0)
         self.volume = panels.volume.reindex(index=close.index, columns=close.columns).to_numpy(
             dtype=float
@@ -214,6 +216,16 @@ class _Market:
             found = self._labels[key] = self.asset_index[positions]
         return found
 
+    def names(self, positions: np.ndarray) -> tuple[str, ...]:
+        """The asset labels at ``positions`` as a tuple (cached like :meth:`labels`)."""
+        key = positions.tobytes()
+        found = self._names.get(key)
+        if found is None:
+            if len(self._names) >= 64:
+                self._names.clear()
+            found = self._names[key] = tuple(self.assets[j] for j in positions)
+        return found
+
     def positions(self, labels: pd.Index) -> np.ndarray:
         """Positions of ``labels`` in the asset index (-1 for unknown labels)."""
         for key, cached in self._labels.items():
@@ -227,22 +239,30 @@ class _Market:
         return int(self.hist_run[i, eligible_idx].min())
 
     def universe_events(self) -> pd.DataFrame:
+        """Entries (an asset gets a full clean lookback) and data stops over the simulated
+        rows, in row order (entries before stops on a row, assets in column order)."""
+        first, last = self.first, self.last
+        elig = self.eligible[first:last]
+        before = np.zeros_like(elig)
+        before[1:] = elig[:-1]
+        found = [(r + first, 0, j) for r, j in np.argwhere(elig & ~before).tolist()]
+        lo = max(first, 1)
+        stops = np.argwhere(self.valid[lo - 1 : last - 1] & ~self.valid[lo:last])
+        found += [(r + lo, 1, j) for r, j in stops.tolist()]
+        found.sort()
         rows = []
-        elig = self.eligible
-        for i in range(self.first, self.last):
-            prev = elig[i - 1] if i > self.first else np.zeros(len(self.assets), dtype=bool)
-            for j in np.flatnonzero(elig[i] & ~prev):
+        for i, kind, j in found:
+            if kind == 0:
                 rows.append((self.index[i], self.assets[j], "entry", "full clean lookback"))
-            if i > 0:
-                for j in np.flatnonzero(self.valid[i - 1] & ~self.valid[i]):
-                    rows.append(
-                        (
-                            self.index[i],
-                            self.assets[j],
-                            "data-stopped",
-                            f"last close {self.close[i - 1, j]:.6g} at {self.index[i - 1]}",
-                        )
+            else:
+                rows.append(
+                    (
+                        self.index[i],
+                        self.assets[j],
+                        "data-stopped",
+                        f"last close {self.close[i - 1, j]:.6g} at {self.index[i - 1]}",
                     )
+                )
         return pd.DataFrame(rows, columns=["timestamp", "asset", "event", "detail"])
 
 
@@ -314,6 +334,8 @@ class _Simulation:
 
     def _liquidate_stopped(self, i: int) -> None:
         m = self.m
+        if m.all_valid[i]:
+            return
         stopped = np.flatnonzero((self.units != 0) & ~m.valid[i])
         if len(stopped) == 0:
             return
@@ -363,7 +385,7 @@ class _Simulation:
         return DecisionContext(
             timestamp=m.index[i],
             history=m.history(i),
-            eligible=tuple(m.assets[j] for j in eligible_idx),
+            eligible=m.names(eligible_idx),
             lookback=lookback,
             current_weights=current,
             portfolio_value=value_prev,
