@@ -105,13 +105,10 @@ def _cryptofolio_walk_forward(inputs: BenchInputs) -> Runner:
 
 def _clear_warm_starts() -> None:
     """Forget cryptofolio's process-wide warm-start cache (active sets keyed by problem
-    structure, not data), so every timed call is a cold solve like a peer's. Private state:
-    if the optimiser renames it, nothing is cleared and the cells say so."""
-    from cryptofolio.optimize import _solve
+    structure, not data), so every timed call is a cold solve like a peer's."""
+    from cryptofolio.optimize import clear_warm_starts
 
-    cache = getattr(_solve, "_WARM", None)
-    if cache is not None:
-        cache.clear()
+    clear_warm_starts()
 
 
 def _cold(runner: Runner) -> Runner:

@@ -83,7 +83,7 @@ def walk_forward(n: int, t: int, lookback: int = 365, every: int = 7, check: int
     """Weekly long-only min-variance with the sample covariance of the last ``lookback`` days."""
     R = synthetic(n, t).to_numpy()
     cols = [f"S{i:04d}" for i in range(n)]
-    _solve._WARM.clear()
+    _solve.clear_warm_starts()
     starts = list(range(lookback, t, every))
     t_est = t_opt = 0.0
     worst = 0.0
@@ -132,7 +132,7 @@ def timed(fn, repeats: int = 5) -> tuple[float, object]:
     fn()
     times, out = [], None
     for _ in range(repeats):
-        _solve._WARM.clear()
+        _solve.clear_warm_starts()
         t0 = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t0)

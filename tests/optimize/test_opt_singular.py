@@ -38,7 +38,7 @@ def _clarabel_min_var(S: np.ndarray) -> float:
 def test_min_variance_on_singular_windows_few_small_pivots():
     R = _panel()
     windows = [R[i : i + 100] for i in (0, 7, 14)]  # 100 days, 300 assets: rank 99
-    _solve._WARM.clear()
+    _solve.clear_warm_starts()
     sizes: list[int] = []
     calls = {"n": 0}
     orig = _active_set.reduced_solve

@@ -14,7 +14,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from cryptofolio._blas import single_blas_thread
+from cryptofolio._blas import blas_threads_for, single_blas_thread
 from cryptofolio.errors import EstimationError
 from cryptofolio.estimate.conditioning import (
     ensure_psd,
@@ -93,11 +93,18 @@ def sample_covariance(returns: pd.DataFrame, *, periods_per_year: float = 365.0)
     return _labelled(cov, returns)
 
 
+def _gram_work(x: np.ndarray) -> float:
+    """Multiply-adds of the symmetric product ``x'x`` (BLAS syrk: half of the n x n entries)."""
+    return x.shape[0] * x.shape[1] ** 2 / 2.0
+
+
 def _sample_gram(x: np.ndarray, ppy: float) -> tuple[np.ndarray, np.ndarray]:
     """Annualised sample covariance ``D'D * ppy / (T - 1)`` and its factor ``D`` (the demeaned
     returns), as ``numpy.cov`` computes it."""
     dev = x - x.mean(axis=0)
-    return (dev.T @ dev) * (ppy / (len(x) - 1)), dev
+    with blas_threads_for(_gram_work(x)):
+        gram = dev.T @ dev
+    return gram * (ppy / (len(x) - 1)), dev
 
 
 def _exponential_gram(x: np.ndarray, ppy: float, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -105,14 +112,17 @@ def _exponential_gram(x: np.ndarray, ppy: float, alpha: float) -> tuple[np.ndarr
     ``A'A`` proportional to it (``sqrt(w_t) d_t`` as rows)."""
     dev = x - x.mean(axis=0)
     w = ewm_weights(len(x), alpha)
-    cov = (dev * w[:, None]).T @ dev
+    with blas_threads_for(_gram_work(x)):
+        cov = (dev * w[:, None]).T @ dev
     return cov * ppy, dev * np.sqrt(w)[:, None]
 
 
 def _semicovariance_gram(x: np.ndarray, ppy: float, benchmark: float):
     """Annualised semicovariance ``M'M * ppy / T`` and its factor ``M = min(x - B, 0)``."""
     drops = np.fmin(x - float(benchmark), 0.0)
-    return drops.T @ drops * (ppy / len(x)), drops
+    with blas_threads_for(_gram_work(x)):
+        gram = drops.T @ drops
+    return gram * (ppy / len(x)), drops
 
 
 def exponential_covariance(
@@ -187,7 +197,8 @@ def _ledoit_wolf_gram(x: np.ndarray, ppy: float) -> tuple[np.ndarray, float]:
     shrinkage intensity; see :func:`ledoit_wolf_shrinkage`."""
     T, n = x.shape
     dev = x - x.mean(axis=0)
-    gram = dev.T @ dev
+    with blas_threads_for(_gram_work(x)):
+        gram = dev.T @ dev
     emp = gram / T
     if n == 1:  # one asset: shrinking towards its own variance changes nothing
         return emp * ppy, 0.0

@@ -18,7 +18,7 @@ from cryptofolio.errors import DataError
 from cryptofolio.estimate import ExpectedReturnsMethod, ReturnsKind, RiskModel
 from cryptofolio.optimize._frontier import Frontier, efficient_frontier
 from cryptofolio.optimize._random import best_random_portfolio, random_portfolios
-from cryptofolio.optimize._solve import optimize_portfolio
+from cryptofolio.optimize._solve import clear_warm_starts, optimize_portfolio
 from cryptofolio.optimize._types import Constraints, Objective, PortfolioResult
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "PortfolioResult",
     "best_random_portfolio",
     "build_portfolio",
+    "clear_warm_starts",
     "efficient_frontier",
     "optimize_portfolio",
     "random_portfolios",

@@ -39,6 +39,14 @@ FEAS_TOL = 1e-9
 _WARM: OrderedDict[tuple, np.ndarray] = OrderedDict()
 
 
+def clear_warm_starts() -> None:
+    """Forget the active sets kept for warm starts (process-wide, keyed by problem structure).
+
+    The next solve of each kind starts cold, as it would in a fresh process: for timing cold
+    solves, or to free the memory (at most 64 small integer arrays)."""
+    _WARM.clear()
+
+
 def _warm_get(key: tuple) -> np.ndarray | None:
     state = _WARM.get(key)
     if state is not None:
@@ -845,4 +853,4 @@ def optimize_portfolio(
     return make_result(pb, w, objective, solver="clarabel", objective_value=float(val))
 
 
-__all__ = ["optimize_portfolio"]
+__all__ = ["clear_warm_starts", "optimize_portfolio"]
