@@ -553,7 +553,19 @@ class _Simulation:
         cash_w = np.zeros(n_rows)
         last_target: np.ndarray | None = None
         done = 0
-        for r, i in enumerate(range(first, last)):
+        # rows where something may happen besides marking to market: a calendar rebalance, or
+        # an asset without a price (a held one is liquidated); between two such rows the
+        # holdings are constant and every row is marked at once (calendar schedules only)
+        busy = np.flatnonzero(mask | ~m.all_valid[first:last])
+        next_busy = np.append(busy, n_rows)[np.searchsorted(busy, np.arange(n_rows))]
+        r = 0
+        while r < n_rows:
+            i = first + r
+            if not drift and next_busy[r] > r:
+                end = int(next_busy[r])
+                self._mark_block(r, end, equity, weights, cash_w)
+                r = end
+                continue
             valid_i = m.valid[i]
             self._liquidate_stopped(i)
             rebalance = bool(mask[r])
@@ -593,7 +605,25 @@ class _Simulation:
                 cash_w[r] = self.cash / value
             self.last_price = np.where(valid_i, m.price[i], self.last_price)
             self.last_volume = np.where(valid_i, m.volume[i], self.last_volume)
+            r += 1
         return self._result(equity, weights, cash_w)
+
+    def _mark_block(
+        self, r0: int, r1: int, equity: np.ndarray, weights: np.ndarray, cash_w: np.ndarray
+    ) -> None:
+        """Mark simulated rows ``r0:r1`` to market at once: no trade and no missing price in
+        them, so the holdings are constant (the same figures as marking row by row)."""
+        m = self.m
+        i0, i1 = m.first + r0, m.first + r1
+        holdings = m.price[i0:i1] * self.units
+        value = self.cash + holdings.sum(axis=1)
+        equity[r0:r1] = value
+        ok = value != 0
+        weights[r0:r1][ok] = holdings[ok] / value[ok, None]
+        cash_w[r0:r1][ok] = self.cash / value[ok]
+        # every asset has a price on these rows: the last ones are the block's final row
+        self.last_price = m.price[i1 - 1].copy()
+        self.last_volume = m.volume[i1 - 1].copy()
 
     def _trades_frame(self) -> pd.DataFrame:
         m = self.m
