@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Collection
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -24,26 +25,14 @@ from cryptofolio.cli.options import (
     load_from_options,
 )
 from cryptofolio.cli.portfolio_options import (
-    BoundsOpt,
-    CvarAlphaOpt,
-    ExpectedReturnsOpt,
-    GrossOpt,
-    L2Opt,
-    MaxWeightOpt,
-    MinWeightOpt,
-    NetOpt,
-    PeriodsPerYearOpt,
-    ReturnsOpt,
-    RiskAversionOpt,
-    RiskFreeOpt,
-    RiskModelOpt,
-    TargetReturnOpt,
-    TargetVolOpt,
-    portfolio_config,
+    PortfolioOption,
+    apply_given_options,
+    given_portfolio_options,
+    with_portfolio_options,
 )
 from cryptofolio.costs import CostModel, FeeSide, ZeroVolumePolicy, parse_slippage
 from cryptofolio.errors import BacktestError
-from cryptofolio.estimate import ExpectedReturnsMethod, ReturnsKind, RiskModel
+from cryptofolio.optimize import PortfolioConfig
 
 console = Console()
 err_console = Console(stderr=True)
@@ -63,15 +52,21 @@ class FileFormat(StrEnum):
 
 def build_strategies(
     names: list[str],
-    config,
+    config: PortfolioConfig,
     *,
+    given: Collection[PortfolioOption] = (),
     turnover_penalty: bool = False,
     max_turnover: float | None = None,
     market_cap_max_weight: float | None = None,
     fixed_weights: str | None = None,
 ) -> list:
     """Strategies from names: optimiser objectives get ``config`` (and the turnover options);
-    benchmarks get their own options."""
+    benchmarks get their own options.
+
+    ``lstm-mvo`` keeps its own optimiser defaults (max-utility, long-only, ``w <= 0.3``) except
+    where the user gave an option: the fields of the options in ``given`` come from ``config``
+    (e.g. ``--max-weight 0.5``); it gets the turnover options like the other optimisers.
+    """
     from cryptofolio.backtest import make_strategy
     from cryptofolio.backtest.strategies import parse_weights
     from cryptofolio.optimize import Objective
@@ -84,6 +79,17 @@ def build_strategies(
                 make_strategy(
                     name,
                     config=config,
+                    transaction_cost=turnover_penalty,
+                    max_turnover=max_turnover,
+                )
+            )
+        elif name == "lstm-mvo":
+            # the registered factory's own config (no torch needed to build it) is the base
+            own = make_strategy(name).config
+            out.append(
+                make_strategy(
+                    name,
+                    config=apply_given_options(own, config, given),
                     transaction_cost=turnover_penalty,
                     max_turnover=max_turnover,
                 )
@@ -102,7 +108,9 @@ def build_strategies(
 
 
 @handle_errors
+@with_portfolio_options(exclude={PortfolioOption.OBJECTIVE})
 def backtest(
+    ctx: typer.Context,
     dataset: DatasetOpt = None,
     prices: PricesOpt = None,
     assets: AssetsOpt = None,
@@ -118,21 +126,8 @@ def backtest(
             "market-cap, btc-hold, fixed-weights, lstm-mvo (needs the forecast extra).",
         ),
     ] = DEFAULT_STRATEGIES,
-    returns: ReturnsOpt = ReturnsKind.SIMPLE,
-    periods_per_year: PeriodsPerYearOpt = None,
-    risk_model: RiskModelOpt = RiskModel.SAMPLE,
-    expected_returns_method: ExpectedReturnsOpt = ExpectedReturnsMethod.MEAN,
-    risk_free_rate: RiskFreeOpt = 0.0,
-    risk_aversion: RiskAversionOpt = 1.0,
-    target_return: TargetReturnOpt = None,
-    target_volatility: TargetVolOpt = None,
-    min_weight: MinWeightOpt = 0.0,
-    max_weight: MaxWeightOpt = 1.0,
-    bounds: BoundsOpt = None,
-    gross_exposure: GrossOpt = None,
-    net_exposure: NetOpt = 1.0,
-    l2: L2Opt = 0.0,
-    cvar_alpha: CvarAlphaOpt = 0.95,
+    *,
+    config: PortfolioConfig,
     rebalance: Annotated[
         str,
         typer.Option(
@@ -251,7 +246,7 @@ def backtest(
         zero_volume=zero_volume,
     )
     try:
-        config = BacktestConfig(
+        bt_config = BacktestConfig(
             rebalance=rebalance,
             lookback=lookback,
             window=window,
@@ -260,36 +255,20 @@ def backtest(
             start=start,
             end=end,
             on_failure=on_failure,
-            periods_per_year=periods_per_year,
+            periods_per_year=config.periods_per_year,
         )
     except ValueError as exc:  # bad enum text
         raise BacktestError(
             f"{exc}; --window is rolling|expanding, --on-failure is raise|hold|cash"
         ) from exc
-    _ = config.schedule
-    opt_config = portfolio_config(
-        returns=returns,
-        periods_per_year=periods_per_year,
-        risk_model=risk_model,
-        expected_returns=expected_returns_method,
-        risk_free_rate=risk_free_rate,
-        risk_aversion=risk_aversion,
-        target_return=target_return,
-        target_volatility=target_volatility,
-        min_weight=min_weight,
-        max_weight=max_weight,
-        bounds=bounds,
-        gross_exposure=gross_exposure,
-        net_exposure=net_exposure,
-        l2=l2,
-        cvar_alpha=cvar_alpha,
-    )
+    _ = bt_config.schedule
     names = [n.strip() for n in strategies.split(",") if n.strip()]
     if not names:
         raise BacktestError("--strategies is empty; e.g. --strategies min-variance,equal-weight")
     strategy_objects = build_strategies(
         names,
-        opt_config,
+        config,
+        given=given_portfolio_options(ctx),
         turnover_penalty=turnover_penalty,
         max_turnover=max_turnover,
         market_cap_max_weight=market_cap_max_weight,
@@ -314,7 +293,7 @@ def backtest(
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = run_backtest(panels, strategy_objects, config, progress=on_progress)
+            result = run_backtest(panels, strategy_objects, bt_config, progress=on_progress)
     _report_warnings(caught)
 
     if output_dir is not None:
@@ -326,9 +305,9 @@ def backtest(
         path = write_backtest_report(result, report)
         err_console.print(f"report: {path}")
     if output_format is BacktestFormat.JSON:
-        typer.echo(json.dumps(result.to_json_dict(risk_free_rate), indent=2))
+        typer.echo(json.dumps(result.to_json_dict(config.risk_free_rate), indent=2))
         return
-    for table in metrics_rich_tables(result, risk_free_rate):
+    for table in metrics_rich_tables(result, config.risk_free_rate):
         console.print(table)
     for line in event_summary(result):
         console.print(line)

@@ -34,30 +34,10 @@ from cryptofolio.cli.options import (
     StartOpt,
     load_from_options,
 )
-from cryptofolio.cli.portfolio_options import (
-    BoundsOpt,
-    CvarAlphaOpt,
-    ExpectedReturnsOpt,
-    GrossOpt,
-    L2Opt,
-    MaxWeightOpt,
-    MinWeightOpt,
-    NetOpt,
-    ObjectiveOpt,
-    PeriodsPerYearOpt,
-    ReturnsOpt,
-    RiskAversionOpt,
-    RiskFreeOpt,
-    RiskModelOpt,
-    TargetReturnOpt,
-    TargetVolOpt,
-    portfolio_config,
-)
+from cryptofolio.cli.portfolio_options import PortfolioOption, with_portfolio_options
 from cryptofolio.data import parse_symbols, to_panels
 from cryptofolio.errors import CryptofolioError, DataError
 from cryptofolio.estimate import (
-    ExpectedReturnsMethod,
-    ReturnsKind,
     RiskModel,
     Window,
     common_window,
@@ -263,6 +243,7 @@ def print_portfolio(result: PortfolioResult, inputs: EstimationInputs, out: Cons
 
 
 @handle_errors
+@with_portfolio_options()
 def optimize(
     dataset: DatasetOpt = None,
     prices: PricesOpt = None,
@@ -270,22 +251,8 @@ def optimize(
     start: StartOpt = None,
     end: EndOpt = None,
     data_dir: DataDirOpt = None,
-    returns: ReturnsOpt = ReturnsKind.SIMPLE,
-    periods_per_year: PeriodsPerYearOpt = None,
-    objective: ObjectiveOpt = Objective.MIN_VARIANCE,
-    risk_model: RiskModelOpt = RiskModel.SAMPLE,
-    expected_returns_method: ExpectedReturnsOpt = ExpectedReturnsMethod.MEAN,
-    risk_free_rate: RiskFreeOpt = 0.0,
-    risk_aversion: RiskAversionOpt = 1.0,
-    target_return: TargetReturnOpt = None,
-    target_volatility: TargetVolOpt = None,
-    min_weight: MinWeightOpt = 0.0,
-    max_weight: MaxWeightOpt = 1.0,
-    bounds: BoundsOpt = None,
-    gross_exposure: GrossOpt = None,
-    net_exposure: NetOpt = 1.0,
-    l2: L2Opt = 0.0,
-    cvar_alpha: CvarAlphaOpt = 0.95,
+    *,
+    config: PortfolioConfig,
     output_format: FormatOpt = OutputFormat.TABLE,
     plot: PlotOpt = None,
 ) -> None:
@@ -305,24 +272,6 @@ def optimize(
       cryptofolio optimize --prices my_prices.csv --objective efficient-return --target-return 0.3
     """
     fmt = OutputFormat(output_format)
-    config = portfolio_config(
-        returns=returns,
-        periods_per_year=periods_per_year,
-        objective=objective,
-        risk_model=risk_model,
-        expected_returns=expected_returns_method,
-        risk_free_rate=risk_free_rate,
-        risk_aversion=risk_aversion,
-        target_return=target_return,
-        target_volatility=target_volatility,
-        min_weight=min_weight,
-        max_weight=max_weight,
-        bounds=bounds,
-        gross_exposure=gross_exposure,
-        net_exposure=net_exposure,
-        l2=l2,
-        cvar_alpha=cvar_alpha,
-    )
     with reported_warnings():
         window = load_window(dataset, prices, assets, start, end, data_dir)
         inputs = estimation_inputs(window, config)
@@ -485,6 +434,15 @@ def print_frontier(run: FrontierRun, out: Console) -> None:
 
 
 @handle_errors
+@with_portfolio_options(
+    exclude={
+        PortfolioOption.OBJECTIVE,
+        PortfolioOption.RISK_AVERSION,
+        PortfolioOption.TARGET_RETURN,
+        PortfolioOption.TARGET_VOLATILITY,
+        PortfolioOption.CVAR_ALPHA,
+    }
+)
 def frontier(
     dataset: DatasetOpt = None,
     prices: PricesOpt = None,
@@ -492,17 +450,8 @@ def frontier(
     start: StartOpt = None,
     end: EndOpt = None,
     data_dir: DataDirOpt = None,
-    returns: ReturnsOpt = ReturnsKind.SIMPLE,
-    periods_per_year: PeriodsPerYearOpt = None,
-    risk_model: RiskModelOpt = RiskModel.SAMPLE,
-    expected_returns_method: ExpectedReturnsOpt = ExpectedReturnsMethod.MEAN,
-    risk_free_rate: RiskFreeOpt = 0.0,
-    min_weight: MinWeightOpt = 0.0,
-    max_weight: MaxWeightOpt = 1.0,
-    bounds: BoundsOpt = None,
-    gross_exposure: GrossOpt = None,
-    net_exposure: NetOpt = 1.0,
-    l2: L2Opt = 0.0,
+    *,
+    config: PortfolioConfig,
     points: PointsOpt = 50,
     n_random: RandomOpt = 0,
     output_format: FrontierFormatOpt = FrontierFormat.TABLE,
@@ -521,19 +470,6 @@ def frontier(
       cryptofolio frontier --assets BTC,ETH,SOL --risk-model ledoit-wolf --max-weight 0.5 --format json
     """
     fmt = FrontierFormat(output_format)
-    config = portfolio_config(
-        returns=returns,
-        periods_per_year=periods_per_year,
-        risk_model=risk_model,
-        expected_returns=expected_returns_method,
-        risk_free_rate=risk_free_rate,
-        min_weight=min_weight,
-        max_weight=max_weight,
-        bounds=bounds,
-        gross_exposure=gross_exposure,
-        net_exposure=net_exposure,
-        l2=l2,
-    )
     with reported_warnings():
         window = load_window(dataset, prices, assets, start, end, data_dir)
         with _spinner(f"computing a {points}-point frontier of {len(window.assets)} assets"):

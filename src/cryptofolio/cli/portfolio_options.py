@@ -2,21 +2,33 @@
 ``allocate`` (the names are a contract), and their translation into a
 :class:`~cryptofolio.optimize.PortfolioConfig`.
 
-Usage in a command::
+The options are declared once, here. A command takes them through
+:func:`with_portfolio_options`: it declares a keyword-only ``config`` parameter where the options
+belong in ``--help`` and receives the :class:`PortfolioConfig` they describe::
 
-    def optimize(..., returns: ReturnsOpt = ReturnsKind.SIMPLE, objective: ObjectiveOpt = ...):
-        config = portfolio_config(returns=returns, objective=objective, ...)
+    @handle_errors
+    @with_portfolio_options(exclude={PortfolioOption.OBJECTIVE})
+    def frontier(dataset: DatasetOpt = None, *, config: PortfolioConfig, points: PointsOpt = 50):
+        ...  # config = portfolio_config(returns=..., min_weight=..., ...) from the options
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from cryptofolio.errors import DataError
 from cryptofolio.estimate import ExpectedReturnsMethod, ReturnsKind, RiskModel
 from cryptofolio.optimize import Constraints, Objective, PortfolioConfig
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 ReturnsOpt = Annotated[
     ReturnsKind, typer.Option("--returns", help="Periodic returns: simple or log.")
@@ -137,3 +149,169 @@ def portfolio_config(
         cvar_alpha=cvar_alpha,
         periods_per_year=periods_per_year,
     )
+
+
+class PortfolioOption(StrEnum):
+    """The shared optimiser options, in their ``--help`` order. A value is the keyword of
+    :func:`portfolio_config` and the parameter name in a decorated command's signature."""
+
+    RETURNS = "returns"
+    PERIODS_PER_YEAR = "periods_per_year"
+    OBJECTIVE = "objective"
+    RISK_MODEL = "risk_model"
+    EXPECTED_RETURNS = "expected_returns"
+    RISK_FREE_RATE = "risk_free_rate"
+    RISK_AVERSION = "risk_aversion"
+    TARGET_RETURN = "target_return"
+    TARGET_VOLATILITY = "target_volatility"
+    MIN_WEIGHT = "min_weight"
+    MAX_WEIGHT = "max_weight"
+    BOUNDS = "bounds"
+    GROSS_EXPOSURE = "gross_exposure"
+    NET_EXPOSURE = "net_exposure"
+    L2 = "l2"
+    CVAR_ALPHA = "cvar_alpha"
+
+
+@dataclass(frozen=True)
+class _OptionSpec:
+    """How one option appears on the command line (``annotation``: its typer alias) and which
+    :class:`PortfolioConfig` field it sets (``field``: attribute path from the config)."""
+
+    annotation: Any
+    field: tuple[str, ...]
+
+
+_SPECS: dict[PortfolioOption, _OptionSpec] = {
+    PortfolioOption.RETURNS: _OptionSpec(ReturnsOpt, ("returns_kind",)),
+    PortfolioOption.PERIODS_PER_YEAR: _OptionSpec(PeriodsPerYearOpt, ("periods_per_year",)),
+    PortfolioOption.OBJECTIVE: _OptionSpec(ObjectiveOpt, ("objective",)),
+    PortfolioOption.RISK_MODEL: _OptionSpec(RiskModelOpt, ("risk_model",)),
+    PortfolioOption.EXPECTED_RETURNS: _OptionSpec(ExpectedReturnsOpt, ("expected_returns",)),
+    PortfolioOption.RISK_FREE_RATE: _OptionSpec(RiskFreeOpt, ("risk_free_rate",)),
+    PortfolioOption.RISK_AVERSION: _OptionSpec(RiskAversionOpt, ("risk_aversion",)),
+    PortfolioOption.TARGET_RETURN: _OptionSpec(TargetReturnOpt, ("target_return",)),
+    PortfolioOption.TARGET_VOLATILITY: _OptionSpec(TargetVolOpt, ("target_volatility",)),
+    PortfolioOption.MIN_WEIGHT: _OptionSpec(MinWeightOpt, ("constraints", "min_weight")),
+    PortfolioOption.MAX_WEIGHT: _OptionSpec(MaxWeightOpt, ("constraints", "max_weight")),
+    PortfolioOption.BOUNDS: _OptionSpec(BoundsOpt, ("constraints", "bounds")),
+    PortfolioOption.GROSS_EXPOSURE: _OptionSpec(GrossOpt, ("constraints", "gross_exposure")),
+    PortfolioOption.NET_EXPOSURE: _OptionSpec(NetOpt, ("constraints", "budget")),
+    PortfolioOption.L2: _OptionSpec(L2Opt, ("constraints", "l2")),
+    PortfolioOption.CVAR_ALPHA: _OptionSpec(CvarAlphaOpt, ("cvar_alpha",)),
+}
+
+
+def _option_parameters() -> dict[PortfolioOption, inspect.Parameter]:
+    """Every option as a keyword-only signature parameter; the defaults are those of
+    :func:`portfolio_config`, so the two cannot disagree."""
+    defaults = inspect.signature(portfolio_config).parameters
+    return {
+        option: inspect.Parameter(
+            option.value,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=defaults[option.value].default,
+            annotation=_SPECS[option].annotation,
+        )
+        for option in PortfolioOption
+    }
+
+
+def with_portfolio_options(*, exclude: Collection[PortfolioOption] = ()) -> Callable[[F], F]:
+    """Give a typer command the shared optimiser options and pass it the config they describe.
+
+    The command declares a parameter ``config: PortfolioConfig`` (keyword-only, no default) at
+    the place where the options belong in its ``--help``. The decorated command's signature
+    (which typer reads) has the options there instead, in :class:`PortfolioOption` order, with
+    the help texts, choices and defaults of their aliases (``ReturnsOpt``, ...). On a call the
+    option values are turned into a :class:`PortfolioConfig` by :func:`portfolio_config` and
+    passed as ``config``; options in ``exclude`` are not offered and keep their defaults.
+
+    Put :func:`~cryptofolio.cli.errors.handle_errors` above this decorator, so that an invalid
+    option (e.g. ``--bounds BTC``) prints ``error: ...`` like any other library error.
+
+    Raises
+    ------
+    TypeError
+        At decoration: the command has no keyword-only ``config`` parameter, or a parameter
+        named like one of the options it would receive (rename it).
+    """
+    excluded = frozenset(PortfolioOption(o) for o in exclude)
+
+    def decorate(func: F) -> F:
+        signature = inspect.signature(func, eval_str=True)
+        placeholder = signature.parameters.get("config")
+        if placeholder is None or placeholder.kind is not inspect.Parameter.KEYWORD_ONLY:
+            raise TypeError(
+                f"{func.__qualname__} has no keyword-only 'config' parameter; declare "
+                "'*, config: PortfolioConfig' where the optimiser options belong in --help"
+            )
+        added = {
+            option: param
+            for option, param in _option_parameters().items()
+            if option not in excluded
+        }
+        clash = sorted(set(signature.parameters) & {o.value for o in added})
+        if clash:
+            raise TypeError(
+                f"{func.__qualname__} has parameters named like optimiser options {clash}; "
+                "rename them or exclude those options"
+            )
+        params: list[inspect.Parameter] = []
+        for param in signature.parameters.values():
+            params.extend(added.values() if param is placeholder else [param])
+        visible = signature.replace(parameters=params)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            bound = visible.bind(*args, **kwargs)
+            bound.apply_defaults()
+            arguments = dict(bound.arguments)
+            values = {option.value: arguments.pop(option.value) for option in added}
+            return func(**arguments, config=portfolio_config(**values))
+
+        wrapper.__signature__ = visible  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        if signature.return_annotation is not inspect.Signature.empty:
+            wrapper.__annotations__["return"] = signature.return_annotation
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def given_portfolio_options(ctx: typer.Context) -> frozenset[PortfolioOption]:
+    """The shared options of the running command that the user set (on the command line or
+    through the environment) rather than left at their defaults."""
+    given = set()
+    for option in PortfolioOption:
+        source = ctx.get_parameter_source(option.value)
+        if source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP"):
+            given.add(option)
+    return frozenset(given)
+
+
+def apply_given_options(
+    base: PortfolioConfig, config: PortfolioConfig, given: Collection[PortfolioOption]
+) -> PortfolioConfig:
+    """``base`` with the fields that the ``given`` options set taken from ``config``.
+
+    For a component with its own defaults (e.g. the ``lstm-mvo`` strategy: max-utility,
+    ``w <= 0.3``): the user's choices where they made one, the component's defaults elsewhere.
+    ``config`` is the :class:`PortfolioConfig` the command's options describe.
+    """
+    out = base
+    for option in given:
+        path = _SPECS[PortfolioOption(option)].field
+        value: Any = config
+        for name in path:
+            value = getattr(value, name)
+        out = _replaced(out, path, value)
+    return out
+
+
+def _replaced(obj: Any, path: tuple[str, ...], value: Any) -> Any:
+    """A copy of the frozen dataclass ``obj`` with the attribute at ``path`` set to ``value``."""
+    head, *rest = path
+    if rest:
+        value = _replaced(getattr(obj, head), tuple(rest), value)
+    return dataclasses.replace(obj, **{head: value})

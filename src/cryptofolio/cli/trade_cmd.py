@@ -25,30 +25,11 @@ from cryptofolio.cli.options import (
     PricesOpt,
     StartOpt,
 )
-from cryptofolio.cli.portfolio_options import (
-    BoundsOpt,
-    CvarAlphaOpt,
-    ExpectedReturnsOpt,
-    GrossOpt,
-    L2Opt,
-    MaxWeightOpt,
-    MinWeightOpt,
-    NetOpt,
-    ObjectiveOpt,
-    PeriodsPerYearOpt,
-    ReturnsOpt,
-    RiskAversionOpt,
-    RiskFreeOpt,
-    RiskModelOpt,
-    TargetReturnOpt,
-    TargetVolOpt,
-    portfolio_config,
-)
+from cryptofolio.cli.portfolio_options import with_portfolio_options
 from cryptofolio.costs import CostModel, Slippage
 from cryptofolio.data import load_market_data, parse_symbols, to_panels
 from cryptofolio.errors import CryptofolioError, TradeError
-from cryptofolio.estimate import ExpectedReturnsMethod, ReturnsKind, RiskModel
-from cryptofolio.optimize import Objective
+from cryptofolio.optimize import PortfolioConfig
 from cryptofolio.trade.allocation import AllocationMethod, DiscreteAllocation, allocate
 from cryptofolio.trade.exchange import ExchangeSession, MarketType, connect
 from cryptofolio.trade.execution import ExecutionReport, default_run_id, execute_plan
@@ -534,6 +515,7 @@ def _rebalance_body(
 
 
 @handle_errors
+@with_portfolio_options()
 def rebalance(
     exchange: ExchangeOpt = None,
     market: MarketOpt = MarketType.SPOT,
@@ -548,22 +530,8 @@ def rebalance(
     start: StartOpt = None,
     end: EndOpt = None,
     data_dir: DataDirOpt = None,
-    returns: ReturnsOpt = ReturnsKind.SIMPLE,
-    periods_per_year: PeriodsPerYearOpt = None,
-    objective: ObjectiveOpt = Objective.MIN_VARIANCE,
-    risk_model: RiskModelOpt = RiskModel.SAMPLE,
-    expected_returns: ExpectedReturnsOpt = ExpectedReturnsMethod.MEAN,
-    risk_free_rate: RiskFreeOpt = 0.0,
-    risk_aversion: RiskAversionOpt = 1.0,
-    target_return: TargetReturnOpt = None,
-    target_volatility: TargetVolOpt = None,
-    min_weight: MinWeightOpt = 0.0,
-    max_weight: MaxWeightOpt = 1.0,
-    bounds: BoundsOpt = None,
-    gross_exposure: GrossOpt = None,
-    net_exposure: NetOpt = 1.0,
-    l2: L2Opt = 0.0,
-    cvar_alpha: CvarAlphaOpt = 0.95,
+    *,
+    config: PortfolioConfig,
     min_trade: MinTradeOpt = 10.0,
     dust: DustOpt = 1.0,
     fee_bps: FeeOpt = None,
@@ -593,24 +561,6 @@ def rebalance(
 
       cryptofolio rebalance --exchange bybit --market linear --testnet --execute
     """
-    config = portfolio_config(
-        returns=returns,
-        periods_per_year=periods_per_year,
-        objective=objective,
-        risk_model=risk_model,
-        expected_returns=expected_returns,
-        risk_free_rate=risk_free_rate,
-        risk_aversion=risk_aversion,
-        target_return=target_return,
-        target_volatility=target_volatility,
-        min_weight=min_weight,
-        max_weight=max_weight,
-        bounds=bounds,
-        gross_exposure=gross_exposure,
-        net_exposure=net_exposure,
-        l2=l2,
-        cvar_alpha=cvar_alpha,
-    )
     _run_rebalance(
         exchange=exchange,
         market=market,
@@ -638,6 +588,7 @@ def rebalance(
 
 
 @handle_errors
+@with_portfolio_options()
 def allocate_command(
     value: Annotated[float, typer.Option("--value", help="Amount to invest (quote currency).")],
     dataset: DatasetOpt = None,
@@ -646,22 +597,8 @@ def allocate_command(
     start: StartOpt = None,
     end: EndOpt = None,
     data_dir: DataDirOpt = None,
-    returns: ReturnsOpt = ReturnsKind.SIMPLE,
-    periods_per_year: PeriodsPerYearOpt = None,
-    objective: ObjectiveOpt = Objective.MIN_VARIANCE,
-    risk_model: RiskModelOpt = RiskModel.SAMPLE,
-    expected_returns: ExpectedReturnsOpt = ExpectedReturnsMethod.MEAN,
-    risk_free_rate: RiskFreeOpt = 0.0,
-    risk_aversion: RiskAversionOpt = 1.0,
-    target_return: TargetReturnOpt = None,
-    target_volatility: TargetVolOpt = None,
-    min_weight: MinWeightOpt = 0.0,
-    max_weight: MaxWeightOpt = 1.0,
-    bounds: BoundsOpt = None,
-    gross_exposure: GrossOpt = None,
-    net_exposure: NetOpt = 1.0,
-    l2: L2Opt = 0.0,
-    cvar_alpha: CvarAlphaOpt = 0.95,
+    *,
+    config: PortfolioConfig,
     method: Annotated[
         AllocationMethod,
         typer.Option("--method", help="greedy (PyPortfolioOpt-style) or lp (exact MILP)."),
@@ -685,24 +622,6 @@ def allocate_command(
 
       cryptofolio allocate --value 10000 --assets BTC,ETH,SOL --objective max-sharpe --method lp
     """
-    config = portfolio_config(
-        returns=returns,
-        periods_per_year=periods_per_year,
-        objective=objective,
-        risk_model=risk_model,
-        expected_returns=expected_returns,
-        risk_free_rate=risk_free_rate,
-        risk_aversion=risk_aversion,
-        target_return=target_return,
-        target_volatility=target_volatility,
-        min_weight=min_weight,
-        max_weight=max_weight,
-        bounds=bounds,
-        gross_exposure=gross_exposure,
-        net_exposure=net_exposure,
-        l2=l2,
-        cvar_alpha=cvar_alpha,
-    )
     symbols = parse_symbols(assets)
     long = load_market_data(
         dataset, prices, symbols=symbols, start=start, end=end, data_dir=data_dir
