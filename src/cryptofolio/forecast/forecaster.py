@@ -34,6 +34,68 @@ WEIGHTS_FILE = "model.pt"
 META_FILE = "forecaster.json"
 PREDICT_BATCH = 4096
 
+#: The fields of :class:`~cryptofolio.data.Panels`, each a (timestamp x asset) frame.
+PANEL_KEYS: tuple[str, ...] = ("close", "volume", "market_cap", "open", "high", "low")
+
+
+def asset_panels(panels: Panels, assets: tuple[str, ...]) -> Panels:
+    """``panels`` with exactly the columns ``assets``, in that order, on the same rows.
+
+    An asset absent from ``panels`` gets an all-NaN column; callers that must refuse it check
+    first. Values are not copied or changed otherwise.
+    """
+    return Panels(**{k: getattr(panels, k).reindex(columns=list(assets)) for k in PANEL_KEYS})
+
+
+@dataclass(frozen=True)
+class WindowRows:
+    """Where one asset's complete feature windows lie, as row positions of the feature frames.
+
+    Attributes
+    ----------
+    valid
+        (T,) bool: row ``t`` has every feature finite.
+    ends
+        (n,) int, ascending: the last rows ``t`` of the windows ``t-L+1 .. t`` whose ``L`` rows
+        are all valid (and, when a target was given, whose next-period target is finite).
+    """
+
+    valid: np.ndarray
+    ends: np.ndarray
+
+
+def window_rows(
+    frames: dict[Feature, pd.DataFrame],
+    asset: str,
+    lookback: int,
+    target: pd.DataFrame | None = None,
+) -> WindowRows:
+    """The complete ``lookback``-period feature windows of ``asset``.
+
+    Parameters
+    ----------
+    frames
+        Feature frames (timestamp x asset), as made by
+        :func:`~cryptofolio.forecast.features.feature_frames`.
+    asset
+        A column of every frame.
+    lookback
+        Window length ``L`` in periods (rows).
+    target
+        Optional next-period log returns (timestamp x asset, same rows as ``frames``); when
+        given, only windows whose target is finite (known, so usable for training) are kept.
+
+    Returns
+    -------
+    WindowRows
+        The valid rows and the end rows of the complete windows.
+    """
+    valid = valid_rows(stack_features(frames, asset))
+    ends = window_end_rows(valid, lookback)
+    if target is not None:
+        ends = ends[np.isfinite(target[asset].to_numpy(dtype=float)[ends])]
+    return WindowRows(valid=valid, ends=ends)
+
 
 @dataclass(frozen=True)
 class EpochLog:
@@ -176,8 +238,7 @@ class Forecaster:
                 f"asset(s) {', '.join(missing)} are not in the data; available: "
                 f"{', '.join(panels.close.columns)}"
             )
-        sub = Panels(**{k: getattr(panels, k).reindex(columns=list(assets)) for k in _PANEL_KEYS})
-        return feature_frames(sub, self.features)
+        return feature_frames(asset_panels(panels, assets), self.features)
 
     def raw_outputs(self, windows: Windows) -> np.ndarray:
         """Network outputs (n, k) on normalised windows, in normalised target units."""
@@ -349,10 +410,9 @@ class Forecaster:
         ends: dict[str, np.ndarray] = {}
         incomplete = 0
         for asset in chosen:
-            valid = valid_rows(stack_features(frames, asset))
-            rows = window_end_rows(valid, self.lookback)
-            rows = rows[in_range[rows]]
-            observed = np.flatnonzero(in_range & valid)
+            complete = window_rows(frames, asset, self.lookback)
+            rows = complete.ends[in_range[complete.ends]]
+            observed = np.flatnonzero(in_range & complete.valid)
             incomplete += len(observed[observed >= self.lookback - 1]) - len(rows)
             ends[asset] = rows
         target = next_period_log_return(panels.close.reindex(columns=list(chosen)))
@@ -427,9 +487,6 @@ class Forecaster:
             module=module,
             device=device,
         )
-
-
-_PANEL_KEYS = ("close", "volume", "market_cap", "open", "high", "low")
 
 
 def _utc(value: str | pd.Timestamp) -> pd.Timestamp:

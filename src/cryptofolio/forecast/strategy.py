@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cryptofolio.backtest.strategies import DecisionContext, OptimizerStrategy, register_strategy
@@ -31,14 +30,8 @@ from cryptofolio.forecast.config import (
     ModelConfig,
     TrainConfig,
 )
-from cryptofolio.forecast.features import (
-    feature_frames,
-    next_period_log_return,
-    resolve_features,
-    stack_features,
-    valid_rows,
-    window_end_rows,
-)
+from cryptofolio.forecast.features import feature_frames, next_period_log_return, resolve_features
+from cryptofolio.forecast.forecaster import PANEL_KEYS, asset_panels, window_rows
 from cryptofolio.optimize import Constraints, Objective, PortfolioConfig
 
 #: Objectives that use expected returns (mean-variance family); others become max-utility.
@@ -159,16 +152,13 @@ class LstmMvoStrategy:
     # ------------------------------------------------------------------ helpers
     def _training_panels(self, history: Panels) -> Panels:
         n = self.spec.train.max_train_periods
-        keys = ("close", "volume", "market_cap", "open", "high", "low")
         if n is None:
             return history
-        return Panels(**{k: getattr(history, k).iloc[-n:] for k in keys})
+        return Panels(**{k: getattr(history, k).iloc[-n:] for k in PANEL_KEYS})
 
     def _sub(self, history: Panels, assets: tuple[str, ...]) -> Panels:
         """The training rows of ``assets`` (what :func:`train_forecaster` will see)."""
-        keys = ("close", "volume", "market_cap", "open", "high", "low")
-        sub = Panels(**{k: getattr(history, k).reindex(columns=list(assets)) for k in keys})
-        return self._training_panels(sub)
+        return self._training_panels(asset_panels(history, assets))
 
     def _forecastable(self, history: Panels, eligible: tuple[str, ...]) -> tuple[str, ...]:
         """Eligible assets with a complete latest window and enough training windows."""
@@ -181,12 +171,10 @@ class LstmMvoStrategy:
         target = next_period_log_return(sub.close)
         keep = []
         for asset in eligible:
-            valid = valid_rows(stack_features(frames, asset))
-            if len(valid) < L or not valid[-L:].all():
+            complete = window_rows(frames, asset, L, target)
+            if len(complete.valid) < L or not complete.valid[-L:].all():
                 continue
-            rows = window_end_rows(valid, L)
-            rows = rows[np.isfinite(target[asset].to_numpy(dtype=float)[rows])]
-            if len(rows) >= self.min_train_windows:
+            if len(complete.ends) >= self.min_train_windows:
                 keep.append(asset)
         return tuple(keep)
 
