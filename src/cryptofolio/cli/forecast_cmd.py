@@ -6,10 +6,15 @@ command prints one clear error line.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -47,6 +52,8 @@ forecast_app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class OutputFormat(StrEnum):
@@ -157,6 +164,104 @@ def _spec(
     )
 
 
+@dataclass(frozen=True)
+class TrainingOptions:
+    """The training options shared by ``forecast train`` and ``forecast evaluate``, as given on
+    the command line: a field is the parameter name of one option, its default the option's
+    default (see :data:`_TRAINING_OPTION_TYPES` for the flags and help texts)."""
+
+    lookback: int = 60
+    epochs: int = 30
+    hidden: str = "128,64"
+    dropout: float = 0.2
+    head: HeadKind = HeadKind.GAUSSIAN
+    asset_embedding: int = 0
+    features: str | None = None
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    validation_fraction: float = 0.2
+    patience: int = 5
+    seed: int = 0
+    device: str = "auto"
+    skip_gaps: bool = False
+    stride: int = 1
+    threads: int = 1
+
+    def spec(self) -> ForecastSpec:
+        """The :class:`ForecastSpec` these options describe (see :func:`_spec`)."""
+        return _spec(**dataclasses.asdict(self))
+
+
+#: The typer alias (flag and help text) of each field of :class:`TrainingOptions`.
+_TRAINING_OPTION_TYPES: dict[str, Any] = {
+    "lookback": LookbackOpt,
+    "epochs": EpochsOpt,
+    "hidden": HiddenOpt,
+    "dropout": DropoutOpt,
+    "head": HeadOpt,
+    "asset_embedding": EmbeddingOpt,
+    "features": FeaturesOpt,
+    "batch_size": BatchOpt,
+    "learning_rate": LrOpt,
+    "validation_fraction": ValOpt,
+    "patience": PatienceOpt,
+    "seed": SeedOpt,
+    "device": DeviceOpt,
+    "skip_gaps": SkipGapsOpt,
+    "stride": StrideOpt,
+    "threads": ThreadsOpt,
+}
+
+
+def with_training_options(func: F) -> F:
+    """Give a typer command the training options and pass it the :class:`TrainingOptions`.
+
+    The command declares a keyword-only parameter ``training: TrainingOptions`` (no default)
+    where the options belong in its ``--help``. The signature typer reads has the options
+    there instead, in field order, with the flags and help texts of
+    :data:`_TRAINING_OPTION_TYPES` and the defaults of :class:`TrainingOptions`; on a call
+    (by keyword, as typer calls) their values reach the command as one ``training`` argument,
+    an option not passed keeping its default. Put
+    :func:`~cryptofolio.cli.errors.handle_errors` above this decorator.
+
+    Raises
+    ------
+    TypeError
+        At decoration: the command has no keyword-only ``training`` parameter.
+    """
+    signature = inspect.signature(func, eval_str=True)
+    placeholder = signature.parameters.get("training")
+    if placeholder is None or placeholder.kind is not inspect.Parameter.KEYWORD_ONLY:
+        raise TypeError(
+            f"{func.__qualname__} has no keyword-only 'training' parameter; declare "
+            "'*, training: TrainingOptions' where the training options belong in --help"
+        )
+    options = [
+        inspect.Parameter(
+            field.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=field.default,
+            annotation=_TRAINING_OPTION_TYPES[field.name],
+        )
+        for field in dataclasses.fields(TrainingOptions)
+    ]
+    params: list[inspect.Parameter] = []
+    for param in signature.parameters.values():
+        params.extend(options if param is placeholder else [param])
+    visible = signature.replace(parameters=params)
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:  # typer passes every option by name
+        given = {o.name: kwargs.pop(o.name) for o in options if o.name in kwargs}
+        return func(**kwargs, training=TrainingOptions(**given))
+
+    wrapper.__signature__ = visible  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    if signature.return_annotation is not inspect.Signature.empty:
+        wrapper.__annotations__["return"] = signature.return_annotation
+    return wrapper  # type: ignore[return-value]
+
+
 def _train_with_progress(panels: Any, spec: ForecastSpec, assets: list[str] | None) -> Any:
     from cryptofolio.forecast import supported_features
     from cryptofolio.forecast.training import train_forecaster
@@ -195,6 +300,7 @@ def _panels(dataset, prices, assets, start, end, data_dir):  # type: ignore[no-u
 
 @forecast_app.command("train")
 @handle_errors
+@with_training_options
 def train_command(
     model_dir: ModelDirOpt,
     dataset: DatasetOpt = None,
@@ -203,22 +309,8 @@ def train_command(
     start: StartOpt = None,
     end: EndOpt = None,
     data_dir: DataDirOpt = None,
-    lookback: LookbackOpt = 60,
-    epochs: EpochsOpt = 30,
-    hidden: HiddenOpt = "128,64",
-    dropout: DropoutOpt = 0.2,
-    head: HeadOpt = HeadKind.GAUSSIAN,
-    asset_embedding: EmbeddingOpt = 0,
-    features: FeaturesOpt = None,
-    batch_size: BatchOpt = 128,
-    learning_rate: LrOpt = 1e-3,
-    validation_fraction: ValOpt = 0.2,
-    patience: PatienceOpt = 5,
-    seed: SeedOpt = 0,
-    device: DeviceOpt = "auto",
-    skip_gaps: SkipGapsOpt = False,
-    stride: StrideOpt = 1,
-    threads: ThreadsOpt = 1,
+    *,
+    training: TrainingOptions,
 ) -> None:
     """Train one forecaster shared across the assets and save it to --model-dir.
 
@@ -229,24 +321,7 @@ def train_command(
 
       cryptofolio forecast train --dataset coingecko-daily --assets BTC,ETH,SOL --start 2020-06-01 --end 2022-12-31 --lookback 60 --epochs 20 --model-dir models/lstm
     """
-    spec = _spec(
-        lookback=lookback,
-        epochs=epochs,
-        hidden=hidden,
-        dropout=dropout,
-        head=head,
-        asset_embedding=asset_embedding,
-        features=features,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        validation_fraction=validation_fraction,
-        patience=patience,
-        seed=seed,
-        device=device,
-        skip_gaps=skip_gaps,
-        stride=stride,
-        threads=threads,
-    )
+    spec = training.spec()
     panels = _panels(dataset, prices, assets, start, end, data_dir)
     model = _train_with_progress(panels, spec, None)
     model.save(model_dir)
@@ -322,6 +397,7 @@ def predict_command(
 
 @forecast_app.command("evaluate")
 @handle_errors
+@with_training_options
 def evaluate_command(
     model_dir: Annotated[
         Path | None,
@@ -349,22 +425,8 @@ def evaluate_command(
     data_dir: DataDirOpt = None,
     level: LevelOpt = 0.9,
     output_format: FormatOpt = OutputFormat.TABLE,
-    lookback: LookbackOpt = 60,
-    epochs: EpochsOpt = 30,
-    hidden: HiddenOpt = "128,64",
-    dropout: DropoutOpt = 0.2,
-    head: HeadOpt = HeadKind.GAUSSIAN,
-    asset_embedding: EmbeddingOpt = 0,
-    features: FeaturesOpt = None,
-    batch_size: BatchOpt = 128,
-    learning_rate: LrOpt = 1e-3,
-    validation_fraction: ValOpt = 0.2,
-    patience: PatienceOpt = 5,
-    seed: SeedOpt = 0,
-    device: DeviceOpt = "auto",
-    skip_gaps: SkipGapsOpt = False,
-    stride: StrideOpt = 1,
-    threads: ThreadsOpt = 1,
+    *,
+    training: TrainingOptions,
     save_model: Annotated[
         Path | None,
         typer.Option("--save-model", help="With --train-end: also save the trained model here."),
@@ -398,24 +460,7 @@ def evaluate_command(
         cut = cut.tz_localize("UTC") if cut.tzinfo is None else cut
         keys = ("close", "volume", "market_cap", "open", "high", "low")
         train_panels = Panels(**{k: getattr(panels, k).loc[:cut] for k in keys})
-        spec = _spec(
-            lookback=lookback,
-            epochs=epochs,
-            hidden=hidden,
-            dropout=dropout,
-            head=head,
-            asset_embedding=asset_embedding,
-            features=features,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            seed=seed,
-            device=device,
-            skip_gaps=skip_gaps,
-            stride=stride,
-            threads=threads,
-        )
+        spec = training.spec()
         model = _train_with_progress(train_panels, spec, None)
         if save_model is not None:
             model.save(save_model)
