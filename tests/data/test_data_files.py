@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from cryptofolio.data import load_market_data, read_prices_file
 from cryptofolio.errors import DataError
@@ -44,44 +43,26 @@ def test_long_csv_and_parquet(tmp_path):
     assert selected["close"].tolist() == [10.0]
 
 
-def test_bad_number_names_line_and_column(tmp_path):
-    path = tmp_path / "wide.csv"
-    path.write_text("date,BTC,ETH\n2021-01-01,100,10\n2021-01-02,110,oops\n")
-    with pytest.raises(
-        DataError, match=r"wide.csv, line 3: 'oops' in column 'ETH' is not a number"
-    ):
-        read_prices_file(path)
-    path = tmp_path / "long.csv"
-    path.write_text("date,symbol,close\n2021-01-01,BTC,1\n2021-01-02,BTC,1\n2021-01-03,BTC,n/a!\n")
-    with pytest.raises(DataError, match=r"long.csv, line 4: 'n/a!' in column 'close'"):
-        read_prices_file(path)
+def test_bad_number_names_line_and_column(read_error):
+    wide = "date,BTC,ETH\n2021-01-01,100,10\n2021-01-02,110,oops\n"
+    match = r"wide.csv, line 3: 'oops' in column 'ETH' is not a number"
+    read_error(read_prices_file, "wide.csv", wide, DataError, match)
+    long = "date,symbol,close\n2021-01-01,BTC,1\n2021-01-02,BTC,1\n2021-01-03,BTC,n/a!\n"
+    match = r"long.csv, line 4: 'n/a!' in column 'close'"
+    read_error(read_prices_file, "long.csv", long, DataError, match)
 
 
-def test_bad_date_names_line(tmp_path):
-    path = tmp_path / "p.csv"
-    path.write_text("date,BTC\n2021-01-01,1\n2021-13-45,2\n")
-    with pytest.raises(
-        DataError, match=r"p.csv, line 3: cannot parse '2021-13-45' in column 'date'"
-    ):
-        read_prices_file(path)
+def test_bad_date_names_line(read_error):
+    text = "date,BTC\n2021-01-01,1\n2021-13-45,2\n"
+    match = r"p.csv, line 3: cannot parse '2021-13-45' in column 'date'"
+    read_error(read_prices_file, "p.csv", text, DataError, match)
 
 
-def test_other_file_errors(tmp_path):
-    with pytest.raises(DataError, match="does not exist"):
-        read_prices_file(tmp_path / "missing.csv")
-    empty = tmp_path / "empty.csv"
-    empty.write_text("date,BTC\n")
-    with pytest.raises(DataError, match="no rows"):
-        read_prices_file(empty)
-    other = tmp_path / "prices.xlsx"
-    other.write_text("x")
-    with pytest.raises(DataError, match="unknown file type"):
-        read_prices_file(other)
-    no_close = tmp_path / "noclose.csv"
-    no_close.write_text("date,symbol,volume\n2021-01-01,BTC,1\n")
-    with pytest.raises(DataError, match="needs a close column"):
-        read_prices_file(no_close)
-    blank = tmp_path / "blank.csv"
-    blank.write_text("date,symbol,close\n2021-01-01,BTC,1\n2021-01-01,,2\n")
-    with pytest.raises(DataError, match="line 3: the symbol is empty"):
-        read_prices_file(blank)
+def test_other_file_errors(read_error):
+    read_error(read_prices_file, "missing.csv", None, DataError, "does not exist")
+    read_error(read_prices_file, "empty.csv", "date,BTC\n", DataError, "no rows")
+    read_error(read_prices_file, "prices.xlsx", "x", DataError, "unknown file type")
+    no_close = "date,symbol,volume\n2021-01-01,BTC,1\n"
+    read_error(read_prices_file, "noclose.csv", no_close, DataError, "needs a close column")
+    blank = "date,symbol,close\n2021-01-01,BTC,1\n2021-01-01,,2\n"
+    read_error(read_prices_file, "blank.csv", blank, DataError, "line 3: the symbol is empty")

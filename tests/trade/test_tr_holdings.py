@@ -73,21 +73,14 @@ def test_read_holdings_csv_and_json(tmp_path):
     assert read_holdings_file(js).to_dict() == {"BTC": 1.0}
 
 
-def test_read_holdings_errors_name_the_problem(tmp_path):
-    bad = tmp_path / "bad.csv"
-    bad.write_text("symbol,amount\nBTC,0.5\nETH,lots\n")
-    with pytest.raises(DataError, match=r"line 3.*'lots' of ETH"):
-        read_holdings_file(bad)
-    dup = tmp_path / "dup.csv"
-    dup.write_text("symbol,amount\nBTC,0.5\nbtc,1\n")
-    with pytest.raises(DataError, match="BTC is listed more than once"):
-        read_holdings_file(dup)
-    cols = tmp_path / "cols.csv"
-    cols.write_text("coin,qty\nBTC,1\n")
-    with pytest.raises(DataError, match="'symbol' and 'amount'"):
-        read_holdings_file(cols)
-    with pytest.raises(DataError, match="does not exist"):
-        read_holdings_file(tmp_path / "nope.csv")
+def test_read_holdings_errors_name_the_problem(read_error):
+    bad = "symbol,amount\nBTC,0.5\nETH,lots\n"
+    read_error(read_holdings_file, "bad.csv", bad, DataError, r"line 3.*'lots' of ETH")
+    dup = "symbol,amount\nBTC,0.5\nbtc,1\n"
+    read_error(read_holdings_file, "dup.csv", dup, DataError, "BTC is listed more than once")
+    cols = "coin,qty\nBTC,1\n"
+    read_error(read_holdings_file, "cols.csv", cols, DataError, "'symbol' and 'amount'")
+    read_error(read_holdings_file, "nope.csv", None, DataError, "does not exist")
 
 
 def test_offline_valuation_from_a_price_panel():
