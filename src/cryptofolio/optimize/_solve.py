@@ -25,6 +25,7 @@ from cryptofolio.optimize._active_set import (
 )
 from cryptofolio.optimize._conic import ConicBuilder
 from cryptofolio.optimize._constraints import Box, extreme_return, resolve_box
+from cryptofolio.optimize._cvar import solve_min_cvar
 from cryptofolio.optimize._inputs import (
     align_series,
     check_covariance,
@@ -830,7 +831,7 @@ def optimize_portfolio(
         and np.all(np.isfinite(pb.box.lo) | np.isfinite(pb.box.hi))
     ):
         try:
-            w, val = solve_min_cvar_lp(pb, scenarios, cvar_alpha)
+            w, val = solve_min_cvar(pb, scenarios, cvar_alpha)
         except SolverError:
             w = None  # fall back to the conic path, verified there
         if w is not None and (
