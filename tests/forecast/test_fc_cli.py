@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import make_panels
 from typer.testing import CliRunner
+
+from conftest import make_panels
 
 pytest.importorskip("torch")
 
