@@ -55,8 +55,12 @@ def _vector(weights: object, columns: pd.Index) -> np.ndarray:
     if isinstance(weights, dict):
         return np.array([weights[c] for c in columns], dtype=float)
     if isinstance(weights, pd.DataFrame):
+        if weights.index.equals(columns):  # already in order: no reindexing copy
+            return weights.to_numpy(dtype=float).ravel()
         return weights.reindex(columns).to_numpy(dtype=float).ravel()
     if isinstance(weights, pd.Series):
+        if weights.index.equals(columns):
+            return weights.to_numpy(dtype=float)
         return weights.reindex(columns).to_numpy(dtype=float)
     return np.asarray(weights, dtype=float).ravel()
 

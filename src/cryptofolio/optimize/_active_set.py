@@ -89,8 +89,8 @@ def reduced_solve(
 ) -> Reduced:
     """Solve the equality-constrained QP where the variables in ``state != 0`` sit at their bound."""
     free = state == FREE
-    fi = np.flatnonzero(free)
-    bi = np.flatnonzero(~free)
+    fi = free.nonzero()[0]
+    bi = (~free).nonzero()[0]
     P, A = prob.P, prob.A
     m = A.shape[0]
     if bi.size:
@@ -198,14 +198,14 @@ def _kkt_solve(
             Ls = _cholesky(S)
         except np.linalg.LinAlgError as exc:
             raise ActiveSetFailure("singular reduced KKT system (dependent rows)") from exc
-        d = np.abs(np.diag(Ls))
+        d = np.abs(Ls.diagonal())
         if d.min() <= 1e-7 * d.max():  # the free columns of G are (nearly) dependent
             raise ActiveSetFailure("singular reduced KKT system (dependent rows)")
         nu = _cho_solve(Ls, G @ Hr - r2)
         z = Hr - HG @ nu
     except np.linalg.LinAlgError:
         z, nu = _indefinite_solve(H, G, r1, r2)
-    if not (np.all(np.isfinite(z)) and np.all(np.isfinite(nu))):
+    if not (np.isfinite(z).all() and np.isfinite(nu).all()):
         raise ActiveSetFailure("singular reduced KKT system")
     return z, nu
 
@@ -237,7 +237,7 @@ def infeasible_sets(
     below = free & (y < prob.lo * k - tol_p)
     above = free & (y > prob.hi * k + tol_p)
     wrong = ((state == LOWER) & (g < -tol_d)) | ((state == UPPER) & (g > tol_d))
-    return np.flatnonzero(below), np.flatnonzero(above), np.flatnonzero(wrong)
+    return below.nonzero()[0], above.nonzero()[0], wrong.nonzero()[0]
 
 
 def _ranked_pivots(
@@ -293,7 +293,7 @@ def solve_box_qp(
         try:
             sol = reduced_solve(prob, state)
         except ActiveSetFailure:
-            if it == 0 and np.any(state != FREE):  # a stale warm start: restart cold
+            if it == 0 and (state != FREE).any():  # a stale warm start: restart cold
                 state[:] = FREE
                 continue
             if retreat is None and last is not None:
@@ -362,7 +362,7 @@ def cold_state(prob: BoxQP) -> np.ndarray:
     n = prob.n
     state = np.zeros(n, dtype=np.int8)
     fin = np.isfinite(prob.lo)
-    score = 0.5 * np.diag(prob.P) + prob.q
+    score = 0.5 * prob.P.diagonal() + prob.q
     keep = np.argsort(score, kind="stable")[: max(COLD_FREE, 2 * prob.A.shape[0])]
     state[fin] = LOWER
     state[keep] = FREE

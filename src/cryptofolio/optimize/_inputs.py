@@ -47,9 +47,9 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
             f"covariance has NaN/inf entries for {', '.join(rows)}; estimate it on a window "
             "where every asset has data"
         )
-    diag = np.diag(S)
-    scale = max(float(np.max(np.abs(diag), initial=0.0)), 1e-300)  # PSD: max |S_ij|
-    asym = float(np.max(np.abs(S - S.T), initial=0.0))
+    diag = S.diagonal()
+    scale = max(float(np.abs(diag).max(initial=0.0)), 1e-300)  # PSD: max |S_ij|
+    asym = float(np.abs(S - S.T).max(initial=0.0))
     if asym > 1e-8 * scale:
         raise EstimationError("covariance is not symmetric; pass a covariance matrix")
     if asym == 0.0:
@@ -57,12 +57,12 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     else:  # (S + S') / 2, exactly symmetric
         sym = S + S.T
         sym *= 0.5
-    neg = np.flatnonzero(diag < 0)
+    neg = (diag < 0).nonzero()[0]
     if neg.size:
         raise EstimationError(
             f"covariance has negative variances for {', '.join(assets[i] for i in neg)}"
         )
-    if not np.any(diag > 0):
+    if not (diag > 0).any():
         raise EstimationError("covariance is zero: every asset has zero variance")
     return assets, sym
 
@@ -87,12 +87,12 @@ def align_series(
         raise EstimationError(f"{what} must be a pandas Series indexed by asset")
     if index is not None and values.index.equals(index):
         v = values.to_numpy(dtype=float)
-        if np.all(np.isfinite(v)):
+        if np.isfinite(v).all():
             return v
     idx = [str(a) for a in values.index.tolist()]
     if idx == assets:
         v = values.to_numpy(dtype=float)
-        if np.all(np.isfinite(v)):
+        if np.isfinite(v).all():
             return v
     missing = [a for a in assets if a not in idx]
     extra = [a for a in idx if a not in assets]

@@ -103,7 +103,7 @@ def make_problem(
     index = cols if cols.inferred_type == "string" else pd.Index(assets)
     mu = align_series(expected_returns, assets, "expected returns", required=need_mu, index=index)
     box = resolve_box(constraints, assets)
-    s = float(np.mean(np.diag(S)))
+    s = float(S.diagonal().mean())
     if not math.isfinite(risk_free_rate):
         raise InfeasibleError(f"risk_free_rate must be finite, got {risk_free_rate}")
     return Problem(assets, S, s, mu, box, float(constraints.l2), float(risk_free_rate), index)
@@ -204,7 +204,7 @@ def check_weights(pb: Problem, W: np.ndarray) -> None:
     if box.gross is not None:
         viol = np.maximum(viol, np.abs(W).sum(axis=1) - box.gross)
     tol = 1e-8 * np.maximum(1.0, np.abs(W).max(axis=1, initial=0.0))
-    bad = ~np.all(np.isfinite(W), axis=1) | (viol > tol)
+    bad = ~np.isfinite(W).all(axis=1) | (viol > tol)
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
         where = f" (portfolio {j})" if W.shape[0] > 1 else ""
@@ -793,7 +793,7 @@ def optimize_portfolio(
                 f"max_turnover {max_turnover:g} is too small: reaching the bounds and the budget "
                 f"from the previous weights needs a turnover of at least {need:g}"
             )
-    costly = bool(np.any(tc > 0))
+    costly = bool((tc > 0).any())
     w = None
     if (
         objective in QP_OBJECTIVES
