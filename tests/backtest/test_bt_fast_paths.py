@@ -76,3 +76,46 @@ def test_unknown_asset_at_zero_weight_is_accepted_once():
     targets = next(iter(res.strategies.values())).targets
     np.testing.assert_allclose(targets[["A", "B"]].to_numpy(), 0.5)
     np.testing.assert_allclose(targets["C"].to_numpy(), 0.0)
+
+
+class _Recorder:
+    """Records, at every decision, the engine's price window, the same window sliced from the
+    history panels, the history itself and the current weights, then holds equal weights."""
+
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.seen: list[tuple] = []
+
+    def target_weights(self, context: DecisionContext) -> pd.Series:
+        sliced = context.history.close[list(context.eligible)].tail(context.lookback)
+        self.seen.append((context.prices, sliced, context.history, context.timestamp))
+        n = len(context.eligible)
+        return pd.Series(1.0 / n if n else 0.0, index=list(context.eligible), dtype=float)
+
+
+@pytest.mark.parametrize("window", ["rolling", "expanding"])
+def test_engine_window_equals_history_slice_on_a_ragged_panel(window):
+    """The engine builds ``context.prices`` from its arrays and slices ``history`` lazily:
+    both must equal the plain pandas slices of the input panels (listings, a delisting and a
+    gap included)."""
+    rng = np.random.default_rng(3)
+    close = pd.DataFrame(
+        np.exp(np.cumsum(rng.normal(0, 0.03, size=(120, 5)), axis=0)) * 100,
+        index=daily_index(120),
+        columns=["A", "B", "C", "D", "E"],
+    )
+    close.iloc[:30, 1] = np.nan  # B lists late
+    close.iloc[80:, 2] = np.nan  # C stops
+    close.iloc[50:53, 3] = np.nan  # D has a gap
+    panels = panels_from_close(close)
+    recorder = _Recorder()
+    run_backtest(panels, recorder, BacktestConfig(rebalance="5p", lookback=20, window=window))
+    assert len(recorder.seen) > 15
+    for prices, sliced, history, ts in recorder.seen:
+        pd.testing.assert_frame_equal(prices, sliced, check_freq=False)
+        cut = close.index.searchsorted(ts)
+        for name in ("close", "volume", "market_cap", "open", "high", "low"):
+            pd.testing.assert_frame_equal(
+                getattr(history, name), getattr(panels, name).iloc[:cut], check_freq=False
+            )
