@@ -695,7 +695,17 @@ QP_OBJECTIVES = {
 }
 
 
-@single_blas_thread
+#: Up to this many assets the optimiser's BLAS calls (Cholesky of at most n x n, products of
+#: n-vectors) are below OpenBLAS's threading thresholds: no thread limit is needed.
+SMALL_PROBLEM = 64
+
+
+def _small_problem(covariance: object, *args: object, **kwargs: object) -> bool:
+    shape = getattr(covariance, "shape", None)
+    return shape is not None and len(shape) == 2 and shape[0] <= SMALL_PROBLEM
+
+
+@single_blas_thread(small=_small_problem)
 def optimize_portfolio(
     covariance: pd.DataFrame,
     expected_returns: pd.Series | None = None,
