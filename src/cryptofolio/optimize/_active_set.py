@@ -414,14 +414,6 @@ def segment(prob: BoxQP, state: np.ndarray, sol: Reduced, t0: float, tol: float 
     return Segment(t0 + lo_t, t0 + hi_t, exit_pivot)
 
 
-def segment_interval(
-    prob: BoxQP, state: np.ndarray, sol: Reduced, t0: float, tol: float = 1e-11
-) -> tuple[float, float]:
-    """``(lo, hi)`` of :func:`segment`."""
-    seg = segment(prob, state, sol, t0, tol)
-    return seg.lo, seg.hi
-
-
 def _max0(x: np.ndarray) -> float:
     """``max(x, 0)`` (0 for an empty array)."""
     return max(float(x.max()), 0.0) if x.size else 0.0

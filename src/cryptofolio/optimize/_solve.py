@@ -341,12 +341,6 @@ def solve_efficient_return(pb: Problem, target: float) -> np.ndarray:
     return sol.y
 
 
-def frontier_segment(pb: Problem, qp: BoxQP, state: np.ndarray, r: float):
-    """Reduced solution at return ``r`` with its derivative in ``r`` and validity interval."""
-    sol, seg = frontier_path_segment(pb, qp, state, r)
-    return sol, seg.lo, seg.hi
-
-
 def frontier_path_segment(
     pb: Problem, qp: BoxQP, state: np.ndarray, r: float
 ) -> tuple[Reduced, Segment]:
@@ -404,7 +398,8 @@ def solve_efficient_risk(pb: Problem, target_vol: float) -> np.ndarray:
     for _ in range(100):
         qp.c[1] = r / pb.ms
         sol, state = solve_verified(qp, None, state)
-        sol, ta, tb = frontier_segment(pb, qp, state, r)
+        sol, seg = frontier_path_segment(pb, qp, state, r)
+        ta, tb = seg.lo, seg.hi
         y, dy = sol.y, sol.dy
         # variance on the segment: v(t) = (y + (t-r) dy)' Ss (y + (t-r) dy)
         A2 = float(dy @ Ss @ dy)
