@@ -150,8 +150,7 @@ class _Market:
         self.index = close.index
         self.assets = list(close.columns)
         self.asset_index = pd.Index(self.assets)
-        self._labels: dict[bytes, pd.Index] = {}  # see labels()
-        self._names: dict[bytes, tuple[str, ...]] = {}  # see names()
+        self._subsets: dict[bytes, tuple[pd.Index, tuple[str, ...]]] = {}  # see labels()
         self.close = close.to_numpy(dtype=float)
         self.valid = np.isfinite(self.close) & (self.close > 0)
         self.all_valid = self.valid.all(axis=1)
@@ -208,27 +207,25 @@ class _Market:
     def labels(self, positions: np.ndarray) -> pd.Index:
         """The asset labels at ``positions`` as an Index, the same object while the positions
         repeat (the eligible and held sets change rarely; an Index keeps its hash table)."""
-        key = positions.tobytes()
-        found = self._labels.get(key)
-        if found is None:
-            if len(self._labels) >= 64:
-                self._labels.clear()
-            found = self._labels[key] = self.asset_index[positions]
-        return found
+        return self._subset(positions)[0]
 
     def names(self, positions: np.ndarray) -> tuple[str, ...]:
         """The asset labels at ``positions`` as a tuple (cached like :meth:`labels`)."""
+        return self._subset(positions)[1]
+
+    def _subset(self, positions: np.ndarray) -> tuple[pd.Index, tuple[str, ...]]:
         key = positions.tobytes()
-        found = self._names.get(key)
+        found = self._subsets.get(key)
         if found is None:
-            if len(self._names) >= 64:
-                self._names.clear()
-            found = self._names[key] = tuple(self.assets[j] for j in positions)
+            if len(self._subsets) >= 64:
+                self._subsets.clear()
+            names = tuple(self.assets[j] for j in positions)
+            found = self._subsets[key] = (self.asset_index[positions], names)
         return found
 
     def positions(self, labels: pd.Index) -> np.ndarray:
         """Positions of ``labels`` in the asset index (-1 for unknown labels)."""
-        for key, cached in self._labels.items():
+        for key, (cached, _) in self._subsets.items():
             if cached is labels:
                 return np.frombuffer(key, dtype=np.intp)
         return self.asset_index.get_indexer(labels)
