@@ -7,7 +7,6 @@ command prints one clear error line.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import inspect
 import json
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cryptofolio.cli.errors import handle_errors
+from cryptofolio.cli.option_group import install_option_group
 from cryptofolio.cli.options import (
     AssetsOpt,
     DataDirOpt,
@@ -229,13 +229,6 @@ def with_training_options(func: F) -> F:
     TypeError
         At decoration: the command has no keyword-only ``training`` parameter.
     """
-    signature = inspect.signature(func, eval_str=True)
-    placeholder = signature.parameters.get("training")
-    if placeholder is None or placeholder.kind is not inspect.Parameter.KEYWORD_ONLY:
-        raise TypeError(
-            f"{func.__qualname__} has no keyword-only 'training' parameter; declare "
-            "'*, training: TrainingOptions' where the training options belong in --help"
-        )
     options = [
         inspect.Parameter(
             field.name,
@@ -245,21 +238,14 @@ def with_training_options(func: F) -> F:
         )
         for field in dataclasses.fields(TrainingOptions)
     ]
-    params: list[inspect.Parameter] = []
-    for param in signature.parameters.values():
-        params.extend(options if param is placeholder else [param])
-    visible = signature.replace(parameters=params)
-
-    @functools.wraps(func)
-    def wrapper(**kwargs: Any) -> Any:  # typer passes every option by name
-        given = {o.name: kwargs.pop(o.name) for o in options if o.name in kwargs}
-        return func(**kwargs, training=TrainingOptions(**given))
-
-    wrapper.__signature__ = visible  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in params}
-    if signature.return_annotation is not inspect.Signature.empty:
-        wrapper.__annotations__["return"] = signature.return_annotation
-    return wrapper  # type: ignore[return-value]
+    return install_option_group(
+        func,
+        name="training",
+        options=options,
+        build=lambda values: TrainingOptions(**values),
+        declare="*, training: TrainingOptions",
+        what="training",
+    )
 
 
 def _train_with_progress(panels: Any, spec: ForecastSpec, assets: list[str] | None) -> Any:

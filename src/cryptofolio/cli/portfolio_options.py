@@ -15,7 +15,6 @@ belong in ``--help`` and receives the :class:`PortfolioConfig` they describe::
 from __future__ import annotations
 
 import dataclasses
-import functools
 import inspect
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from cryptofolio.cli.option_group import install_option_group
 from cryptofolio.errors import DataError
 from cryptofolio.estimate import ExpectedReturnsMethod, ReturnsKind, RiskModel
 from cryptofolio.optimize import Constraints, Objective, PortfolioConfig
@@ -239,42 +239,15 @@ def with_portfolio_options(*, exclude: Collection[PortfolioOption] = ()) -> Call
     excluded = frozenset(PortfolioOption(o) for o in exclude)
 
     def decorate(func: F) -> F:
-        signature = inspect.signature(func, eval_str=True)
-        placeholder = signature.parameters.get("config")
-        if placeholder is None or placeholder.kind is not inspect.Parameter.KEYWORD_ONLY:
-            raise TypeError(
-                f"{func.__qualname__} has no keyword-only 'config' parameter; declare "
-                "'*, config: PortfolioConfig' where the optimiser options belong in --help"
-            )
-        added = {
-            option: param
-            for option, param in _option_parameters().items()
-            if option not in excluded
-        }
-        clash = sorted(set(signature.parameters) & {o.value for o in added})
-        if clash:
-            raise TypeError(
-                f"{func.__qualname__} has parameters named like optimiser options {clash}; "
-                "rename them or exclude those options"
-            )
-        params: list[inspect.Parameter] = []
-        for param in signature.parameters.values():
-            params.extend(added.values() if param is placeholder else [param])
-        visible = signature.replace(parameters=params)
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            bound = visible.bind(*args, **kwargs)
-            bound.apply_defaults()
-            arguments = dict(bound.arguments)
-            values = {option.value: arguments.pop(option.value) for option in added}
-            return func(**arguments, config=portfolio_config(**values))
-
-        wrapper.__signature__ = visible  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {p.name: p.annotation for p in params}
-        if signature.return_annotation is not inspect.Signature.empty:
-            wrapper.__annotations__["return"] = signature.return_annotation
-        return wrapper  # type: ignore[return-value]
+        added = [param for option, param in _option_parameters().items() if option not in excluded]
+        return install_option_group(
+            func,
+            name="config",
+            options=added,
+            build=lambda values: portfolio_config(**values),
+            declare="*, config: PortfolioConfig",
+            what="optimiser",
+        )
 
     return decorate
 

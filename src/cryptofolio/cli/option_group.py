@@ -1,0 +1,74 @@
+"""Option groups: many typer options that reach a command as one built value.
+
+typer reads a command's signature, so a group of options must appear there as separate
+parameters; the command itself should receive the one value they describe (a
+``PortfolioConfig``, a ``TrainingOptions``). :func:`install_option_group` rewrites the
+signature typer reads and builds the value on each call. Used by
+:func:`~cryptofolio.cli.portfolio_options.with_portfolio_options` and
+:func:`~cryptofolio.cli.forecast_cmd.with_training_options`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def install_option_group(
+    func: F,
+    *,
+    name: str,
+    options: Sequence[inspect.Parameter],
+    build: Callable[[dict[str, Any]], Any],
+    declare: str,
+    what: str,
+) -> F:
+    """Replace ``func``'s keyword-only parameter ``name`` by ``options`` in the signature typer
+    reads (at the same place, so ``--help`` lists them there), and on each call pass
+    ``build(values)`` as ``name``, ``values`` being the options' values by parameter name
+    (defaults applied).
+
+    ``declare`` is the declaration the command should have (e.g.
+    ``'*, config: PortfolioConfig'``) and ``what`` names the group in errors ("optimiser").
+
+    Raises
+    ------
+    TypeError
+        At decoration: ``func`` has no keyword-only ``name`` parameter, or has a parameter
+        named like one of the options.
+    """
+    signature = inspect.signature(func, eval_str=True)
+    placeholder = signature.parameters.get(name)
+    if placeholder is None or placeholder.kind is not inspect.Parameter.KEYWORD_ONLY:
+        raise TypeError(
+            f"{func.__qualname__} has no keyword-only {name!r} parameter; declare "
+            f"{declare!r} where the {what} options belong in --help"
+        )
+    clash = sorted(set(signature.parameters) & {o.name for o in options})
+    if clash:
+        raise TypeError(
+            f"{func.__qualname__} has parameters named like {what} options {clash}; "
+            "rename them or exclude those options"
+        )
+    params: list[inspect.Parameter] = []
+    for param in signature.parameters.values():
+        params.extend(options if param is placeholder else [param])
+    visible = signature.replace(parameters=params)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        bound = visible.bind(*args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        values = {option.name: arguments.pop(option.name) for option in options}
+        return func(**arguments, **{name: build(values)})
+
+    wrapper.__signature__ = visible  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    if signature.return_annotation is not inspect.Signature.empty:
+        wrapper.__annotations__["return"] = signature.return_annotation
+    return wrapper  # type: ignore[return-value]
