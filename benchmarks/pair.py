@@ -6,8 +6,9 @@ from it, its BLAS threads maybe still spinning). Use it to re-time one cell of t
 
     .venv/bin/python benchmarks/pair.py --n 200 --tasks T4,T1 --peer PyPortfolioOpt
 
-Prints the median wall time of each library and the ratio (peer / cryptofolio). A script, not
-a test: timings depend on the machine and its load.
+Prints the median wall time of each library and the ratio (peer / cryptofolio). With
+``--alone`` it times cryptofolio's calls back to back instead (no peer in between), for
+comparison. A script, not a test: timings depend on the machine and its load.
 """
 
 from __future__ import annotations
@@ -31,11 +32,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", default="T1,T2,T4,T8", help="e.g. T1,T4")
     parser.add_argument("--peer", default=peers.PYPFOPT, help="peer library name")
     parser.add_argument("--repeats", type=int, default=15, help="alternating pairs of calls")
+    parser.add_argument(
+        "--alone", action="store_true", help="time cryptofolio back to back, without the peer"
+    )
     args = parser.parse_args(argv)
     inputs = real_inputs() if args.n == 0 else synthetic_inputs(args.n)
     for name in args.tasks.split(","):
         task = t.Task(name.strip())
         ours = peers.prepare(peers.CRYPTOFOLIO, task, inputs)
+        if args.alone:
+            ours()
+            times = []
+            for _ in range(args.repeats):
+                start = time.perf_counter()
+                ours()
+                times.append(time.perf_counter() - start)
+            mine = statistics.median(times)
+            print(
+                f"N={inputs.returns.shape[1]} {task.value}: cryptofolio {mine * 1e3:.3f} ms alone"
+            )
+            continue
         theirs = peers.prepare(args.peer, task, inputs)
         ours()
         theirs()  # warm-up
