@@ -4,13 +4,17 @@ The covariance estimators' Gram products (T x n by n x T, T around a year of day
 active-set solver's many small and medium factorisations gain little from multi-threaded BLAS,
 and on a loaded machine its spinning threads make each call many times slower (measured on 2
 shared cores: a 365 x 50 sample covariance 2.7 ms on two threads, 0.12 ms on one). The limit
-costs about 10 microseconds per call and is lifted on return; nested calls (a backtest calling
+costs a few microseconds per call and is lifted on return; nested calls (a backtest calling
 the estimators and the optimiser at every rebalance) pay it once, at the outermost call.
 
 Large Gram products are the exception: from about 2e7 multiply-adds (1500 daily returns of
 about 120 assets) the threads pay for themselves (measured on 2 cores: 1500 x 200, 1.4 ms on
 one thread, 0.85 ms on two; 1500 x 1000, 31 ms and 17 ms), so :func:`blas_threads_for` gives
 such a product BLAS's own thread count back inside a limited region.
+
+The BLAS libraries are found once by threadpoolctl; the limit then calls each library's
+``set_num_threads`` directly (threadpoolctl's ``limit`` context re-reads every library's state
+on each use: about three times the cost, more on cold caches).
 """
 
 from __future__ import annotations
@@ -19,40 +23,58 @@ import contextlib
 import functools
 import threading
 from collections.abc import Callable, Iterator
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from threadpoolctl import ThreadpoolController
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_CONTROLLER: ThreadpoolController | None = None
-_BLAS_THREADS = 1  # BLAS's own thread count, read when the controller is created
-_STATE = threading.local()  # .depth: how many decorated calls this thread is inside
+_LIBS: list[Any] | None = None  # threadpoolctl's controllers of the loaded BLAS libraries
+_STATE = threading.local()  # .depth: decorated calls entered; .saved: [(library, threads)]
 
 #: Multiply-adds from which a Gram product runs on BLAS's own thread count (see above).
 LARGE_PRODUCT = 2e7
 
 
-def _controller() -> ThreadpoolController:
-    global _CONTROLLER, _BLAS_THREADS
-    if _CONTROLLER is None:
-        controller = ThreadpoolController()
-        counts = [c.num_threads for c in controller.lib_controllers if c.user_api == "blas"]
-        _BLAS_THREADS = max(counts, default=1)
-        _CONTROLLER = controller
-    return _CONTROLLER
+def _blas_libraries() -> list[Any]:
+    global _LIBS
+    if _LIBS is None:
+        _LIBS = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+    return _LIBS
+
+
+def _set_threads(count: int) -> list[tuple[Any, int]]:
+    """Set every BLAS library to ``count`` threads; returns the (library, previous count) of
+    those that changed."""
+    changed = []
+    for lib in _blas_libraries():
+        old = lib.get_num_threads()
+        if old is not None and old != count:
+            lib.set_num_threads(count)
+            changed.append((lib, old))
+    return changed
+
+
+def _restore(changed: list[tuple[Any, int]]) -> None:
+    for lib, old in changed:
+        lib.set_num_threads(old)
 
 
 @contextlib.contextmanager
 def blas_threads_for(multiply_adds: float) -> Iterator[None]:
     """Inside a :func:`single_blas_thread` call, run a product of ``multiply_adds`` on BLAS's
     own thread count when it reaches :data:`LARGE_PRODUCT`; otherwise change nothing."""
-    if multiply_adds < LARGE_PRODUCT or not getattr(_STATE, "depth", 0) or _BLAS_THREADS <= 1:
+    saved = getattr(_STATE, "saved", None)
+    if multiply_adds < LARGE_PRODUCT or not saved:
         yield
         return
-    with _controller().limit(limits=_BLAS_THREADS, user_api="blas"):
+    _restore(saved)
+    try:
         yield
+    finally:
+        for lib, _ in saved:
+            lib.set_num_threads(1)
 
 
 def single_blas_thread(
@@ -62,21 +84,21 @@ def single_blas_thread(
     decorated call sets and lifts the limit).
 
     ``small``, when given, is called with the call's arguments; when it returns True the call
-    runs without touching the limit (for problems too small for BLAS to start threads: the
-    limit then costs more than it saves, about 20 microseconds, three times that on cold
-    caches)."""
+    runs without touching the limit (for problems too small for BLAS to start threads)."""
 
     def decorate(f: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(f)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             if getattr(_STATE, "depth", 0) or (small is not None and small(*args, **kwargs)):
                 return f(*args, **kwargs)
-            controller = _controller()
             _STATE.depth = 1
+            _STATE.saved = []
             try:
-                with controller.limit(limits=1, user_api="blas"):
-                    return f(*args, **kwargs)
+                _STATE.saved = _set_threads(1)
+                return f(*args, **kwargs)
             finally:
+                _restore(_STATE.saved)
+                _STATE.saved = None
                 _STATE.depth = 0
 
         return wrapper

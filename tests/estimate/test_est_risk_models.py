@@ -176,3 +176,39 @@ def test_ledoit_wolf_single_gram_equals_sklearn(t, n, seed):
     np.testing.assert_allclose(got, ref * 365.0, rtol=1e-10, atol=1e-14 * np.abs(ref).max())
     assert ledoit_wolf_shrinkage(frame) == pytest.approx(sk_shrinkage(x), rel=1e-10, abs=1e-15)
     assert ledoit_wolf_shrinkage(frame) == pytest.approx(ref_shrink, rel=1e-10, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("offset", "scale", "columns"),
+    [(1.0, 1e-3, 1), (0.05, 0.04, 1), (-2.0, 1e-5, 1), (0.0, 0.0, 1), (-2.0, 1e-5, 6)],
+)
+def test_ledoit_wolf_equals_sklearn_far_from_zero_mean(offset, scale, columns):
+    """Returns whose mean dwarfs their variation (x'x - T m m' would cancel to noise: the
+    estimator must demean explicitly), in one column or all, and a constant-zero asset next to
+    ordinary ones."""
+    from sklearn.covariance import ledoit_wolf
+
+    from cryptofolio.estimate.risk_models import ledoit_wolf_covariance
+
+    rng = np.random.default_rng(11)
+    x = rng.standard_t(4, size=(500, 6)) * 0.03 + 0.001
+    x[:, :columns] = offset + scale * rng.standard_normal((500, columns))
+    frame = pd.DataFrame(x, columns=[f"A{i}" for i in range(6)])
+    ref, _ = ledoit_wolf(x)
+    got = ledoit_wolf_covariance(frame, periods_per_year=1.0).to_numpy()
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-14 * np.abs(ref).max())
+    assert got[0, 0] >= 0.0
+    np.testing.assert_array_equal(got, got.T)
+
+
+@pytest.mark.parametrize("model", list(RiskModel))
+def test_non_finite_return_is_named_by_every_model(model):
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        rng.normal(0.0, 0.03, size=(60, 3)),
+        columns=["BTC", "ETH", "SOL"],
+        index=pd.date_range("2024-01-01", periods=60, freq="D", tz="UTC"),
+    )
+    frame.iloc[10, 1] = np.inf
+    with pytest.raises(EstimationError, match=r"ETH on 2024-01-11"):
+        risk_matrix(frame, model)

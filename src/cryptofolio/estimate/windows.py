@@ -189,6 +189,30 @@ def check_returns_window(returns: pd.DataFrame, *, min_observations: int = 2) ->
     Usable: a DataFrame with at least one asset, at least ``min_observations`` rows, no NaN
     and no infinite value (the message names the asset and the dates), unique sorted index.
     """
+    _check_returns_frame(returns, min_observations)
+    _raise_on_non_finite(returns, returns.to_numpy(dtype=float, na_value=np.nan))
+
+
+def returns_values_and_means(
+    returns: pd.DataFrame, *, min_observations: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """The checks of :func:`check_returns_window`, and the returns as a float array with its
+    column means (periodic, fractions): what the covariance estimators start from.
+
+    The finiteness check is read from the means (a NaN or infinite return makes its column's
+    mean non-finite), so a clean window costs one pass over the data instead of two; only a
+    non-finite mean triggers the element-wise search that names the asset and dates.
+    """
+    _check_returns_frame(returns, min_observations)
+    values = returns.to_numpy(dtype=float, na_value=np.nan)
+    means = values.mean(axis=0)
+    if not np.isfinite(means).all():
+        # raises unless the sum merely overflowed (finite values near 1e308: not returns)
+        _raise_on_non_finite(returns, values)
+    return values, means
+
+
+def _check_returns_frame(returns: pd.DataFrame, min_observations: int) -> None:
     if not isinstance(returns, pd.DataFrame):
         raise EstimationError(
             f"returns must be a DataFrame (rows = timestamps, columns = assets), got "
@@ -204,7 +228,9 @@ def check_returns_window(returns: pd.DataFrame, *, min_observations: int = 2) ->
     if not returns.columns.is_unique:  # cached on the Index
         dup = returns.columns[returns.columns.duplicated()][0]
         raise EstimationError(f"asset {dup} appears twice in the returns columns")
-    values = returns.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _raise_on_non_finite(returns: pd.DataFrame, values: np.ndarray) -> None:
     bad = ~np.isfinite(values)
     if bad.any():
         parts = []
