@@ -88,6 +88,8 @@ def reduced_solve(
     c1: np.ndarray | None = None,
 ) -> Reduced:
     """Solve the equality-constrained QP where the variables in ``state != 0`` sit at their bound."""
+    if q1 is None and c1 is None and not prob.homogeneous and prob.A.shape[0] == 1:
+        return _one_row_solve(prob, state)
     free = state == FREE
     fi = free.nonzero()[0]
     bi = (~free).nonzero()[0]
@@ -102,12 +104,14 @@ def reduced_solve(
     else:
         bv = bn = bvn = np.empty(0)
         bn = np.empty(0, dtype=np.intp)
-    pb = bvn @ P[bn] if bn.size else np.zeros(prob.n)
+    pb = bvn @ P[bn] if bn.size else None  # (bound values)' P[bound rows]
     Pff = _take2(P, fi, fi)
     Af = A.take(fi, axis=1)
-    ab = A[:, bn] @ bvn if bn.size else np.zeros(m)
+    ab = A[:, bn] @ bvn if bn.size else None
     if prob.homogeneous:
         # variables z = (y_F, k); y_B = bv * k
+        if pb is None:
+            pb, ab = np.zeros(prob.n), np.zeros(m)
         nf = fi.size + 1
         H = np.empty((nf, nf))
         H[:-1, :-1] = Pff
@@ -120,9 +124,9 @@ def reduced_solve(
         lin1 = None if q1 is None else np.concatenate([q1[fi], [q1[bn] @ bvn]])
     else:
         H = Pff
-        lin = prob.q[fi] + pb[fi]
+        lin = prob.q[fi] if pb is None else prob.q[fi] + pb[fi]
         G = Af
-        rhs_c = prob.c - ab - prob.a  # k == 1
+        rhs_c = prob.c - prob.a if ab is None else prob.c - ab - prob.a  # k == 1
         lin1 = None if q1 is None else q1[fi]
     ncols = 1 if (q1 is None and c1 is None) else 2
     r1 = np.empty((H.shape[0], ncols))
@@ -161,6 +165,53 @@ def reduced_solve(
     return out
 
 
+def _one_row_solve(prob: BoxQP, state: np.ndarray) -> Reduced:
+    """:func:`reduced_solve` of an ordinary QP with one equality row (the budget: minimum
+    variance, utility), in a few array operations: the free block ``H = P_FF`` is factorised
+    once and solved for both right-hand sides, and the 1 x 1 Schur complement is a division."""
+    P, q, a = prob.P, prob.q, prob.A[0]
+    free = state == FREE
+    fi = free.nonzero()[0]
+    y = np.where(state < 0, prob.lo, prob.hi)
+    y[fi] = 0.0
+    bn = (y != 0.0).nonzero()[0]  # bound away from zero (long-only: none)
+    Pf = P.take(fi, axis=0)  # rows of the free variables (P is symmetric)
+    H = Pf.take(fi, axis=1)
+    af = a.take(fi)
+    rhs = np.empty((fi.size, 2))
+    rhs[:, 0] = -q.take(fi)
+    rhs[:, 1] = af
+    c = prob.c[0] - prob.a[0]  # k == 1
+    if bn.size:
+        yb = y.take(bn)
+        rhs[:, 0] -= Pf.take(bn, axis=1) @ yb
+        c -= a.take(bn) @ yb
+    if fi.size < 1:
+        raise ActiveSetFailure("singular reduced KKT system (too few free variables)")
+    try:
+        sol = _cho_solve(_cholesky(H), rhs)
+    except np.linalg.LinAlgError:
+        z, nu = _indefinite_solve(H, af[None, :], rhs[:, :1], np.array([[c]]))
+        sol = np.column_stack([z[:, 0], np.zeros(fi.size)])
+        nu_v = float(nu[0, 0])
+    else:
+        schur = float(af @ sol[:, 1])
+        if not schur > 0.0:
+            raise ActiveSetFailure("singular reduced KKT system (dependent rows)")
+        nu_v = (float(af @ sol[:, 0]) - c) / schur
+        sol[:, 0] -= nu_v * sol[:, 1]
+    z = sol[:, 0]
+    if not (np.isfinite(z).all() and np.isfinite(nu_v)):
+        raise ActiveSetFailure("singular reduced KKT system")
+    y[fi] = z
+    g = Pf.T @ z
+    if bn.size:
+        g += P.take(bn, axis=0).T @ y.take(bn)
+    g += q
+    g += nu_v * a
+    return Reduced(y=y, k=1.0, nu=np.array([nu_v]), g=g)
+
+
 _POTRF, _POTRS = sla.get_lapack_funcs(("potrf", "potrs"), dtype=np.float64)
 
 
@@ -191,17 +242,23 @@ def _kkt_solve(
         raise ActiveSetFailure("singular reduced KKT system (too few free variables)")
     try:
         L = _cholesky(H)
-        Hr = _cho_solve(L, r1)
-        HG = _cho_solve(L, G.T)
+        k = r1.shape[1]
+        both = _cho_solve(L, np.concatenate([r1, G.T], axis=1))  # one solve: H^-1 [r1, G']
+        Hr, HG = both[:, :k], both[:, k:]
         S = G @ HG
-        try:
-            Ls = _cholesky(S)
-        except np.linalg.LinAlgError as exc:
-            raise ActiveSetFailure("singular reduced KKT system (dependent rows)") from exc
-        d = np.abs(Ls.diagonal())
-        if d.min() <= 1e-7 * d.max():  # the free columns of G are (nearly) dependent
-            raise ActiveSetFailure("singular reduced KKT system (dependent rows)")
-        nu = _cho_solve(Ls, G @ Hr - r2)
+        if m == 1:  # a 1 x 1 Schur complement: its Cholesky is a square root
+            if not S[0, 0] > 0.0:
+                raise ActiveSetFailure("singular reduced KKT system (dependent rows)")
+            nu = (G @ Hr - r2) / S[0, 0]
+        else:
+            try:
+                Ls = _cholesky(S)
+            except np.linalg.LinAlgError as exc:
+                raise ActiveSetFailure("singular reduced KKT system (dependent rows)") from exc
+            d = np.abs(Ls.diagonal())
+            if d.min() <= 1e-7 * d.max():  # the free columns of G are (nearly) dependent
+                raise ActiveSetFailure("singular reduced KKT system (dependent rows)")
+            nu = _cho_solve(Ls, G @ Hr - r2)
         z = Hr - HG @ nu
     except np.linalg.LinAlgError:
         z, nu = _indefinite_solve(H, G, r1, r2)
@@ -282,6 +339,9 @@ def solve_box_qp(
         state[(state == UPPER) & ~np.isfinite(prob.hi)] = FREE
     finite_lo = prob.lo[np.isfinite(prob.lo)]
     scale_y = max(1.0, _max0(np.abs(finite_lo)))
+    # the reduced KKT system needs as many free unknowns as equality rows (k is one of them
+    # in the homogeneous form)
+    min_free = prob.A.shape[0] - (1 if prob.homogeneous else 0)
     best, fails = n + 1, 0
     # the last state whose reduced system was solvable, with its violators (ranked lazily, most
     # violated first): when a block pivot lands on a singular state (its free variables cannot
@@ -335,13 +395,61 @@ def solve_box_qp(
             # free the most negative multipliers first: the free set at most doubles, so a
             # sparse solution never meets a full (and, with n > T, singular) n x n system
             wrong = wrong[np.argsort(-np.abs(sol.g[wrong]), kind="stable")[: grow_cap(state, n)]]
+        short = min_free - (int(np.count_nonzero(free_mask(state))) - below.size - above.size)
+        short -= wrong.size
+        if short > 0:
+            # binding the violators would leave too few free variables to meet the equality
+            # rows (a singular reduced system: e.g. three assets at a cap of 0.3 and the fourth
+            # bound at 0 cannot make a budget of 1): also free the bound variables whose
+            # multipliers say they gain most from moving off their bound
+            wrong = np.concatenate(
+                [wrong, _most_attractive(prob, sol, state, below, above, wrong, short)]
+            )
         state[below] = LOWER
         state[above] = UPPER
         state[wrong] = FREE
     raise ActiveSetFailure(f"active-set pivoting did not converge in {max_iter} pivots")
 
 
-SPARSE_START = 64  # above this many variables a block pivot frees a bounded number at once
+def free_mask(state: np.ndarray) -> np.ndarray:
+    return state == FREE
+
+
+def _most_attractive(
+    prob: BoxQP,
+    sol: Reduced,
+    state: np.ndarray,
+    below: np.ndarray,
+    above: np.ndarray,
+    freeing: np.ndarray,
+    count: int,
+) -> np.ndarray:
+    """The ``count`` bound variables (not already in ``freeing``) whose multiplier is smallest
+    in the direction that leaves their bound (``g`` at a lower bound, ``-g`` at an upper).
+
+    With one equality row and ``k`` fixed, only the side that can close the row's gap after the
+    pivot is considered (variables at a lower bound when the bound values fall short of the
+    right-hand side, at an upper bound when they overshoot it), so the next state can be
+    feasible."""
+    nxt = state.copy()
+    nxt[below] = LOWER
+    nxt[above] = UPPER
+    bound = (nxt != FREE).nonzero()[0]
+    bound = bound[~np.isin(bound, np.concatenate([freeing, below, above]))]
+    if prob.A.shape[0] == 1 and not prob.homogeneous:
+        a = prob.A[0]
+        held = (nxt != FREE).nonzero()[0]
+        values = np.where(nxt[held] < 0, prob.lo[held], prob.hi[held])
+        gap = prob.c[0] - prob.a[0] - float(a[held] @ values)
+        side = np.sign(a[bound]) * np.where(nxt[bound] < 0, 1.0, -1.0)  # +: raises a'y
+        usable = side * gap > 0
+        if usable.any():
+            bound = bound[usable]
+    score = np.where(nxt[bound] == LOWER, sol.g[bound], -sol.g[bound])
+    return bound[np.argsort(score, kind="stable")[:count]]
+
+
+SPARSE_START = 32  # above this many variables a block pivot frees a bounded number at once
 COLD_FREE = 4  # a cold start frees this many variables (at least twice the equality rows)
 
 

@@ -48,14 +48,14 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
             "where every asset has data"
         )
     diag = S.diagonal()
-    scale = max(float(np.abs(diag).max(initial=0.0)), 1e-300)  # PSD: max |S_ij|
-    asym = float(np.abs(S - S.T).max(initial=0.0))
-    if asym > 1e-8 * scale:
-        raise EstimationError("covariance is not symmetric; pass a covariance matrix")
-    if asym == 0.0:
+    if np.array_equal(S, S.T):  # the estimators' output: exactly symmetric
         sym = S.copy()
-    else:  # (S + S') / 2, exactly symmetric
-        sym = S + S.T
+    else:
+        scale = max(float(np.abs(diag).max(initial=0.0)), 1e-300)  # PSD: max |S_ij|
+        asym = float(np.abs(S - S.T).max(initial=0.0))
+        if asym > 1e-8 * scale:
+            raise EstimationError("covariance is not symmetric; pass a covariance matrix")
+        sym = S + S.T  # (S + S') / 2, exactly symmetric
         sym *= 0.5
     neg = (diag < 0).nonzero()[0]
     if neg.size:
