@@ -4,6 +4,7 @@ ill-conditioning warnings that recommend shrinkage."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -295,16 +296,19 @@ def warn_if_ill_conditioned(
     periods_per_year: float,
     model: str,
     *,
-    factor: np.ndarray | None = None,
+    factor: np.ndarray | Callable[[], np.ndarray] | None = None,
     demeaned: bool = False,
 ) -> list[str]:
     """Emit one :class:`EstimationWarning` listing :func:`conditioning_problems`, if any.
 
     ``factor`` and ``demeaned``: see :func:`condition_number` (the condition number in the
     message is then read from the smaller Gram matrix, or is ``inf`` by construction).
+    ``factor`` may also be a function returning it, called only when there is a warning.
     """
     problems = conditioning_problems(returns, covariance, periods_per_year)
     if problems:
+        if callable(factor):
+            factor = factor()
         cond = condition_number(covariance, factor=factor, demeaned=demeaned)
         warnings.warn(
             f"ill-conditioned {model} covariance (condition number {cond:.3g}): "

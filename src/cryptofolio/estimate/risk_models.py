@@ -8,6 +8,7 @@ symmetric, positive semi-definite DataFrame. Units: squared annual returns as fr
 
 from __future__ import annotations
 
+import functools
 import warnings
 from enum import StrEnum
 
@@ -98,13 +99,15 @@ def _gram_work(x: np.ndarray) -> float:
     return x.shape[0] * x.shape[1] ** 2 / 2.0
 
 
-def _sample_gram(x: np.ndarray, mean: np.ndarray, ppy: float) -> tuple[np.ndarray, np.ndarray]:
-    """Annualised sample covariance ``D'D * ppy / (T - 1)`` and its factor ``D`` (the demeaned
-    returns), as ``numpy.cov`` computes it (``mean``: the column means of ``x``)."""
-    dev = x - mean
-    with blas_threads_for(_gram_work(x)):
-        gram = dev.T @ dev
-    return gram * (ppy / (len(x) - 1)), dev
+def _sample_gram(
+    x: np.ndarray, mean: np.ndarray, ppy: float
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Annualised sample covariance ``D'D * ppy / (T - 1)`` of the demeaned returns ``D``, as
+    ``numpy.cov`` computes it (``mean``: the column means of ``x``), and ``D`` when it was
+    formed (see :func:`_centred_gram`)."""
+    gram, dev = _centred_gram(x, mean)
+    gram *= ppy / (len(x) - 1)
+    return gram, dev
 
 
 def _exponential_gram(
@@ -363,6 +366,8 @@ def risk_matrix(
         x, mean = returns_values_and_means(returns, min_observations=2)
         if model is RiskModel.SAMPLE:
             values, factor = _sample_gram(x, mean, ppy)
+            if factor is None:  # formed only if a warning quotes the condition number
+                factor = functools.partial(np.subtract, x, mean)
         elif model is RiskModel.EXPONENTIAL:
             values, factor = _exponential_gram(x, mean, ppy, ewm_alpha(span, half_life))
         else:
