@@ -288,13 +288,20 @@ def infeasible_sets(
     prob: BoxQP, state: np.ndarray, sol: Reduced, tol_p: float, tol_d: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Indices of free variables below/above their bound and of bound variables whose
-    multiplier has the wrong sign."""
+    multiplier has the wrong sign.
+
+    ``state * g`` is ``-g`` at a lower bound, ``g`` at an upper and 0 when free, so the wrong
+    signs are where it exceeds the tolerance. With ``k == 1`` a bound variable sits exactly on
+    its bound (``reduced_solve`` sets it so), so only free variables can lie outside and no
+    mask is needed; a homogeneous iterate may have ``k <= 0``, where ``lo k > hi k``."""
     y, k, g = sol.y, sol.k, sol.g
+    wrong = (state * g > tol_d).nonzero()[0]
+    if k == 1.0:
+        return (y < prob.lo - tol_p).nonzero()[0], (y > prob.hi + tol_p).nonzero()[0], wrong
     free = state == FREE
     below = free & (y < prob.lo * k - tol_p)
     above = free & (y > prob.hi * k + tol_p)
-    wrong = ((state == LOWER) & (g < -tol_d)) | ((state == UPPER) & (g > tol_d))
-    return below.nonzero()[0], above.nonzero()[0], wrong.nonzero()[0]
+    return below.nonzero()[0], above.nonzero()[0], wrong
 
 
 def _ranked_pivots(
@@ -391,12 +398,13 @@ def solve_box_qp(
             below = np.array([i for i in below if i in chosen], dtype=int)
             above = np.array([i for i in above if i in chosen], dtype=int)
             wrong = np.array([i for i in wrong if i in chosen], dtype=int)
-        if wrong.size > grow_cap(state, n):
+        n_free = int(np.count_nonzero(state == FREE))
+        cap = grow_cap(n_free, n)
+        if wrong.size > cap:
             # free the most negative multipliers first: the free set at most doubles, so a
             # sparse solution never meets a full (and, with n > T, singular) n x n system
-            wrong = wrong[np.argsort(-np.abs(sol.g[wrong]), kind="stable")[: grow_cap(state, n)]]
-        short = min_free - (int(np.count_nonzero(free_mask(state))) - below.size - above.size)
-        short -= wrong.size
+            wrong = wrong[np.argsort(-np.abs(sol.g[wrong]), kind="stable")[:cap]]
+        short = min_free - (n_free - below.size - above.size) - wrong.size
         if short > 0:
             # binding the violators would leave too few free variables to meet the equality
             # rows (a singular reduced system: e.g. three assets at a cap of 0.3 and the fourth
@@ -409,10 +417,6 @@ def solve_box_qp(
         state[above] = UPPER
         state[wrong] = FREE
     raise ActiveSetFailure(f"active-set pivoting did not converge in {max_iter} pivots")
-
-
-def free_mask(state: np.ndarray) -> np.ndarray:
-    return state == FREE
 
 
 def _most_attractive(
@@ -453,11 +457,12 @@ SPARSE_START = 32  # above this many variables a block pivot frees a bounded num
 COLD_FREE = 4  # a cold start frees this many variables (at least twice the equality rows)
 
 
-def grow_cap(state: np.ndarray, n: int) -> int:
-    """Most bound variables one block pivot may free (all of them for small problems)."""
+def grow_cap(n_free: int, n: int) -> int:
+    """Most bound variables one block pivot may free (all of them for small problems), given
+    how many are free now."""
     if n <= SPARSE_START:
         return n
-    return max(SPARSE_START // 2, int(np.count_nonzero(state == FREE)))
+    return max(SPARSE_START // 2, n_free)
 
 
 def cold_state(prob: BoxQP) -> np.ndarray:
