@@ -88,8 +88,13 @@ def reduced_solve(
     c1: np.ndarray | None = None,
 ) -> Reduced:
     """Solve the equality-constrained QP where the variables in ``state != 0`` sit at their bound."""
-    if q1 is None and c1 is None and not prob.homogeneous and prob.A.shape[0] == 1:
-        return _one_row_solve(prob, state)
+    if q1 is None and c1 is None:
+        if prob.homogeneous:
+            sol = _homogeneous_solve(prob, state)
+            if sol is not None:
+                return sol
+        elif prob.A.shape[0] == 1:
+            return _one_row_solve(prob, state)
     free = state == FREE
     fi = free.nonzero()[0]
     bi = (~free).nonzero()[0]
@@ -210,6 +215,79 @@ def _one_row_solve(prob: BoxQP, state: np.ndarray) -> Reduced:
     g += q
     g += nu_v * a
     return Reduced(y=y, k=1.0, nu=np.array([nu_v]), g=g)
+
+
+def _homogeneous_solve(prob: BoxQP, state: np.ndarray) -> Reduced | None:
+    """:func:`reduced_solve` of the homogenised problem (max Sharpe) by eliminating the free
+    block: ``None`` when ``P_FF`` is not positive definite or the free columns of ``A`` do not
+    have full row rank (the general path, which keeps ``k`` in the block, then decides).
+
+    With ``u = y_F``, bound values ``y_B = b k``, ``p = P_FB b``, ``beta = b'P_BB b``,
+    ``h0 = A_B b + a`` and ``X = P_FF^-1 [q_F, p, A_F']`` (one factorisation, one solve), the
+    KKT conditions reduce to ``s k + h'nu = r`` and ``h k - S nu = e`` with ``S = A_F X_A``,
+    ``s = beta - p'X_p``, ``h = h0 - A_F X_p``, ``r = p'X_q - q_B'b``, ``e = c + A_F X_q``:
+    ``k = (r + h'S^-1 e) / (s + h'S^-1 h)``, ``nu = S^-1 (h k - e)``,
+    ``u = -(X_q + X_p k + X_A nu)``. Long-only without binding caps (``b = 0``) makes the
+    k-block of the reduced Hessian zero, which the general path can only solve as an
+    indefinite system."""
+    P, q, A = prob.P, prob.q, prob.A
+    m = A.shape[0]
+    free = state == FREE
+    fi = free.nonzero()[0]
+    if fi.size < m:  # S below would be singular; the k column may still make it solvable
+        return None
+    y = np.where(state < 0, prob.lo, prob.hi)  # bound values per unit of k
+    y[fi] = 0.0
+    bn = (y != 0.0).nonzero()[0]
+    Pf = P.take(fi, axis=0)
+    H = Pf.take(fi, axis=1)
+    Af = A.take(fi, axis=1)
+    rhs = np.empty((fi.size, 2 + m))
+    rhs[:, 0] = q.take(fi)
+    rhs[:, 2:] = Af.T
+    h0 = prob.a.copy()
+    if bn.size:
+        b = y.take(bn)
+        rhs[:, 1] = Pf.take(bn, axis=1) @ b
+        beta = float(b @ P.take(bn, axis=0).take(bn, axis=1) @ b)
+        h0 += A.take(bn, axis=1) @ b
+        qb = float(q.take(bn) @ b)
+    else:
+        rhs[:, 1] = 0.0
+        beta = qb = 0.0
+    try:
+        X = _cho_solve(_cholesky(H), rhs)
+    except np.linalg.LinAlgError:
+        return None
+    Xq, Xp, XA = X[:, 0], X[:, 1], X[:, 2:]
+    p = rhs[:, 1]
+    S = Af @ XA
+    try:
+        Ls = _cholesky(S)
+    except np.linalg.LinAlgError:
+        return None
+    d = np.abs(Ls.diagonal())
+    if d.min() <= 1e-7 * d.max():  # the free columns of A are (nearly) dependent
+        return None
+    h = h0 - Af @ Xp
+    e = prob.c + Af @ Xq
+    Sh = _cho_solve(Ls, np.column_stack([h, e]))
+    den = beta - float(p @ Xp) + float(h @ Sh[:, 0])
+    if not den > 0.0:
+        raise ActiveSetFailure("singular reduced KKT system")
+    k = (float(p @ Xq) - qb + float(h @ Sh[:, 1])) / den
+    nu = Sh[:, 0] * k - Sh[:, 1]
+    u = -(Xq + Xp * k + XA @ nu)
+    if not (np.isfinite(u).all() and np.isfinite(nu).all() and np.isfinite(k)):
+        raise ActiveSetFailure("singular reduced KKT system")
+    y *= k
+    y[fi] = u
+    g = Pf.T @ u
+    if bn.size:
+        g += P.take(bn, axis=0).T @ y.take(bn)
+    g += q
+    g += A.T @ nu
+    return Reduced(y=y, k=k, nu=nu, g=g)
 
 
 _POTRF, _POTRS = sla.get_lapack_funcs(("potrf", "potrs"), dtype=np.float64)
