@@ -7,10 +7,12 @@ shared cores: a 365 x 50 sample covariance 2.7 ms on two threads, 0.12 ms on one
 costs a few microseconds per call and is lifted on return; nested calls (a backtest calling
 the estimators and the optimiser at every rebalance) pay it once, at the outermost call.
 
-Large Gram products are the exception: from about 2e7 multiply-adds (1500 daily returns of
-about 120 assets) the threads pay for themselves (measured on 2 cores: 1500 x 200, 1.4 ms on
-one thread, 0.85 ms on two; 1500 x 1000, 31 ms and 17 ms), so :func:`blas_threads_for` gives
-such a product BLAS's own thread count back inside a limited region.
+Large Gram products are the exception: from 1e8 multiply-adds (1500 daily returns of about
+365 assets) the threads pay for themselves (measured on 2 cores: 1500 x 1000, 31 ms on one
+thread, 17 ms on two), so :func:`blas_threads_for` gives such a product BLAS's own thread count
+back inside a limited region. Smaller ones gain less than they risk: 1500 x 200 took 1.05 ms on
+one thread and 0.83 ms on two on an idle machine, but a median of 40 ms on two while another
+job kept the second core busy.
 
 The BLAS libraries are found once by threadpoolctl; the limit then calls each library's
 ``set_num_threads`` directly (threadpoolctl's ``limit`` context re-reads every library's state
@@ -34,7 +36,7 @@ _LIBS: list[Any] | None = None  # threadpoolctl's controllers of the loaded BLAS
 _STATE = threading.local()  # .depth: decorated calls entered; .saved: [(library, threads)]
 
 #: Multiply-adds from which a Gram product runs on BLAS's own thread count (see above).
-LARGE_PRODUCT = 2e7
+LARGE_PRODUCT = 1e8
 
 
 def _blas_libraries() -> list[Any]:
