@@ -229,10 +229,9 @@ def _ledoit_wolf_gram(x: np.ndarray, mean: np.ndarray, ppy: float) -> tuple[np.n
     ``mean``) and its shrinkage intensity; see :func:`ledoit_wolf_shrinkage`."""
     T, n = x.shape
     gram, dev = _centred_gram(x, mean)
-    emp = gram / T
     if n == 1:  # one asset: shrinking towards its own variance changes nothing
-        return emp * ppy, 0.0
-    var = np.diag(emp)
+        return gram * (ppy / T), 0.0
+    var = gram.diagonal() / T
     mu = float(var.sum()) / n
     if dev is not None:
         sq_norms = np.einsum("ti,ti->t", dev, dev)  # ||D_t||^2
@@ -246,10 +245,9 @@ def _ledoit_wolf_gram(x: np.ndarray, mean: np.ndarray, ppy: float) -> tuple[np.n
     delta = (delta_ - 2.0 * mu * float(var.sum()) + n * mu**2) / n
     beta = min(beta, delta)
     shrinkage = 0.0 if beta == 0 else beta / delta
-    cov = emp
-    cov *= 1.0 - shrinkage
-    cov[np.diag_indices(n)] += shrinkage * mu
-    cov *= ppy
+    cov = gram  # (1 - d) S + d mu I, annualised, in place: S = gram / T
+    cov *= (1.0 - shrinkage) * ppy / T
+    cov.flat[:: n + 1] += shrinkage * mu * ppy
     return cov, shrinkage
 
 
@@ -379,8 +377,14 @@ def risk_matrix(
         if model is RiskModel.LEDOIT_WOLF:
             x, mean = returns_values_and_means(returns, min_observations=2)
             values, _ = _ledoit_wolf_gram(x, mean, ppy)
-            # (1 - d) S + d m I with S a Gram matrix, m >= 0, 0 <= d <= 1: PSD by construction.
-            cov = _labelled(finite_symmetric_values(values), returns)
+            # (1 - d) S + d m I with S a Gram matrix, m >= 0, 0 <= d <= 1: PSD by construction,
+            # and exactly symmetric (see _centred_gram; the rest is element-wise): only the
+            # finiteness is left to check (an overflow of returns near 1e154).
+            if not np.isfinite(values.diagonal()).all():
+                raise EstimationError(
+                    "covariance has NaN or infinite entries; re-estimate it without gaps"
+                )
+            cov = _labelled(values, returns)
         elif model is RiskModel.OAS:
             cov = oas_covariance(returns, periods_per_year=ppy)
             cov = _labelled(finite_symmetric_values(cov.to_numpy()), returns)

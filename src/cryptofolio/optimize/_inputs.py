@@ -25,7 +25,10 @@ def asset_labels(columns: pd.Index) -> list[str]:
 
 
 def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
-    """Labels and values of an annualised covariance; symmetric, finite, non-negative diagonal."""
+    """Labels and values of an annualised covariance; symmetric, finite, non-negative diagonal.
+
+    The values may be a view of ``covariance`` itself (when it is exactly symmetric): callers
+    only read them."""
     if not isinstance(covariance, pd.DataFrame):
         raise EstimationError("covariance must be a labelled DataFrame (assets x assets)")
     if covariance.shape[0] != covariance.shape[1] or not covariance.index.equals(
@@ -49,7 +52,7 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
         )
     diag = S.diagonal()
     if np.array_equal(S, S.T):  # the estimators' output: exactly symmetric
-        sym = S.copy()
+        sym = S  # read only from here on (no solver writes into it): no copy
     else:
         scale = max(float(np.abs(diag).max(initial=0.0)), 1e-300)  # PSD: max |S_ij|
         asym = float(np.abs(S - S.T).max(initial=0.0))
