@@ -11,7 +11,7 @@ import pandas as pd
 from cryptofolio.errors import EstimationError
 from cryptofolio.estimate.returns import ReturnsKind
 from cryptofolio.estimate.risk_models import ewm_alpha, ewm_weights
-from cryptofolio.estimate.windows import check_returns_window
+from cryptofolio.estimate.windows import check_returns_window, returns_values_and_means
 
 #: PyPortfolioOpt's default span of the exponentially weighted mean return (periods).
 DEFAULT_RETURN_SPAN = 500.0
@@ -33,8 +33,8 @@ def mean_return(
 ) -> pd.Series:
     """Arithmetic mean periodic return times ``periods_per_year`` (for log returns: the
     annual continuously compounded rate)."""
-    check_returns_window(returns, min_observations=1)
-    mean = returns.to_numpy(dtype=float).mean(axis=0)
+    # the checks of check_returns_window, finiteness read from the means (one pass)
+    _, mean = returns_values_and_means(returns, min_observations=1)
     return pd.Series(mean * periods_per_year, index=returns.columns, name="expected_return")
 
 

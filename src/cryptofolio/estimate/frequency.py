@@ -56,6 +56,9 @@ def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
             f"cannot infer the sampling frequency from {len(index)} timestamp(s); need at least 2 "
             "or pass periods_per_year explicitly"
         )
+    spacing = _regular_spacing(index)
+    if spacing is not None:  # the usual case: evenly spaced, increasing, no NaT
+        return _periods(spacing)
     steps = _steps_in_seconds(index)
     if (steps <= 0).any():
         raise EstimationError(
@@ -64,10 +67,15 @@ def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
         )
     if not len(steps):
         spacing = float("nan")
-    elif (steps == steps[0]).all():  # regular spacing (the usual case): no sort
+    elif (steps == steps[0]).all():  # regular spacing: no sort
         spacing = float(steps[0])
     else:
         spacing = float(np.median(steps))
+    return _periods(spacing)
+
+
+def _periods(spacing: float) -> float:
+    """Periods per year of a spacing in seconds (a recognised one exactly)."""
     for known, periods in _KNOWN_SPACINGS.items():
         if abs(spacing - known) <= 0.01 * known:
             return periods
@@ -75,6 +83,27 @@ def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
 
 
 _UNIT_PER_SECOND = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+_NAT = np.iinfo(np.int64).min  # NaT in the integer view of a DatetimeIndex
+
+
+def _regular_spacing(index: pd.DatetimeIndex) -> float | None:
+    """The spacing in seconds of an index without NaT whose consecutive timestamps are all
+    the same positive step apart; ``None`` otherwise (then the general path decides).
+
+    Read from the integer steps (no float array, no sort): the same number as
+    ``_steps_in_seconds(index)[0]``, which the general path returns for such an index.
+    """
+    per_second = _UNIT_PER_SECOND.get(getattr(index, "unit", "ns"))
+    if per_second is None:
+        return None
+    ticks = index.asi8
+    steps = np.diff(ticks)
+    if not len(steps) or ticks.min() == _NAT:
+        return None
+    first = steps[0]
+    if first <= 0 or steps.min() != first or steps.max() != first:
+        return None
+    return float(first) / per_second
 
 
 def _steps_in_seconds(index: pd.DatetimeIndex) -> np.ndarray:

@@ -22,21 +22,28 @@ class ReturnsKind(StrEnum):
     LOG = "log"  # ln(p_t / p_{t-1})
 
 
-def _check_prices(prices: pd.DataFrame) -> np.ndarray:
-    """The prices as a float array (NaN where missing), after the checks."""
+def _price_values(prices: pd.DataFrame) -> np.ndarray:
+    """The prices as a float array (NaN where missing); raises unless a DataFrame."""
     if not isinstance(prices, pd.DataFrame):
         raise EstimationError(
             f"prices must be a wide DataFrame (rows = timestamps, columns = assets), "
             f"got {type(prices).__name__}"
         )
-    values = prices.to_numpy(dtype=float, na_value=np.nan)
+    return prices.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _check_prices(prices: pd.DataFrame, values: np.ndarray | None = None) -> np.ndarray:
+    """The prices as a float array (NaN where missing), after the checks (``values``: the
+    array :func:`_price_values` made of ``prices``, when the caller has it)."""
+    if values is None:
+        values = _price_values(prices)
     bad = np.isfinite(values) & (values <= 0)
     if bad.any():
         rows, cols = np.nonzero(bad)
         asset = prices.columns[cols[0]]
         when = prices.index[rows[0]]
         raise EstimationError(
-            f"price of {asset} is {values[rows[0], cols[0]]!r} on {when} ({int(bad.sum())} "
+            f"price of {asset} is {float(values[rows[0], cols[0]])!r} on {when} ({int(bad.sum())} "
             "non-positive price(s) in all); returns need strictly positive prices, so remove or "
             "correct those rows"
         )
@@ -47,6 +54,42 @@ def _check_prices(prices: pd.DataFrame) -> np.ndarray:
             "correct the data"
         )
     return values
+
+
+def _positive_price_ratios(values: np.ndarray) -> np.ndarray | None:
+    """``values[1:] / values[:-1]`` (a new array) when every price in ``values`` is positive
+    and finite; ``None`` when one may not be (the caller then runs the element-wise checks).
+
+    Read from the first row and the ratios: with ``p_{t-1}`` positive and finite, the ratio
+    ``p_t / p_{t-1}`` is positive and finite only if ``p_t`` is (NaN, zero, negative or
+    infinite ``p_t`` give a NaN, zero, negative or infinite ratio), so by induction the whole
+    column is. Two reductions over the ratios replace the passes over the prices. A ratio of
+    two valid prices that overflows to infinity or underflows to zero gives ``None`` too (the
+    checks then pass and the returns are computed as before).
+    """
+    first = values[:1]
+    if not ((first > 0).all() and (first < np.inf).all()):
+        return None
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        ratio = values[1:] / values[:-1]
+    # min and max propagate NaN, and every comparison with NaN is False
+    if ratio.size and not (ratio.min() > 0 and ratio.max() < np.inf):
+        return None
+    return ratio
+
+
+def _returns_from_ratios(
+    ratio: np.ndarray, prices: pd.DataFrame, kind: ReturnsKind = ReturnsKind.SIMPLE
+) -> pd.DataFrame:
+    """The returns frame of ``prices`` from its price ratios ``p_t / p_{t-1}`` (a new array
+    that becomes the frame's data: ``ratio`` is overwritten)."""
+    kind = ReturnsKind(kind)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if kind is ReturnsKind.LOG:
+            out = np.log(ratio, out=ratio)
+        else:
+            out = np.subtract(ratio, 1.0, out=ratio)
+    return pd.DataFrame(out, index=prices.index[1:], columns=prices.columns, copy=False)
 
 
 def returns_from_prices(
@@ -72,12 +115,13 @@ def returns_from_prices(
     EstimationError
         On a non-positive or infinite price (naming the asset and the date).
     """
-    values = _check_prices(prices)
-    kind = ReturnsKind(kind)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = values[1:] / values[:-1]
-        out = np.log(ratio) if kind is ReturnsKind.LOG else ratio - 1.0
-    return pd.DataFrame(out, index=prices.index[1:], columns=prices.columns, copy=False)
+    values = _price_values(prices)
+    ratio = _positive_price_ratios(values)
+    if ratio is None:  # a NaN (allowed) or a bad price: the element-wise checks
+        _check_prices(prices, values)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = values[1:] / values[:-1]
+    return _returns_from_ratios(ratio, prices, kind)
 
 
 def simple_to_log(returns: pd.DataFrame) -> pd.DataFrame:

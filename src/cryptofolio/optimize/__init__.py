@@ -73,24 +73,32 @@ def build_portfolio(
         The price window has NaN (names the assets and the first date) or fewer than 3 rows.
     """
     from cryptofolio import estimate as est
+    from cryptofolio.estimate import returns as est_returns
 
     if not isinstance(prices, pd.DataFrame) or prices.shape[1] == 0:
         raise DataError("prices must be a wide DataFrame with one column per asset")
     values = prices.to_numpy(dtype=float)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        cols = [str(prices.columns[j]) for j in np.flatnonzero(bad.any(axis=0))]
-        first = prices.index[int(np.flatnonzero(bad.any(axis=1))[0])]
-        raise DataError(
-            f"prices have missing values for {', '.join(cols)} (first at {first}); choose a "
-            "window where every asset has data (or drop those assets)"
-        )
+    # every price positive and finite (the usual window) is read from the price ratios, which
+    # the returns are made of; otherwise the element-wise checks name what is wrong
+    ratio = est_returns._positive_price_ratios(values)
+    if ratio is None:
+        bad = ~np.isfinite(values)
+        if bad.any():
+            cols = [str(prices.columns[j]) for j in np.flatnonzero(bad.any(axis=0))]
+            first = prices.index[int(np.flatnonzero(bad.any(axis=1))[0])]
+            raise DataError(
+                f"prices have missing values for {', '.join(cols)} (first at {first}); choose "
+                "a window where every asset has data (or drop those assets)"
+            )
     if prices.shape[0] < 3:
         raise DataError(f"need at least 3 price rows to estimate, got {prices.shape[0]}")
     ppy = config.periods_per_year
     if ppy is None:
         ppy = est.infer_periods_per_year(prices.index)
-    rets = est.returns_from_prices(prices, config.returns_kind)
+    if ratio is None:
+        rets = est.returns_from_prices(prices, config.returns_kind)
+    else:
+        rets = est_returns._returns_from_ratios(ratio, prices, config.returns_kind)
     cov = est.risk_matrix(rets, config.risk_model, periods_per_year=ppy)
     mu = expected_returns
     if mu is None:
