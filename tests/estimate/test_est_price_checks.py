@@ -44,6 +44,8 @@ def test_clean_prices_give_the_ratio_returns_exactly():
         (29, -1e-300, r"C1 is .*on 2023-01-30"),
         (12, np.inf, r"C1 is infinite on 2023-01-13"),
         (0, -np.inf, r"C1 is infinite on 2023-01-01"),
+        (29, np.inf, r"C1 is infinite on 2023-01-30"),  # the last price: no ratio after it
+        (slice(10, 13), np.inf, r"C1 is infinite on 2023-01-11"),  # inf / inf is NaN
     ],
 )
 def test_each_bad_price_is_named(row, value, match):

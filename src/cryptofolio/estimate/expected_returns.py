@@ -38,6 +38,23 @@ def mean_return(
     return pd.Series(mean * periods_per_year, index=returns.columns, name="expected_return")
 
 
+def _mean_return_of_values(
+    values: np.ndarray, returns: pd.DataFrame, periods_per_year: float
+) -> pd.Series | None:
+    """:func:`expected_returns` of ``returns`` with the ``mean`` method, from ``values``: the
+    array ``returns.to_numpy()`` gives (the frame's own data, same memory layout, hence the
+    same means to the bit). ``None`` where that call would raise or needs its own checks
+    (duplicate assets, a non-finite mean, a bad ``periods_per_year``): call it then."""
+    if not (np.isfinite(periods_per_year) and periods_per_year > 0):
+        return None
+    if not len(values) or not returns.columns.is_unique:
+        return None
+    mean = values.mean(axis=0)
+    if not np.isfinite(mean).all():
+        return None
+    return pd.Series(mean * periods_per_year, index=returns.columns, name="expected_return")
+
+
 def compounded_return(
     returns: pd.DataFrame,
     *,

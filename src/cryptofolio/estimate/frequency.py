@@ -97,11 +97,11 @@ def _regular_spacing(index: pd.DatetimeIndex) -> float | None:
     if per_second is None:
         return None
     ticks = index.asi8
-    steps = np.diff(ticks)
-    if not len(steps) or ticks.min() == _NAT:
+    if len(ticks) < 2:
         return None
+    steps = ticks[1:] - ticks[:-1]
     first = steps[0]
-    if first <= 0 or steps.min() != first or steps.max() != first:
+    if first <= 0 or not (steps == first).all() or ticks.min() == _NAT:
         return None
     return float(first) / per_second
 

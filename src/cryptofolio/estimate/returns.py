@@ -56,39 +56,42 @@ def _check_prices(prices: pd.DataFrame, values: np.ndarray | None = None) -> np.
     return values
 
 
-def _positive_price_ratios(values: np.ndarray) -> np.ndarray | None:
-    """``values[1:] / values[:-1]`` (a new array) when every price in ``values`` is positive
-    and finite; ``None`` when one may not be (the caller then runs the element-wise checks).
+def _price_ratios(values: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``values[1:] / values[:-1]`` (a new array) and whether every price in ``values`` is
+    known to be positive and finite (``False``: the caller runs the element-wise checks).
 
-    Read from the first row and the ratios: with ``p_{t-1}`` positive and finite, the ratio
-    ``p_t / p_{t-1}`` is positive and finite only if ``p_t`` is (NaN, zero, negative or
-    infinite ``p_t`` give a NaN, zero, negative or infinite ratio), so by induction the whole
-    column is. Two reductions over the ratios replace the passes over the prices. A ratio of
-    two valid prices that overflows to infinity or underflows to zero gives ``None`` too (the
-    checks then pass and the returns are computed as before).
+    Read from the first and last rows and the smallest ratio, not from every price (a few
+    calls instead of a pass per condition): if the first price of a column is positive and
+    finite, every ratio is positive (NaN compares false) and the last price is finite, then
+    so is every price. By induction on the first
+    bad price ``p_t`` after a good ``p_{t-1}``: NaN, zero or a negative price gives a NaN,
+    zero or negative ``p_t / p_{t-1}``; ``+inf`` gives ``p_{t+1} / p_t`` zero or NaN, or is
+    the last price. A ratio of two valid prices that underflows to zero answers ``False``
+    too (the element-wise checks then pass).
     """
-    first = values[:1]
-    if not ((first > 0).all() and (first < np.inf).all()):
-        return None
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         ratio = values[1:] / values[:-1]
-    # min and max propagate NaN, and every comparison with NaN is False
-    if ratio.size and not (ratio.min() > 0 and ratio.max() < np.inf):
-        return None
-    return ratio
+    if not values.size:
+        return ratio, True
+    ends = values[:: max(len(values) - 1, 1)]  # the first and last rows (a view)
+    # min and max propagate NaN; every comparison with NaN is False
+    clean = bool(ends.min() > 0 and ends.max() < np.inf)
+    if clean and ratio.size:
+        clean = bool(ratio.min() > 0)
+    return ratio, clean
 
 
 def _returns_from_ratios(
     ratio: np.ndarray, prices: pd.DataFrame, kind: ReturnsKind = ReturnsKind.SIMPLE
 ) -> pd.DataFrame:
-    """The returns frame of ``prices`` from its price ratios ``p_t / p_{t-1}`` (a new array
-    that becomes the frame's data: ``ratio`` is overwritten)."""
+    """The returns frame of ``prices`` from its price ratios ``p_t / p_{t-1}``; ``ratio`` is
+    overwritten with the returns and becomes the frame's data (not copied)."""
     kind = ReturnsKind(kind)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if kind is ReturnsKind.LOG:
+    if kind is ReturnsKind.LOG:
+        with np.errstate(invalid="ignore", divide="ignore"):
             out = np.log(ratio, out=ratio)
-        else:
-            out = np.subtract(ratio, 1.0, out=ratio)
+    else:  # subtracting 1 raises no floating-point flag, NaN and inf included
+        out = np.subtract(ratio, 1.0, out=ratio)
     return pd.DataFrame(out, index=prices.index[1:], columns=prices.columns, copy=False)
 
 
@@ -116,11 +119,9 @@ def returns_from_prices(
         On a non-positive or infinite price (naming the asset and the date).
     """
     values = _price_values(prices)
-    ratio = _positive_price_ratios(values)
-    if ratio is None:  # a NaN (allowed) or a bad price: the element-wise checks
+    ratio, clean = _price_ratios(values)
+    if not clean:  # a NaN (allowed) or a bad price: the element-wise checks
         _check_prices(prices, values)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = values[1:] / values[:-1]
     return _returns_from_ratios(ratio, prices, kind)
 
 

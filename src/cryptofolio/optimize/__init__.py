@@ -73,15 +73,16 @@ def build_portfolio(
         The price window has NaN (names the assets and the first date) or fewer than 3 rows.
     """
     from cryptofolio import estimate as est
-    from cryptofolio.estimate import returns as est_returns
+    from cryptofolio.estimate.expected_returns import _mean_return_of_values
+    from cryptofolio.estimate.returns import _check_prices, _price_ratios, _returns_from_ratios
 
     if not isinstance(prices, pd.DataFrame) or prices.shape[1] == 0:
         raise DataError("prices must be a wide DataFrame with one column per asset")
     values = prices.to_numpy(dtype=float)
-    # every price positive and finite (the usual window) is read from the price ratios, which
-    # the returns are made of; otherwise the element-wise checks name what is wrong
-    ratio = est_returns._positive_price_ratios(values)
-    if ratio is None:
+    # the price ratios the returns are made of; whether every price is positive and finite is
+    # read from them (the usual window), otherwise the element-wise checks name what is wrong
+    ratio, clean = _price_ratios(values)
+    if not clean:
         bad = ~np.isfinite(values)
         if bad.any():
             cols = [str(prices.columns[j]) for j in np.flatnonzero(bad.any(axis=0))]
@@ -95,12 +96,15 @@ def build_portfolio(
     ppy = config.periods_per_year
     if ppy is None:
         ppy = est.infer_periods_per_year(prices.index)
-    if ratio is None:
-        rets = est.returns_from_prices(prices, config.returns_kind)
-    else:
-        rets = est_returns._returns_from_ratios(ratio, prices, config.returns_kind)
+    if not clean:  # what returns_from_prices checks (a non-positive price)
+        _check_prices(prices, values)
+    rets = _returns_from_ratios(ratio, prices, config.returns_kind)  # ratio: returns
     cov = est.risk_matrix(rets, config.risk_model, periods_per_year=ppy)
     mu = expected_returns
+    if mu is None and est.ExpectedReturnsMethod(config.expected_returns) is (
+        est.ExpectedReturnsMethod.MEAN
+    ):
+        mu = _mean_return_of_values(ratio, rets, ppy)  # from the array at hand
     if mu is None:
         mu = est.expected_returns(
             rets, config.expected_returns, periods_per_year=ppy, kind=config.returns_kind
