@@ -119,3 +119,99 @@ def test_engine_window_equals_history_slice_on_a_ragged_panel(window):
             pd.testing.assert_frame_equal(
                 getattr(history, name), getattr(panels, name).iloc[:cut], check_freq=False
             )
+
+
+def _ragged_close() -> pd.DataFrame:
+    """Long enough windows, and enough assets, for the summation order of the estimators to
+    depend on the memory layout of the window."""
+    rng = np.random.default_rng(11)
+    close = pd.DataFrame(
+        np.exp(np.cumsum(rng.normal(0, 0.03, size=(420, 12)), axis=0)) * 100,
+        index=daily_index(420),
+        columns=[f"C{j:02d}" for j in range(12)],
+    )
+    close.iloc[:230, 3] = np.nan  # C03 lists late
+    close.iloc[330:, 1] = np.nan  # C01 stops
+    return close
+
+
+_CONFIG = BacktestConfig(rebalance="20p", lookback=200)
+
+
+class _Optimiser:
+    """Min-variance on the engine's window, and on the same window sliced from the history
+    and copied the plain pandas way; records both results."""
+
+    name = "check-optimiser"
+
+    def __init__(self) -> None:
+        self.seen: list[tuple] = []
+
+    def target_weights(self, context: DecisionContext) -> pd.Series:
+        from cryptofolio.optimize import build_portfolio
+
+        sliced = context.history.close[list(context.eligible)].tail(context.lookback).copy()
+        ours = build_portfolio(context.prices)
+        plain = build_portfolio(sliced)
+        self.seen.append((ours, plain, context.current_weights))
+        return ours.weights
+
+
+def test_engine_window_gives_the_plain_slice_portfolio_bit_for_bit():
+    """The engine's window has the values and the memory layout of a copied pandas slice, so
+    the estimators give the same figures to the last bit."""
+    strategy = _Optimiser()
+    res = run_backtest(panels_from_close(_ragged_close()), strategy, _CONFIG)
+    assert len(strategy.seen) > 10
+    for ours, plain, _ in strategy.seen:
+        assert np.array_equal(ours.weights.to_numpy(), plain.weights.to_numpy())
+        assert ours.weights.index.equals(plain.weights.index)
+        assert ours.expected_return == plain.expected_return
+        assert ours.volatility == plain.volatility
+    targets = next(iter(res.strategies.values())).targets
+    assert list(targets.columns) == list(_ragged_close().columns)
+
+
+def test_current_weights_hold_exactly_the_held_assets():
+    """Before each decision: the weights at the previous close of the assets held, nothing
+    else (rows where a held asset's data stops, and it is liquidated first, are left out)."""
+    close = _ragged_close()
+    strategy = _Optimiser()
+    res = run_backtest(panels_from_close(close), strategy, _CONFIG)
+    result = next(iter(res.strategies.values()))
+    previous = result.weights.shift(1)
+    compared = 0
+    for (_, _, current), ts in zip(strategy.seen, result.rebalances.index, strict=True):
+        assert current.dtype == np.float64
+        if ts == result.weights.index[0]:
+            assert current.empty  # nothing held before the first trade
+            continue
+        held = previous.loc[ts].drop("cash")
+        held = held[held != 0]
+        if close.loc[ts, held.index].isna().any():
+            continue
+        assert list(current.index) == list(held.index)
+        np.testing.assert_allclose(current.to_numpy(), held.to_numpy(), rtol=1e-12)
+        compared += 1
+    assert compared > 8
+
+
+class _PricesColumns:
+    """Answers with weights indexed by ``context.prices.columns`` itself."""
+
+    name = "prices-columns"
+
+    def __init__(self, fill: float) -> None:
+        self.fill = fill
+
+    def target_weights(self, context: DecisionContext) -> pd.Series:
+        cols = context.prices.columns
+        return pd.Series(self.fill / len(cols), index=cols)
+
+
+def test_weights_on_the_window_columns_are_still_checked():
+    with pytest.raises(BacktestError, match="non-finite weights for A, B, C"):
+        run_backtest(panels_from_close(CLOSE), _PricesColumns(np.nan), BacktestConfig(lookback=2))
+    res = run_backtest(panels_from_close(CLOSE), _PricesColumns(1.0), BacktestConfig(lookback=2))
+    targets = next(iter(res.strategies.values())).targets
+    np.testing.assert_array_equal(targets.to_numpy(), np.full(targets.shape, 1 / 3))

@@ -150,8 +150,13 @@ class _Market:
         self.index = close.index
         self.assets = list(close.columns)
         self.asset_index = pd.Index(self.assets)
-        self._subsets: dict[bytes, tuple[pd.Index, tuple[str, ...]]] = {}  # see labels()
+        # label subsets by the bytes of their positions (see labels() and names())
+        self._indexes: dict[bytes, pd.Index] = {}
+        self._names: dict[bytes, tuple[str, ...]] = {}
         self.close = close.to_numpy(dtype=float)
+        # the closes asset by asset (assets x rows, C-contiguous; a view when pandas already
+        # stores them so): a price window is one contiguous run of each eligible asset's row
+        self.close_by_asset = np.asfortranarray(self.close).T
         self.valid = np.isfinite(self.close) & (self.close > 0)
         self.all_valid = self.valid.all(axis=1)
         self.price = np.where(self.valid, self.close, 0.0)
@@ -197,35 +202,45 @@ class _Market:
 
     def window_prices(self, i: int, length: int, eligible_idx: np.ndarray) -> pd.DataFrame:
         """Closes of the eligible assets over the ``length`` rows before row ``i`` (a copy),
-        the same frame as ``history(i).close.tail(length)[eligible]``."""
+        the same frame as ``history(i).close.tail(length)[eligible]``.
+
+        One gather of contiguous runs from :attr:`close_by_asset`; the frame takes that fresh
+        array as its data, asset by asset as pandas lays out a copied frame (so the estimators
+        downstream see the memory layout, and give the figures, of a copied window).
+        """
+        values = self.close_by_asset[eligible_idx, i - length : i]
         return pd.DataFrame(
-            self.close[i - length : i, eligible_idx],
+            values.T,
             index=self.index[i - length : i],
             columns=self.labels(eligible_idx),
+            copy=False,
         )
 
     def labels(self, positions: np.ndarray) -> pd.Index:
         """The asset labels at ``positions`` as an Index, the same object while the positions
         repeat (the eligible and held sets change rarely; an Index keeps its hash table)."""
-        return self._subset(positions)[0]
+        key = positions.tobytes()
+        found = self._indexes.get(key)
+        if found is None:
+            if len(self._indexes) >= 64:
+                self._indexes.clear()
+            found = self._indexes[key] = self.asset_index.take(positions)
+        return found
 
     def names(self, positions: np.ndarray) -> tuple[str, ...]:
         """The asset labels at ``positions`` as a tuple (cached like :meth:`labels`)."""
-        return self._subset(positions)[1]
-
-    def _subset(self, positions: np.ndarray) -> tuple[pd.Index, tuple[str, ...]]:
         key = positions.tobytes()
-        found = self._subsets.get(key)
+        found = self._names.get(key)
         if found is None:
-            if len(self._subsets) >= 64:
-                self._subsets.clear()
-            names = tuple(self.assets[j] for j in positions)
-            found = self._subsets[key] = (self.asset_index[positions], names)
+            if len(self._names) >= 64:
+                self._names.clear()
+            assets = self.assets
+            found = self._names[key] = tuple([assets[j] for j in positions.tolist()])
         return found
 
     def positions(self, labels: pd.Index) -> np.ndarray:
         """Positions of ``labels`` in the asset index (-1 for unknown labels)."""
-        for key, (cached, _) in self._subsets.items():
+        for key, cached in self._indexes.items():
             if cached is labels:
                 return np.frombuffer(key, dtype=np.intp)
         return self.asset_index.get_indexer(labels)
@@ -368,19 +383,20 @@ class _Simulation:
         self.cash += float(np.sum(-notional) - commission.sum() - slippage.sum())
         self.units[stopped] = 0.0
 
-    def _context(self, i: int, eligible_idx: np.ndarray) -> DecisionContext:
+    def _context(self, i: int, eligible_idx: np.ndarray, ts: pd.Timestamp) -> DecisionContext:
         m = self.m
         prev_price = self.last_price
         held = np.flatnonzero(self.units != 0)
         value_prev = self.cash + float(self.units[held] @ prev_price[held])
+        # a fresh float64 array (or 0.0 for a float64 Series): the Series takes it as it is
         current = pd.Series(
             self.units[held] * prev_price[held] / value_prev if value_prev else 0.0,
             index=m.labels(held),
-            dtype=float,
+            copy=False,
         )
         lookback = m.window_length(i, eligible_idx)
         return DecisionContext(
-            timestamp=m.index[i],
+            timestamp=ts,
             history=m.history(i),
             eligible=m.names(eligible_idx),
             lookback=lookback,
@@ -390,10 +406,13 @@ class _Simulation:
             window_prices=m.window_prices(i, lookback, eligible_idx),
         )
 
-    def _decide(self, i: int, eligible_idx: np.ndarray) -> tuple[np.ndarray | None, bool]:
-        """Target weight vector (None = hold) and whether a fallback was used."""
+    def _decide(
+        self, i: int, eligible_idx: np.ndarray, ts: pd.Timestamp
+    ) -> tuple[np.ndarray | None, bool]:
+        """Target weight vector (None = hold) and whether a fallback was used (``ts``: the
+        timestamp of row ``i``)."""
         m = self.m
-        context = self._context(i, eligible_idx)
+        context = self._context(i, eligible_idx, ts)
         name = self.strategy.name
         try:
             target = self.strategy.target_weights(context)
@@ -419,19 +438,25 @@ class _Simulation:
                 f"strategy {name!r} returned {type(target).__name__} on {m.index[i]}; "
                 "target_weights must return a pandas Series of weights (or None to hold)"
             )
-        cols = m.positions(target.index)
-        if _has_duplicates(target.index, cols, len(m.assets)):
-            raise BacktestError(f"strategy {name!r} returned duplicate assets on {m.index[i]}")
-        values = target.to_numpy(dtype=float)
-        allowed = np.zeros(len(m.assets) + 1, dtype=bool)  # last slot: unknown asset (-1)
-        allowed[eligible_idx] = True
-        outside = ~allowed[cols] & (values != 0)
-        if outside.any():
-            names = ", ".join(map(str, target.index[outside]))
-            raise BacktestError(
-                f"strategy {name!r} wants {names} on {m.index[i]}, which are not eligible then "
-                "(no full clean lookback or no price to trade at)"
-            )
+        if target.index is m.labels(eligible_idx):
+            # the eligible assets' own Index (an optimiser's weights on context.prices): no
+            # duplicate and none outside, by construction
+            cols = eligible_idx
+            values = target.to_numpy(dtype=float)
+        else:
+            cols = m.positions(target.index)
+            if _has_duplicates(target.index, cols, len(m.assets)):
+                raise BacktestError(f"strategy {name!r} returned duplicate assets on {m.index[i]}")
+            values = target.to_numpy(dtype=float)
+            allowed = np.zeros(len(m.assets) + 1, dtype=bool)  # last slot: unknown asset (-1)
+            allowed[eligible_idx] = True
+            outside = ~allowed[cols] & (values != 0)
+            if outside.any():
+                names = ", ".join(map(str, target.index[outside]))
+                raise BacktestError(
+                    f"strategy {name!r} wants {names} on {m.index[i]}, which are not eligible "
+                    "then (no full clean lookback or no price to trade at)"
+                )
         finite = np.isfinite(values)
         if not finite.all():
             bad = ", ".join(map(str, target.index[~finite]))
@@ -575,24 +600,23 @@ class _Simulation:
                     )
             if rebalance:
                 eligible_idx = np.flatnonzero(m.eligible[i])
-                target, fallback = self._decide(i, eligible_idx)
+                ts = m.index[i]
+                target, fallback = self._decide(i, eligible_idx, ts)
                 row = np.full(len(m.assets), np.nan) if target is None else target
                 self.target_rows.append(row)
-                self.target_times.append(m.index[i])
+                self.target_times.append(ts)
                 if target is None:
                     value = self.cash + float(self.units @ m.price[i])
-                    self.rebalances.append(
-                        (m.index[i], value, 0.0, 0.0, 0.0, 0.0, 0, 0, True, fallback)
-                    )
+                    self.rebalances.append((ts, value, 0.0, 0.0, 0.0, 0.0, 0, 0, True, fallback))
                     if drift and len(eligible_idx):
                         last_target = (self.units * m.price[i]) / value
                 else:
                     stats = self._execute(i, target)
-                    self.rebalances.append((m.index[i], *stats, False, fallback))
+                    self.rebalances.append((ts, *stats, False, fallback))
                     last_target = target
                 done += 1
                 if self.progress is not None:
-                    self.progress(Progress(self.strategy.name, m.index[i], done, total))
+                    self.progress(Progress(self.strategy.name, ts, done, total))
             # mark to market at this row's close
             holdings = self.units * m.price[i]
             value = self.cash + float(holdings.sum())

@@ -150,14 +150,13 @@ class OptimizerStrategy:
     def target_weights(self, context: DecisionContext) -> pd.Series:
         from cryptofolio import optimize
 
-        eligible = list(context.eligible)
-        if not eligible:
+        if not context.eligible:
             return pd.Series(dtype=float)
         prices = context.prices
         kwargs: dict[str, Any] = {}
         if self.transaction_cost or self.max_turnover is not None:
             kwargs["previous_weights"] = (
-                context.current_weights.reindex(eligible).fillna(0.0).astype(float)
+                context.current_weights.reindex(list(context.eligible)).fillna(0.0).astype(float)
             )
             kwargs["max_turnover"] = self.max_turnover
             if self.transaction_cost:
