@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from conftest import daily_index, panels_from_close
-from cryptofolio.backtest import BacktestConfig, DecisionContext, run_backtest
+from cryptofolio.backtest import BacktestConfig, DecisionContext, OptimizerStrategy, run_backtest
 from cryptofolio.errors import BacktestError
+from cryptofolio.optimize import PortfolioConfig
 
 CLOSE = pd.DataFrame(
     {
@@ -215,3 +216,47 @@ def test_weights_on_the_window_columns_are_still_checked():
     res = run_backtest(panels_from_close(CLOSE), _PricesColumns(1.0), BacktestConfig(lookback=2))
     targets = next(iter(res.strategies.values())).targets
     np.testing.assert_array_equal(targets.to_numpy(), np.full(targets.shape, 1 / 3))
+
+
+class _AgainstBuildPortfolio:
+    """Answers with an OptimizerStrategy's weights; records them next to build_portfolio's on
+    the same window and arguments."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.pairs: list[tuple[pd.Series, pd.Series]] = []
+
+    def target_weights(self, context: DecisionContext) -> pd.Series:
+        from cryptofolio.optimize import build_portfolio
+
+        ours = self.inner.target_weights(context)
+        kwargs = {}
+        if self.inner.transaction_cost or self.inner.max_turnover is not None:
+            eligible = list(context.eligible)
+            kwargs["previous_weights"] = context.current_weights.reindex(eligible).fillna(0.0)
+            kwargs["max_turnover"] = self.inner.max_turnover
+            if self.inner.transaction_cost:
+                kwargs["transaction_cost"] = self.inner.cost_rates(context)
+        public = build_portfolio(context.prices, self.inner.config, **kwargs)
+        self.pairs.append((ours, public.weights))
+        return ours
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        OptimizerStrategy(),  # min-variance: expected returns not estimated (unused)
+        OptimizerStrategy(name="mv-costs", transaction_cost=True),
+        OptimizerStrategy(name="mv-turnover", max_turnover=1.5),
+        OptimizerStrategy(PortfolioConfig(risk_model="ledoit-wolf"), name="mv-lw"),
+        OptimizerStrategy(PortfolioConfig(objective="max-utility"), name="utility"),
+    ],
+)
+def test_optimizer_strategy_gives_build_portfolio_weights_bit_for_bit(inner):
+    strategy = _AgainstBuildPortfolio(inner)
+    run_backtest(panels_from_close(_ragged_close()), strategy, _CONFIG)
+    assert len(strategy.pairs) > 10
+    for ours, public in strategy.pairs:
+        assert ours.index.equals(public.index)
+        assert np.array_equal(ours.to_numpy(), public.to_numpy())

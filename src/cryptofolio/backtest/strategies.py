@@ -161,7 +161,8 @@ class OptimizerStrategy:
             kwargs["max_turnover"] = self.max_turnover
             if self.transaction_cost:
                 kwargs["transaction_cost"] = self.cost_rates(context)
-        result = optimize.build_portfolio(prices, self.config, **kwargs)
+        # build_portfolio's weights (only they are read: see _build_portfolio)
+        result = optimize._build_portfolio(prices, self.config, weights_only=True, **kwargs)
         return result.weights
 
 

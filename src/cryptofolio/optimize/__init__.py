@@ -72,6 +72,37 @@ def build_portfolio(
     DataError
         The price window has NaN (names the assets and the first date) or fewer than 3 rows.
     """
+    return _build_portfolio(
+        prices,
+        config,
+        expected_returns=expected_returns,
+        previous_weights=previous_weights,
+        transaction_cost=transaction_cost,
+        max_turnover=max_turnover,
+    )
+
+
+def _build_portfolio(
+    prices: pd.DataFrame,
+    config: PortfolioConfig,
+    *,
+    expected_returns: pd.Series | None = None,
+    previous_weights: pd.Series | None = None,
+    transaction_cost: float | pd.Series = 0.0,
+    max_turnover: float | None = None,
+    weights_only: bool = False,
+) -> PortfolioResult:
+    """:func:`build_portfolio`; with ``weights_only``, for a caller that reads nothing but the
+    weights (the backtest's optimiser strategy), the expected returns are not estimated
+    where the solver does not use them and their estimate could not fail: minimum variance
+    on the sample covariance with mean returns. The weights are the same to the bit; the
+    result's ``expected_return`` and ``sharpe`` are NaN there.
+
+    Why the estimate could not fail: once the sample covariance is computed, the returns are
+    a usable window (unique assets, no NaN or infinite value, ``periods_per_year`` positive),
+    and their sums are finite (an overflowing mean needs returns whose squares overflow the
+    covariance), so the mean estimate is finite and passes the optimiser's checks.
+    """
     from cryptofolio import estimate as est
     from cryptofolio.estimate.expected_returns import _mean_return_of_values
     from cryptofolio.estimate.returns import _check_prices, _price_ratios, _returns_from_ratios
@@ -101,14 +132,21 @@ def build_portfolio(
     rets = _returns_from_ratios(ratio, prices, config.returns_kind)  # ratio: returns
     cov = est.risk_matrix(rets, config.risk_model, periods_per_year=ppy)
     mu = expected_returns
-    if mu is None and est.ExpectedReturnsMethod(config.expected_returns) is (
-        est.ExpectedReturnsMethod.MEAN
-    ):
-        mu = _mean_return_of_values(ratio, rets, ppy)  # from the array at hand
-    if mu is None:
-        mu = est.expected_returns(
-            rets, config.expected_returns, periods_per_year=ppy, kind=config.returns_kind
-        )
+    mean_method = config.expected_returns == est.ExpectedReturnsMethod.MEAN
+    unused = (
+        weights_only
+        and mean_method
+        and config.objective == Objective.MIN_VARIANCE
+        and config.risk_model == est.RiskModel.SAMPLE
+        and isinstance(ppy, int | float)
+    )
+    if mu is None and not unused:  # (unused: see the docstring)
+        if mean_method:
+            mu = _mean_return_of_values(ratio, rets, ppy)  # from the array at hand
+        if mu is None:
+            mu = est.expected_returns(
+                rets, config.expected_returns, periods_per_year=ppy, kind=config.returns_kind
+            )
     return optimize_portfolio(
         cov,
         mu,
