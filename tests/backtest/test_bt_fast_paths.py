@@ -260,3 +260,58 @@ def test_optimizer_strategy_gives_build_portfolio_weights_bit_for_bit(inner):
     for ours, public in strategy.pairs:
         assert ours.index.equals(public.index)
         assert np.array_equal(ours.to_numpy(), public.to_numpy())
+
+
+class _Keeper:
+    """Keeps every context without reading its current weights, and a pickled and a
+    ``dataclasses.replace``-d copy of it; holds equal weights."""
+
+    name = "keeper"
+
+    def __init__(self) -> None:
+        self.kept: list[tuple] = []
+
+    def target_weights(self, context: DecisionContext) -> pd.Series:
+        import dataclasses
+        import pickle
+
+        self.kept.append(
+            (
+                context,
+                pickle.loads(pickle.dumps(context)),
+                dataclasses.replace(context, lookback=context.lookback),
+            )
+        )
+        n = len(context.eligible)
+        return pd.Series(1.0 / n if n else 0.0, index=list(context.eligible), dtype=float)
+
+
+def test_current_weights_read_later_are_those_at_the_decision():
+    """The engine builds the current weights when first read, from a snapshot taken at the
+    decision: reading them after the run, from a pickled copy or from a replaced context
+    gives the weights before that decision."""
+    close = _ragged_close()
+    keeper = _Keeper()
+    result = run_backtest(panels_from_close(close), keeper, _CONFIG).strategies["keeper"]
+    previous = result.weights.shift(1)
+    compared = 0
+    for (context, pickled, replaced), ts in zip(keeper.kept, result.rebalances.index, strict=True):
+        current = context.current_weights
+        assert current is context.current_weights  # built once
+        assert current.dtype == np.float64
+        pd.testing.assert_series_equal(pickled.current_weights, current)
+        pd.testing.assert_series_equal(replaced.current_weights, current)
+        assert "current_weights=" in repr(context)
+        if ts == result.weights.index[0]:
+            assert current.empty
+            continue
+        held = previous.loc[ts].drop("cash")
+        held = held[held != 0]
+        if close.loc[ts, held.index].isna().any():
+            continue  # a held asset was liquidated first
+        assert list(current.index) == list(held.index)
+        np.testing.assert_allclose(current.to_numpy(), held.to_numpy(), rtol=1e-12)
+        compared += 1
+    assert compared > 8
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = keeper.kept[0][0].nothing

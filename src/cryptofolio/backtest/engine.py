@@ -35,7 +35,7 @@ import pandas as pd
 from cryptofolio._blas import single_blas_thread
 from cryptofolio.backtest.results import BacktestResult, StrategyResult
 from cryptofolio.backtest.schedule import Schedule, ScheduleKind, calendar_mask, parse_schedule
-from cryptofolio.backtest.strategies import BENCHMARKS, DecisionContext, Strategy
+from cryptofolio.backtest.strategies import BENCHMARKS, DecisionContext, Strategy, _HeldWeights
 from cryptofolio.costs import CostModel, ZeroVolumePolicy, trade_cost_array
 from cryptofolio.data import Panels
 from cryptofolio.errors import BacktestError, CryptofolioError
@@ -388,19 +388,20 @@ class _Simulation:
         prev_price = self.last_price
         held = np.flatnonzero(self.units != 0)
         value_prev = self.cash + float(self.units[held] @ prev_price[held])
-        # a fresh float64 array (or 0.0 for a float64 Series): the Series takes it as it is
-        current = pd.Series(
+        # the current weights: a snapshot of the values now (a fresh float64 array, or 0.0 for
+        # a float64 Series), the Series built only if the strategy reads it
+        current = _HeldWeights(
             self.units[held] * prev_price[held] / value_prev if value_prev else 0.0,
-            index=m.labels(held),
-            copy=False,
+            held,
+            m.asset_index,
         )
         lookback = m.window_length(i, eligible_idx)
-        return DecisionContext(
+        return DecisionContext._with_deferred_weights(
+            current,
             timestamp=ts,
             history=m.history(i),
             eligible=m.names(eligible_idx),
             lookback=lookback,
-            current_weights=current,
             portfolio_value=value_prev,
             cost_model=self.costs,
             window_prices=m.window_prices(i, lookback, eligible_idx),

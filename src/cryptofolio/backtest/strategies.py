@@ -66,6 +66,9 @@ class DecisionContext:
         The frame :attr:`prices` returns, when the caller already holds it (the engine builds
         it from its arrays, which is cheaper than slicing ``history``); ``None``: sliced from
         ``history`` on each access.
+
+    The backtest engine builds ``current_weights`` when it is first read (most strategies
+    never read it); it is the same Series as one built up front, and it is built once.
     """
 
     timestamp: pd.Timestamp
@@ -76,6 +79,28 @@ class DecisionContext:
     portfolio_value: float = float("nan")
     cost_model: CostModel = field(default_factory=CostModel)
     window_prices: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def _with_deferred_weights(
+        cls, weights: Callable[[], pd.Series], **fields: Any
+    ) -> DecisionContext:
+        """A context whose ``current_weights`` is ``weights()``, called on first access (the
+        engine's: ``weights`` holds a snapshot of the values, so the answer does not depend
+        on when it is read)."""
+        context = cls(current_weights=_DEFERRED, **fields)
+        object.__delattr__(context, "current_weights")
+        object.__setattr__(context, "_deferred_weights", weights)
+        return context
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only when the normal lookup fails: a deferred current_weights
+        if name == "current_weights":
+            deferred = self.__dict__.get("_deferred_weights")
+            if deferred is not None:
+                weights = deferred()
+                object.__setattr__(self, "current_weights", weights)
+                return weights
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def prices(self) -> pd.DataFrame:
@@ -90,6 +115,22 @@ class DecisionContext:
         if len(pos) == len(columns) and (pos == np.arange(len(columns))).all():
             return window  # every asset, in order: no copy
         return window.iloc[:, pos]
+
+
+_DEFERRED = pd.Series(dtype=float)  # placeholder, removed at once (_with_deferred_weights)
+
+
+@dataclass(frozen=True)
+class _HeldWeights:
+    """``current_weights`` of an engine context: ``values`` at the asset ``positions`` of
+    ``assets`` (a picklable snapshot, built into a Series when called)."""
+
+    values: np.ndarray | float
+    positions: np.ndarray
+    assets: pd.Index
+
+    def __call__(self) -> pd.Series:
+        return pd.Series(self.values, index=self.assets.take(self.positions), copy=False)
 
 
 @runtime_checkable
