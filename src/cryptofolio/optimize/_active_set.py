@@ -109,14 +109,12 @@ def reduced_solve(
     else:
         bv = bn = bvn = np.empty(0)
         bn = np.empty(0, dtype=np.intp)
-    pb = bvn @ P[bn] if bn.size else None  # (bound values)' P[bound rows]
+    pb = bvn @ P[bn] if bn.size else np.zeros(prob.n)
     Pff = _take2(P, fi, fi)
     Af = A.take(fi, axis=1)
-    ab = A[:, bn] @ bvn if bn.size else None
+    ab = A[:, bn] @ bvn if bn.size else np.zeros(m)
     if prob.homogeneous:
         # variables z = (y_F, k); y_B = bv * k
-        if pb is None:
-            pb, ab = np.zeros(prob.n), np.zeros(m)
         nf = fi.size + 1
         H = np.empty((nf, nf))
         H[:-1, :-1] = Pff
@@ -129,9 +127,9 @@ def reduced_solve(
         lin1 = None if q1 is None else np.concatenate([q1[fi], [q1[bn] @ bvn]])
     else:
         H = Pff
-        lin = prob.q[fi] if pb is None else prob.q[fi] + pb[fi]
+        lin = prob.q[fi] + pb[fi]
         G = Af
-        rhs_c = prob.c - prob.a if ab is None else prob.c - ab - prob.a  # k == 1
+        rhs_c = prob.c - ab - prob.a  # k == 1
         lin1 = None if q1 is None else q1[fi]
     ncols = 1 if (q1 is None and c1 is None) else 2
     r1 = np.empty((H.shape[0], ncols))
@@ -170,18 +168,28 @@ def reduced_solve(
     return out
 
 
+def _free_block(
+    prob: BoxQP, state: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What both fast reduced solves start from: the free indices, the bound values (0 at the
+    free indices; per unit of ``k`` when homogeneous), the indices bound away from zero
+    (long-only: none), the free rows of ``P`` (``P`` is symmetric) and the free block."""
+    fi = (state == FREE).nonzero()[0]
+    y = np.where(state < 0, prob.lo, prob.hi)
+    y[fi] = 0.0
+    bn = (y != 0.0).nonzero()[0]
+    Pf = prob.P.take(fi, axis=0)
+    return fi, y, bn, Pf, Pf.take(fi, axis=1)
+
+
 def _one_row_solve(prob: BoxQP, state: np.ndarray) -> Reduced:
     """:func:`reduced_solve` of an ordinary QP with one equality row (the budget: minimum
     variance, utility), in a few array operations: the free block ``H = P_FF`` is factorised
     once and solved for both right-hand sides, and the 1 x 1 Schur complement is a division."""
     P, q, a = prob.P, prob.q, prob.A[0]
-    free = state == FREE
-    fi = free.nonzero()[0]
-    y = np.where(state < 0, prob.lo, prob.hi)
-    y[fi] = 0.0
-    bn = (y != 0.0).nonzero()[0]  # bound away from zero (long-only: none)
-    Pf = P.take(fi, axis=0)  # rows of the free variables (P is symmetric)
-    H = Pf.take(fi, axis=1)
+    if not (state == FREE).any():
+        raise ActiveSetFailure("singular reduced KKT system (too few free variables)")
+    fi, y, bn, Pf, H = _free_block(prob, state)
     af = a.take(fi)
     rhs = np.empty((fi.size, 2))
     rhs[:, 0] = -q.take(fi)
@@ -191,8 +199,6 @@ def _one_row_solve(prob: BoxQP, state: np.ndarray) -> Reduced:
         yb = y.take(bn)
         rhs[:, 0] -= Pf.take(bn, axis=1) @ yb
         c -= a.take(bn) @ yb
-    if fi.size < 1:
-        raise ActiveSetFailure("singular reduced KKT system (too few free variables)")
     try:
         sol = _cho_solve(_cholesky(H), rhs)
     except np.linalg.LinAlgError:
@@ -232,15 +238,9 @@ def _homogeneous_solve(prob: BoxQP, state: np.ndarray) -> Reduced | None:
     indefinite system."""
     P, q, A = prob.P, prob.q, prob.A
     m = A.shape[0]
-    free = state == FREE
-    fi = free.nonzero()[0]
-    if fi.size < m:  # S below would be singular; the k column may still make it solvable
-        return None
-    y = np.where(state < 0, prob.lo, prob.hi)  # bound values per unit of k
-    y[fi] = 0.0
-    bn = (y != 0.0).nonzero()[0]
-    Pf = P.take(fi, axis=0)
-    H = Pf.take(fi, axis=1)
+    if np.count_nonzero(state == FREE) < m:  # S below would be singular; the k column may
+        return None  # still make the reduced system solvable
+    fi, y, bn, Pf, H = _free_block(prob, state)
     Af = A.take(fi, axis=1)
     rhs = np.empty((fi.size, 2 + m))
     rhs[:, 0] = q.take(fi)
