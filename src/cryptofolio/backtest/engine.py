@@ -35,7 +35,13 @@ import pandas as pd
 from cryptofolio._blas import single_blas_thread
 from cryptofolio.backtest.results import BacktestResult, StrategyResult
 from cryptofolio.backtest.schedule import Schedule, ScheduleKind, calendar_mask, parse_schedule
-from cryptofolio.backtest.strategies import BENCHMARKS, DecisionContext, Strategy, _HeldWeights
+from cryptofolio.backtest.strategies import (
+    BENCHMARKS,
+    DecisionContext,
+    Strategy,
+    _HeldWeights,
+    _PriceWindow,
+)
 from cryptofolio.costs import CostModel, ZeroVolumePolicy, trade_cost_array
 from cryptofolio.data import Panels
 from cryptofolio.errors import BacktestError, CryptofolioError
@@ -200,21 +206,16 @@ class _Market:
     def history(self, i: int) -> Panels:
         return _HistoryView(self.panels, i)
 
-    def window_prices(self, i: int, length: int, eligible_idx: np.ndarray) -> pd.DataFrame:
-        """Closes of the eligible assets over the ``length`` rows before row ``i`` (a copy),
-        the same frame as ``history(i).close.tail(length)[eligible]``.
+    def window_prices(self, i: int, length: int, eligible_idx: np.ndarray) -> _PriceWindow:
+        """Closes of the eligible assets over the ``length`` rows before row ``i`` (a copy);
+        called, the same frame as ``history(i).close.tail(length)[eligible]``.
 
         One gather of contiguous runs from :attr:`close_by_asset`; the frame takes that fresh
         array as its data, asset by asset as pandas lays out a copied frame (so the estimators
         downstream see the memory layout, and give the figures, of a copied window).
         """
         values = self.close_by_asset[eligible_idx, i - length : i]
-        return pd.DataFrame(
-            values.T,
-            index=self.index[i - length : i],
-            columns=self.labels(eligible_idx),
-            copy=False,
-        )
+        return _PriceWindow(values.T, self.index, i - length, i, self.labels(eligible_idx))
 
     def labels(self, positions: np.ndarray) -> pd.Index:
         """The asset labels at ``positions`` as an Index, the same object while the positions
@@ -404,7 +405,7 @@ class _Simulation:
             lookback=lookback,
             portfolio_value=value_prev,
             cost_model=self.costs,
-            window_prices=m.window_prices(i, lookback, eligible_idx),
+            window=m.window_prices(i, lookback, eligible_idx),
         )
 
     def _decide(

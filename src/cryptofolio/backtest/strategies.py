@@ -38,6 +38,7 @@ from cryptofolio.costs import CostModel, linear_cost_rates
 from cryptofolio.data import Panels
 from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import Objective, PortfolioConfig
+from cryptofolio.optimize._window import window_weights
 
 
 @dataclass(frozen=True)
@@ -82,25 +83,40 @@ class DecisionContext:
 
     @classmethod
     def _with_deferred_weights(
-        cls, weights: Callable[[], pd.Series], **fields: Any
+        cls,
+        weights: Callable[[], pd.Series],
+        window: _PriceWindow | None = None,
+        **fields: Any,
     ) -> DecisionContext:
         """A context whose ``current_weights`` is ``weights()``, called on first access (the
         engine's: ``weights`` holds a snapshot of the values, so the answer does not depend
-        on when it is read)."""
+        on when it is read); with ``window``, its ``window_prices`` is ``window()``, built
+        on first access too (an optimiser strategy reads the arrays instead)."""
         context = cls(current_weights=_DEFERRED, **fields)
         object.__delattr__(context, "current_weights")
         object.__setattr__(context, "_deferred_weights", weights)
+        if window is not None:
+            object.__delattr__(context, "window_prices")
+            object.__setattr__(context, "_deferred_window", window)
         return context
 
     def __getattr__(self, name: str) -> Any:
-        # reached only when the normal lookup fails: a deferred current_weights
+        # reached only when the normal lookup fails: a deferred field
+        deferred = None
         if name == "current_weights":
             deferred = self.__dict__.get("_deferred_weights")
-            if deferred is not None:
-                weights = deferred()
-                object.__setattr__(self, "current_weights", weights)
-                return weights
+        elif name == "window_prices":
+            deferred = self.__dict__.get("_deferred_window")
+        if deferred is not None:
+            value = deferred()
+            object.__setattr__(self, name, value)
+            return value
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _price_arrays(self) -> _PriceWindow | None:
+        """The engine's price window as arrays (what :attr:`prices` is built from), or
+        ``None`` for a context built by hand."""
+        return self.__dict__.get("_deferred_window")
 
     @property
     def prices(self) -> pd.DataFrame:
@@ -131,6 +147,36 @@ class _HeldWeights:
 
     def __call__(self) -> pd.Series:
         return pd.Series(self.values, index=self.assets.take(self.positions), copy=False)
+
+
+@dataclass(frozen=True)
+class _PriceWindow:
+    """An engine context's price window: ``values`` (rows x assets, the closes of the assets
+    ``columns`` on the rows ``start:stop`` of ``index``), built into the frame of
+    :attr:`DecisionContext.prices` when called (that frame takes ``values`` as its data)."""
+
+    values: np.ndarray
+    index: pd.DatetimeIndex
+    start: int
+    stop: int
+    columns: pd.Index
+
+    @property
+    def ticks(self) -> np.ndarray:
+        """The rows' timestamps as integers (``index.asi8``), a view."""
+        return self.index.asi8[self.start : self.stop]
+
+    @property
+    def unit(self) -> str:
+        return getattr(self.index, "unit", "ns")
+
+    def __call__(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            self.values,
+            index=self.index[self.start : self.stop],
+            columns=self.columns,
+            copy=False,
+        )
 
 
 @runtime_checkable
@@ -193,6 +239,15 @@ class OptimizerStrategy:
 
         if not context.eligible:
             return pd.Series(dtype=float)
+        window = context._price_arrays()
+        if window is not None and not self.transaction_cost and self.max_turnover is None:
+            # build_portfolio's weights from the engine's arrays (the same to the bit), or
+            # None for a window that needs build_portfolio's checks or warnings
+            weights = window_weights(
+                window.values, window.ticks, window.unit, window.columns, self.config
+            )
+            if weights is not None:
+                return weights
         prices = context.prices
         kwargs: dict[str, Any] = {}
         if self.transaction_cost or self.max_turnover is not None:

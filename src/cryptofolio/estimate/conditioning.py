@@ -254,14 +254,20 @@ def conditioning_problems(
     pairs (correlation above :data:`NEAR_DUPLICATE_CORRELATION`). Costs a few passes over the
     matrix (no decomposition).
     """
+    return problems_of_values(
+        returns.shape[0], covariance.to_numpy(dtype=float), covariance.columns
+    )
+
+
+def problems_of_values(n_obs: int, cov: np.ndarray, names: pd.Index) -> list[str]:
+    """:func:`conditioning_problems` of a covariance array estimated from ``n_obs``
+    observations, its assets named by ``names``."""
     problems: list[str] = []
-    n_obs, n_assets = returns.shape
+    n_assets = cov.shape[0]
     if n_assets >= n_obs:
         problems.append(
             f"{n_assets} assets but only {n_obs} observations: the sample covariance is singular"
         )
-    cov = covariance.to_numpy(dtype=float)
-    names = covariance.columns
     vol = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     medians = median_of_others(vol)
     limit = np.maximum(NEAR_CONSTANT_VOLATILITY, NEAR_CONSTANT_RELATIVE_VOLATILITY * medians)

@@ -58,7 +58,7 @@ def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
         )
     spacing = _regular_spacing(index)
     if spacing is not None:  # the usual case: evenly spaced, increasing, no NaT
-        return _periods(spacing)
+        return periods_of_spacing(spacing)
     steps = _steps_in_seconds(index)
     if (steps <= 0).any():
         raise EstimationError(
@@ -71,10 +71,10 @@ def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
         spacing = float(steps[0])
     else:
         spacing = float(np.median(steps))
-    return _periods(spacing)
+    return periods_of_spacing(spacing)
 
 
-def _periods(spacing: float) -> float:
+def periods_of_spacing(spacing: float) -> float:
     """Periods per year of a spacing in seconds (a recognised one exactly)."""
     for known, periods in _KNOWN_SPACINGS.items():
         if abs(spacing - known) <= 0.01 * known:
@@ -93,10 +93,15 @@ def _regular_spacing(index: pd.DatetimeIndex) -> float | None:
     Read from the integer steps (no float array, no sort): the same number as
     ``_steps_in_seconds(index)[0]``, which the general path returns for such an index.
     """
-    per_second = _UNIT_PER_SECOND.get(getattr(index, "unit", "ns"))
+    return regular_spacing_of_ticks(index.asi8, getattr(index, "unit", "ns"))
+
+
+def regular_spacing_of_ticks(ticks: np.ndarray, unit: str) -> float | None:
+    """:func:`_regular_spacing` of the integer timestamps ``ticks`` (a DatetimeIndex's
+    ``asi8``) in ``unit`` (its ``unit``): for callers holding the integers, not the index."""
+    per_second = _UNIT_PER_SECOND.get(unit)
     if per_second is None:
         return None
-    ticks = index.asi8
     if len(ticks) < 2:
         return None
     steps = ticks[1:] - ticks[:-1]

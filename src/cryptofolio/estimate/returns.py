@@ -86,13 +86,19 @@ def _returns_from_ratios(
 ) -> pd.DataFrame:
     """The returns frame of ``prices`` from its price ratios ``p_t / p_{t-1}``; ``ratio`` is
     overwritten with the returns and becomes the frame's data (not copied)."""
+    out = returns_of_ratios(ratio, kind)
+    return pd.DataFrame(out, index=prices.index[1:], columns=prices.columns, copy=False)
+
+
+def returns_of_ratios(ratio: np.ndarray, kind: ReturnsKind = ReturnsKind.SIMPLE) -> np.ndarray:
+    """Periodic returns of the price ratios ``p_t / p_{t-1}``, written over ``ratio``
+    (returned): ``ratio - 1`` (simple) or ``ln(ratio)`` (log)."""
     kind = ReturnsKind(kind)
     if kind is ReturnsKind.LOG:
         with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.log(ratio, out=ratio)
-    else:  # subtracting 1 raises no floating-point flag, NaN and inf included
-        out = np.subtract(ratio, 1.0, out=ratio)
-    return pd.DataFrame(out, index=prices.index[1:], columns=prices.columns, copy=False)
+            return np.log(ratio, out=ratio)
+    # subtracting 1 raises no floating-point flag, NaN and inf included
+    return np.subtract(ratio, 1.0, out=ratio)
 
 
 def returns_from_prices(

@@ -102,6 +102,20 @@ def make_problem(
     cols = covariance.columns
     index = cols if cols.inferred_type == "string" else pd.Index(assets)
     mu = align_series(expected_returns, assets, "expected returns", required=need_mu, index=index)
+    return problem_of_values(assets, index, S, mu, constraints, risk_free_rate)
+
+
+def problem_of_values(
+    assets: list[str],
+    index: pd.Index,
+    S: np.ndarray,
+    mu: np.ndarray | None,
+    constraints: Constraints,
+    risk_free_rate: float,
+) -> Problem:
+    """The :class:`Problem` of checked values: ``S`` an exactly symmetric, finite covariance
+    with a non-negative diagonal that is not all zero (what :func:`check_covariance` returns),
+    ``mu`` finite or ``None``, ``index`` the assets as the labels of the result."""
     box = resolve_box(constraints, assets)
     s = float(S.diagonal().mean())
     if not math.isfinite(risk_free_rate):
@@ -690,6 +704,12 @@ QP_OBJECTIVES = {
 }
 
 
+#: Objectives that do not use the expected returns.
+NO_MU_OBJECTIVES = frozenset(
+    {Objective.MIN_VARIANCE, Objective.MIN_SEMIVARIANCE, Objective.MIN_CVAR}
+)
+
+
 #: Up to this many assets the optimiser's BLAS calls (Cholesky of at most n x n, products of
 #: n-vectors) are below OpenBLAS's threading thresholds: no thread limit is needed.
 SMALL_PROBLEM = 64
@@ -756,14 +776,43 @@ def optimize_portfolio(
         The solver failed or the solution did not verify.
     """
     objective = Objective(objective)
-    need_mu = objective not in (
-        Objective.MIN_VARIANCE,
-        Objective.MIN_SEMIVARIANCE,
-        Objective.MIN_CVAR,
-    )
     pb = make_problem(
-        covariance, expected_returns, constraints, need_mu=need_mu, risk_free_rate=risk_free_rate
+        covariance,
+        expected_returns,
+        constraints,
+        need_mu=objective not in NO_MU_OBJECTIVES,
+        risk_free_rate=risk_free_rate,
     )
+    return solve_problem(
+        pb,
+        objective,
+        risk_aversion=risk_aversion,
+        target_return=target_return,
+        target_volatility=target_volatility,
+        returns=returns,
+        cvar_alpha=cvar_alpha,
+        periods_per_year=periods_per_year,
+        previous_weights=previous_weights,
+        transaction_cost=transaction_cost,
+        max_turnover=max_turnover,
+    )
+
+
+def solve_problem(
+    pb: Problem,
+    objective: Objective,
+    *,
+    risk_aversion: float = 1.0,
+    target_return: float | None = None,
+    target_volatility: float | None = None,
+    returns: pd.DataFrame | None = None,
+    cvar_alpha: float = 0.95,
+    periods_per_year: float = 365.0,
+    previous_weights: pd.Series | None = None,
+    transaction_cost: float | pd.Series = 0.0,
+    max_turnover: float | None = None,
+) -> PortfolioResult:
+    """:func:`optimize_portfolio` of a validated :class:`Problem` (same arguments)."""
     prev = None
     if previous_weights is not None:
         prev = align_series(
