@@ -14,6 +14,8 @@ from cryptofolio.costs import (
     Slippage,
     linear_cost_rates,
     parse_slippage,
+    trade_cost_array,
+    trade_cost_function,
     trade_costs,
 )
 from cryptofolio.errors import CryptofolioError, DataError
@@ -93,3 +95,34 @@ def test_linear_rates_for_the_optimizer():
     rates = linear_cost_rates(sqrt, 1000.0, np.array([1e5, np.nan]))
     assert rates[0] == pytest.approx(0.001 + 0.2 * 0.1)
     assert rates[1] == pytest.approx(0.001)  # no volume: commission only (documented)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        CostModel(),
+        CostModel(slippage="fixed", slippage_bps=7, fee_bps=2),
+        CostModel(slippage="none"),
+        CostModel(impact_coefficient=0.3, fee_side="maker", maker_fee_bps=1),
+    ],
+)
+def test_trade_cost_function_equals_trade_cost_array_bit_for_bit(model):
+    """The backtest's cost iteration prepares the volume terms once: same figures to the bit,
+    NaN slippage where a volume is missing or zero included."""
+    rng = np.random.default_rng(2)
+    volume = rng.uniform(1e5, 1e9, size=9)
+    volume[[2, 5]] = [0.0, np.nan]
+    costs_of = trade_cost_function(model, volume)
+    for _ in range(20):
+        notional = rng.normal(0, 1e5, size=9)
+        notional[rng.integers(0, 9)] = 0.0
+        got = costs_of(notional)
+        want = trade_cost_array(notional, model, volume)
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)
+    clean = trade_cost_function(model, np.full(3, 2e6))
+    notional = np.array([1e4, -3e3, 0.0])
+    for a, b in zip(
+        clean(notional), trade_cost_array(notional, model, np.full(3, 2e6)), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)

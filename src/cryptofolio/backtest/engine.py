@@ -42,7 +42,12 @@ from cryptofolio.backtest.strategies import (
     _HeldWeights,
     _PriceWindow,
 )
-from cryptofolio.costs import CostModel, ZeroVolumePolicy, trade_cost_array
+from cryptofolio.costs import (
+    CostModel,
+    ZeroVolumePolicy,
+    trade_cost_array,
+    trade_cost_function,
+)
 from cryptofolio.data import Panels
 from cryptofolio.errors import BacktestError, CryptofolioError
 
@@ -527,9 +532,10 @@ class _Simulation:
         post = value
         commission = slippage = np.zeros(len(idx))
         notional = np.zeros(len(idx))
+        costs_of = trade_cost_function(self.costs, vol)
         for _ in range(200):
             notional = w * post - h
-            commission, slippage = trade_cost_array(notional, self.costs, vol)
+            commission, slippage = costs_of(notional)
             new_post = value - float(commission.sum() + slippage.sum())
             if abs(new_post - post) <= 1e-13 * value:
                 post = new_post
@@ -541,7 +547,7 @@ class _Simulation:
                 "large for the market's volume?); lower the impact coefficient or the capital"
             )
         notional = w * post - h
-        commission, slippage = trade_cost_array(notional, self.costs, vol)
+        commission, slippage = costs_of(notional)
         units = notional / price[idx]
         self.units[idx] += units
         # traded assets land exactly on their target (no drift from float error in units)
