@@ -203,7 +203,13 @@ def trade_cost_function(
     the bit as :func:`trade_cost_array`."""
     commission_rate = model.commission_rate
     if model.slippage is not Slippage.SQRT:
-        return lambda notional: trade_cost_array(notional, model, volume)
+        fixed = model.slippage_bps / 1e4 if model.slippage is Slippage.FIXED else 0.0
+
+        def linear(notional: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            size = np.abs(notional)
+            return size * commission_rate, np.where(size > 0, size * fixed, 0.0)
+
+        return linear
     if volume is None:
         return lambda notional: trade_cost_array(notional, model, volume)  # its error
     volume = np.asarray(volume, dtype=float)

@@ -35,8 +35,15 @@ class Box:
         return (self.assets, self.lo.tobytes(), self.hi.tobytes(), self.budget, self.gross)
 
 
+_LAST_BOX: tuple[Constraints, tuple, tuple[str, ...], Box] | None = None
+
+
 def resolve_box(constraints: Constraints, assets: list[str] | tuple[str, ...]) -> Box:
     """Per-asset bounds from the global and per-asset settings, with every conflict named.
+
+    The box of the last call is kept and returned again for the same ``constraints`` object
+    with the same per-asset bounds, and the same assets (a backtest solves with one
+    configuration at every rebalance): its bound arrays are read-only.
 
     Raises
     ------
@@ -44,7 +51,20 @@ def resolve_box(constraints: Constraints, assets: list[str] | tuple[str, ...]) -
         When a bound pair is reversed, an override names an unknown asset, or the bounds, the
         budget and the gross-exposure cap cannot all hold at once.
     """
+    global _LAST_BOX
     assets = tuple(assets) if all(type(a) is str for a in assets) else tuple(map(str, assets))
+    overrides = tuple(constraints.bounds.items())  # a mapping may change in place
+    last = _LAST_BOX
+    if last is not None and last[0] is constraints and last[1] == overrides and last[2] == assets:
+        return last[3]
+    box = _resolve_box(constraints, assets)
+    box.lo.flags.writeable = False
+    box.hi.flags.writeable = False
+    _LAST_BOX = (constraints, overrides, assets, box)
+    return box
+
+
+def _resolve_box(constraints: Constraints, assets: tuple[str, ...]) -> Box:
     n = len(assets)
     c = constraints
     for name, value in (("min_weight", c.min_weight), ("max_weight", c.max_weight)):
