@@ -15,7 +15,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from cryptofolio._blas import blas_threads_for, single_blas_thread
+from cryptofolio._blas import LARGE_PRODUCT, blas_threads_for, single_blas_thread
 from cryptofolio.errors import EstimationError
 from cryptofolio.estimate.conditioning import (
     ensure_psd,
@@ -212,13 +212,18 @@ def _centred_gram(x: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarr
     variation: not crypto returns) is handled by demeaning explicitly, as numpy.cov does.
     Both forms are exactly symmetric."""
     T = x.shape[0]
-    with blas_threads_for(_gram_work(x)):
-        raw = x.T @ x
+    work = _gram_work(x)
+    if work < LARGE_PRODUCT:  # (what blas_threads_for would do: nothing)
+        gram = x.T @ x
+    else:
+        with blas_threads_for(work):
+            gram = x.T @ x
+    second = gram.diagonal() * CANCELLATION_LIMIT  # (a copy: gram is overwritten below)
     scaled = mean * np.sqrt(T)
-    gram = raw - np.outer(scaled, scaled)  # c_i c_j == c_j c_i: exactly symmetric
-    if (gram.diagonal() < CANCELLATION_LIMIT * raw.diagonal()).any():
+    gram -= scaled[:, None] * scaled  # c_i c_j == c_j c_i: exactly symmetric
+    if (gram.diagonal() < second).any():
         dev = x - mean
-        with blas_threads_for(_gram_work(x)):
+        with blas_threads_for(work):
             gram = dev.T @ dev
         return gram, dev
     return gram, None

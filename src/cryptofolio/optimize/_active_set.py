@@ -23,6 +23,7 @@ its upper bound).
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -187,9 +188,9 @@ def _one_row_solve(prob: BoxQP, state: np.ndarray) -> Reduced:
     variance, utility), in a few array operations: the free block ``H = P_FF`` is factorised
     once and solved for both right-hand sides, and the 1 x 1 Schur complement is a division."""
     P, q, a = prob.P, prob.q, prob.A[0]
-    if not (state == FREE).any():
-        raise ActiveSetFailure("singular reduced KKT system (too few free variables)")
     fi, y, bn, Pf, H = _free_block(prob, state)
+    if not fi.size:
+        raise ActiveSetFailure("singular reduced KKT system (too few free variables)")
     af = a.take(fi)
     rhs = np.empty((fi.size, 2))
     rhs[:, 0] = -q.take(fi)
@@ -212,7 +213,8 @@ def _one_row_solve(prob: BoxQP, state: np.ndarray) -> Reduced:
         nu_v = (float(af @ sol[:, 0]) - c) / schur
         sol[:, 0] -= nu_v * sol[:, 1]
     z = sol[:, 0]
-    if not (np.isfinite(z).all() and np.isfinite(nu_v)):
+    # a NaN or infinite entry makes the sum NaN or infinite
+    if not (math.isfinite(float(z.sum())) and math.isfinite(nu_v)):
         raise ActiveSetFailure("singular reduced KKT system")
     y[fi] = z
     g = Pf.T @ z
@@ -606,8 +608,8 @@ def segment(prob: BoxQP, state: np.ndarray, sol: Reduced, t0: float, tol: float 
 
 
 def _max0(x: np.ndarray) -> float:
-    """``max(x, 0)`` (0 for an empty array)."""
-    return max(float(x.max()), 0.0) if x.size else 0.0
+    """``max(x, 0)`` (0 for an empty array; NaN when ``x`` holds a NaN)."""
+    return float(x.max(initial=0.0))
 
 
 def kkt_residuals(prob: BoxQP, state: np.ndarray, sol: Reduced) -> dict[str, float]:
@@ -616,19 +618,22 @@ def kkt_residuals(prob: BoxQP, state: np.ndarray, sol: Reduced) -> dict[str, flo
     Py = prob.P @ y
     g = Py + prob.q + prob.A.T @ sol.nu  # recomputed, not taken from the solve
     eq = _max0(np.abs(prob.A @ y + prob.a * k - prob.c))
-    if k > 0:  # +-inf bounds stay infinite
+    if k == 1.0:  # an ordinary QP: the bounds themselves
+        lo_k, hi_k = prob.lo, prob.hi
+    elif k > 0:  # +-inf bounds stay infinite
         lo_k, hi_k = prob.lo * k, prob.hi * k
     else:  # a degenerate homogeneous scale: an infinite bound times 0 is no bound
         lo_k = np.where(np.isfinite(prob.lo), prob.lo * k, -np.inf)
         hi_k = np.where(np.isfinite(prob.hi), prob.hi * k, np.inf)
     bound = _max0(np.maximum(lo_k - y, y - hi_k))
     free = state == FREE
-    stat = _max0(np.abs(g[free]))
+    stat = _max0(np.abs(np.where(free, g, 0.0)))
     # a lower-bound variable needs g >= 0, an upper-bound one g <= 0: state * g <= 0
     sign = _max0(state * g)
-    # complementarity: a variable reported at a bound must sit on it
-    bnd = ~free
-    comp = _max0(np.abs(y[bnd] - np.where(state[bnd] < 0, lo_k[bnd], hi_k[bnd])))
+    # complementarity: a variable reported at a bound must sit on it (a bound variable's
+    # bound is finite; the free entries are masked out)
+    at = np.where(state < 0, lo_k, hi_k)
+    comp = _max0(np.abs(np.where(free, 0.0, y - at)))
     scale = max(1.0, _max0(np.abs(Py)), _max0(np.abs(prob.q)))
     return {
         "equality": eq,

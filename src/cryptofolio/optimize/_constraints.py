@@ -52,11 +52,13 @@ def resolve_box(constraints: Constraints, assets: list[str] | tuple[str, ...]) -
         budget and the gross-exposure cap cannot all hold at once.
     """
     global _LAST_BOX
-    assets = tuple(assets) if all(type(a) is str for a in assets) else tuple(map(str, assets))
     overrides = tuple(constraints.bounds.items())  # a mapping may change in place
     last = _LAST_BOX
-    if last is not None and last[0] is constraints and last[1] == overrides and last[2] == assets:
-        return last[3]
+    if last is not None and last[0] is constraints and last[1] == overrides:
+        key = tuple(assets)
+        if key == last[2]:  # the cached assets are strings: equal only to the same strings
+            return last[3]
+    assets = tuple(assets) if all(type(a) is str for a in assets) else tuple(map(str, assets))
     box = _resolve_box(constraints, assets)
     box.lo.flags.writeable = False
     box.hi.flags.writeable = False

@@ -51,7 +51,7 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
             "where every asset has data"
         )
     diag = S.diagonal()
-    if np.array_equal(S, S.T):  # the estimators' output: exactly symmetric
+    if (S == S.T).all():  # the estimators' output: exactly symmetric (and finite: no NaN)
         sym = S  # read only from here on (no solver writes into it): no copy
     else:
         scale = max(float(np.abs(diag).max(initial=0.0)), 1e-300)  # PSD: max |S_ij|
@@ -60,12 +60,12 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
             raise EstimationError("covariance is not symmetric; pass a covariance matrix")
         sym = S + S.T  # (S + S') / 2, exactly symmetric
         sym *= 0.5
-    neg = (diag < 0).nonzero()[0]
-    if neg.size:
+    if diag.min(initial=0.0) < 0:
+        neg = (diag < 0).nonzero()[0]
         raise EstimationError(
             f"covariance has negative variances for {', '.join(assets[i] for i in neg)}"
         )
-    if not (diag > 0).any():
+    if not diag.max(initial=0.0) > 0:
         raise EstimationError("covariance is zero: every asset has zero variance")
     return assets, sym
 

@@ -128,7 +128,10 @@ def problem_of_values(
 
 def _qp(pb: Problem, P: np.ndarray, q: np.ndarray, extra_rows=(), extra_rhs=()) -> BoxQP:
     n = pb.n
-    A = np.vstack([np.ones((1, n)), *[np.atleast_2d(r) for r in extra_rows]])
+    if extra_rows:
+        A = np.vstack([np.ones((1, n)), *[np.atleast_2d(r) for r in extra_rows]])
+    else:  # the budget row alone
+        A = np.ones((1, n))
     c = np.array([pb.box.budget, *extra_rhs], dtype=float)
     return BoxQP(P=P, q=q, A=A, a=np.zeros(A.shape[0]), c=c, lo=pb.box.lo, hi=pb.box.hi)
 
@@ -228,6 +231,22 @@ def check_weights(pb: Problem, W: np.ndarray) -> None:
         )
 
 
+def _check_weight_vector(pb: Problem, w: np.ndarray) -> None:
+    """:func:`check_weights` of one portfolio, in fewer array operations."""
+    box = pb.box
+    size = np.abs(w)
+    top = float(size.max(initial=0.0))
+    total = float(w.sum())
+    viol = max(float(np.maximum(box.lo - w, w - box.hi).max(initial=0.0)), abs(total - box.budget))
+    if box.gross is not None:
+        viol = max(viol, float(size.sum()) - box.gross)
+    # a NaN or infinite weight makes the sum NaN or infinite (finite weights whose sum
+    # overflows are refused too)
+    if not (math.isfinite(total) and viol <= 1e-8 * max(1.0, top)):
+        check_weights(pb, w[None, :])  # raises, naming the violation
+        raise SolverError("the solution is not finite; not returned", status="infeasible")
+
+
 def make_result(
     pb: Problem,
     w: np.ndarray,
@@ -237,7 +256,7 @@ def make_result(
     solver: str = "active-set",
     objective_value: float = math.nan,
 ) -> PortfolioResult:
-    check_weights(pb, w[None, :])
+    _check_weight_vector(pb, w)
     var = float(w @ pb.S @ w)
     vol = math.sqrt(max(var, 0.0))
     ret = float(pb.mu @ w) if pb.mu is not None else math.nan
