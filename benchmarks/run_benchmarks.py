@@ -2,9 +2,10 @@
 
 A script, not a test. For each dataset (bundled real daily data, and seeded synthetic panels of
 T = 1500 days for each N in --sizes) and each task, every library runs on identical inputs,
-interleaved round-robin (the order rotates every round): one warm-up call, then up to --repeats
-timed calls (time.perf_counter), stopping early once a library has spent --budget seconds on the
-cell. The median is reported with the ratio peer / cryptofolio and the agreement of the
+interleaved round-robin (the order rotates every round): one warm-up call, then --repeats
+timed rounds (time.perf_counter; more, up to --max-repeats, while every library has spent less
+than --min-time seconds on the cell), stopping early once a library has spent --budget seconds
+on the cell. The median is reported with the ratio peer / cryptofolio and the agreement of the
 solutions (objective relative difference and max weight difference, judged by independent
 NumPy evaluators in tasks.py). A peer whose time at the previous size predicts more than
 --max-call seconds per call at the next size is skipped there with a note.
@@ -120,9 +121,18 @@ def _run_once(runner: peers.Runner) -> tuple[float, float, np.ndarray]:
 
 
 def measure(
-    runners: dict[str, peers.Runner], cells: dict[str, Cell], repeats: int, budget_s: float
+    runners: dict[str, peers.Runner],
+    cells: dict[str, Cell],
+    repeats: int,
+    budget_s: float,
+    max_repeats: int | None = None,
+    min_time_s: float = 0.0,
 ) -> dict[str, np.ndarray]:
-    """Warm-up round then interleaved timed rounds; fills ``cells``; returns the solutions."""
+    """Warm-up round then interleaved timed rounds; fills ``cells``; returns the solutions.
+
+    ``repeats`` rounds at least; then more, up to ``max_repeats``, while every library has
+    spent less than ``min_time_s`` on the cell (fast cells get steadier medians at little
+    cost; no library is favoured: the rounds stay interleaved and every library runs in each)."""
     solutions: dict[str, np.ndarray] = {}
     spent: dict[str, float] = {}
     active = []
@@ -140,7 +150,9 @@ def measure(
         solutions[name] = sol
         spent[name] = elapsed
         active.append(name)
-    for round_no in range(repeats):
+    for round_no in range(max(repeats, max_repeats or 0)):
+        if round_no >= repeats and (not spent or max(spent.values()) >= min_time_s):
+            break
         order = active[round_no % max(1, len(active)) :] + active[: round_no % max(1, len(active))]
         ran = False
         for name in order:
@@ -431,8 +443,10 @@ def write_markdown(path: Path, meta: dict, cells: list[Cell], summary: list[dict
         f"{m['memory_gb']} GB RAM, {m['platform']}, Python {m['python']}",
         f"- Load average at start {m['load_average_start']}, at end {m.get('load_average_end')}"
         " (the machine is shared: figures are noisy when the load is above the core count).",
-        f"- Wall time of the run: {meta['wall_s']:.0f} s; repeats {meta['repeats']}, "
-        f"budget {meta['budget_s']} s per cell, max predicted call {meta['max_call_s']} s.",
+        f"- Wall time of the run: {meta['wall_s']:.0f} s; repeats {meta['repeats']} (up to "
+        f"{meta.get('max_repeats', meta['repeats'])} while every library has spent less than "
+        f"{meta.get('min_time_s', 0)} s on the cell), budget {meta['budget_s']} s per cell, "
+        f"max predicted call {meta['max_call_s']} s.",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
         f"- Code: git {meta.get('git', {}).get('head', '?')}; uncommitted under src/: "
         f"{', '.join(meta.get('git', {}).get('dirty_src', [])) or 'none'}",
@@ -534,6 +548,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=None, help="timed calls after warm-up")
     parser.add_argument("--budget", type=float, default=None, help="seconds per library per cell")
     parser.add_argument(
+        "--max-repeats",
+        type=int,
+        default=None,
+        help="more rounds than --repeats, up to this many, while every library has spent less "
+        "than --min-time seconds on the cell (default 25; --quick: --repeats)",
+    )
+    parser.add_argument(
+        "--min-time", type=float, default=1.0, help="see --max-repeats (seconds, default 1)"
+    )
+    parser.add_argument(
         "--max-call",
         type=float,
         default=None,
@@ -558,6 +582,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.tasks = [Task(x.strip().upper()) for x in (args.tasks or all_tasks).split(",")]
     args.repeats = args.repeats if args.repeats is not None else (3 if quick else 5)
     args.budget = args.budget if args.budget is not None else (2.0 if quick else 15.0)
+    if args.max_repeats is None:
+        args.max_repeats = args.repeats if quick else 25
     args.max_call = args.max_call if args.max_call is not None else (5.0 if quick else 240.0)
     args.libraries = args.libraries.split(",") if args.libraries else peers.LIBRARIES
     return args
@@ -599,6 +625,8 @@ def main(argv: list[str] | None = None) -> int:
         "versions": peers.library_versions(),
         "git": git_state(),
         "repeats": args.repeats,
+        "max_repeats": args.max_repeats,
+        "min_time_s": args.min_time,
         "budget_s": args.budget,
         "max_call_s": args.max_call,
         "notes": [
@@ -671,7 +699,14 @@ def main(argv: list[str] | None = None) -> int:
                 )
             console.print(f"  {task.value} {t.TASK_TITLES[task]}: {', '.join(runners)}")
             try:
-                sols = measure(runners, row_cells, args.repeats, args.budget)
+                sols = measure(
+                    runners,
+                    row_cells,
+                    args.repeats,
+                    args.budget,
+                    max_repeats=args.max_repeats,
+                    min_time_s=args.min_time,
+                )
                 agreement(task, inputs, sols, row_cells)
             except Exception:
                 console.print(traceback.format_exc())
