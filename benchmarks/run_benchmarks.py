@@ -101,6 +101,9 @@ class Cell:
     cpu_s: list[float] = field(default_factory=list)  # process CPU time, all threads
     median_cpu_s: float | None = None
     warmup_s: float | None = None
+    # back to back: each timed call right after a call of the same library (see measure_warm)
+    warm_s: float | None = None
+    warm_times_s: list[float] = field(default_factory=list)
     ratio: float | None = None  # library time / cryptofolio time
     objective: float | None = None
     objective_delta: float | None = None  # how much worse than the reference (relative, signed)
@@ -179,6 +182,29 @@ def measure(
             cell.median_s = cell.warmup_s
             cell.note = (cell.note + "; " if cell.note else "") + "single cold run (over budget)"
     return solutions
+
+
+def measure_warm(
+    runners: dict[str, peers.Runner], cells: dict[str, Cell], rounds: int, limit_s: float
+) -> None:
+    """Back-to-back timings, after the interleaved ones: ``rounds`` rounds, the order rotating;
+    in each, every library whose median call took less than ``limit_s`` makes two calls in a
+    row and the second is timed (its caches warm from its own call, as in a loop of solves,
+    instead of cold from another library's). Fills ``Cell.warm_s``; the verdicts use the
+    interleaved medians."""
+    active = [n for n in runners if cells[n].median_s is not None and cells[n].median_s < limit_s]
+    for round_no in range(rounds):
+        k = round_no % max(1, len(active))
+        for name in active[k:] + active[:k]:
+            try:
+                _run_once(runners[name])
+                elapsed, _, _ = _run_once(runners[name])
+            except Exception:  # already reported by the interleaved rounds
+                continue
+            cells[name].warm_times_s.append(elapsed)
+    for name in active:
+        if cells[name].warm_times_s:
+            cells[name].warm_s = statistics.median(cells[name].warm_times_s)
 
 
 def agreement(task: Task, inputs: BenchInputs, sols: dict[str, np.ndarray], cells: dict) -> None:
@@ -396,6 +422,10 @@ def summary_rows(cells: list[Cell]) -> list[dict]:
         fastest = min(timed_peers, key=lambda c: c.median_s) if timed_peers else None
         floor = next((c for c in group if c.library == peers.FLOOR), None)
         speedup = fastest.median_s / cf.median_s if fastest and cf and cf.median_s else None
+        # back to back, against the same (interleaved-fastest) peer
+        warm_speedup = (
+            fastest.warm_s / cf.warm_s if fastest and cf and fastest.warm_s and cf.warm_s else None
+        )
         cpu_speedup = (
             fastest.median_cpu_s / cf.median_cpu_s
             if fastest and cf and cf.median_cpu_s and fastest.median_cpu_s
@@ -423,6 +453,7 @@ def summary_rows(cells: list[Cell]) -> list[dict]:
                 "fastest_peer_s": fastest.median_s if fastest else None,
                 "speedup": speedup,
                 "cpu_speedup": cpu_speedup,
+                "warm_speedup": warm_speedup,
                 "target": target if applies else None,
                 "met": (speedup >= target) if applies and speedup is not None else None,
                 "cf_gap_vs_best_peer": gap,
@@ -451,8 +482,11 @@ def write_markdown(path: Path, meta: dict, cells: list[Cell], summary: list[dict
         f"- Code: git {meta.get('git', {}).get('head', '?')}; uncommitted under src/: "
         f"{', '.join(meta.get('git', {}).get('dirty_src', [])) or 'none'}",
         "",
-        "Times are wall-clock medians after one warm-up call (CPU: median process CPU time, "
-        "all threads, less sensitive to other jobs on the machine); ratio = library time / cryptofolio time "
+        "Times are wall-clock medians after one warm-up call, the libraries called in turn "
+        "(CPU: median process CPU time, all threads, less sensitive to other jobs on the "
+        "machine); the speedups, targets and verdicts use these. Back to back: the median of "
+        "a library's call right after its own previous call (caches warm, as in a loop of "
+        "solves), for libraries whose median is below the --warm-limit; ratio = library time / cryptofolio time "
         "(above 1: cryptofolio faster). Objective delta = how much worse the library's solution "
         "is than cryptofolio's, relative (negative: better than cryptofolio), evaluated by "
         "independent NumPy code; T3 compares frontier volatilities at equal return "
@@ -467,16 +501,16 @@ def write_markdown(path: Path, meta: dict, cells: list[Cell], summary: list[dict
     lines += ["", "## Summary: cryptofolio vs the fastest peer", ""]
     lines.append(
         "| dataset | N | task | cryptofolio | fastest peer | peer time | speedup | CPU speedup "
-        "| target | met | cf objective gap vs best peer | numpy floor |"
+        "| back-to-back speedup | target | met | cf objective gap vs best peer | numpy floor |"
     )
-    lines.append("|---|---:|---|---:|---|---:|---:|---:|---:|---|---:|---:|")
+    lines.append("|---|---:|---|---:|---|---:|---:|---:|---:|---:|---|---:|---:|")
     for r in summary:
         met = {True: "yes", False: "**no**", None: "-"}[r["met"]]
         lines.append(
             f"| {r['dataset']} | {r['n']} | {r['task']} {t.TASK_TITLES[Task(r['task'])]} "
             f"| {_fmt_s(r['cryptofolio_s'])} | {r['fastest_peer'] or '-'} "
             f"| {_fmt_s(r['fastest_peer_s'])} | {_fmt_ratio(r['speedup'])} "
-            f"| {_fmt_ratio(r['cpu_speedup'])} "
+            f"| {_fmt_ratio(r['cpu_speedup'])} | {_fmt_ratio(r.get('warm_speedup'))} "
             f"| {_fmt_target(r['target'])} | {met} "
             f"| {_fmt_e(r['cf_gap_vs_best_peer'])} | {_fmt_s(r['floor_s'])} |"
         )
@@ -492,15 +526,15 @@ def write_markdown(path: Path, meta: dict, cells: list[Cell], summary: list[dict
         ]
     lines += ["", "## All cells", ""]
     lines.append(
-        "| dataset | N | task | library | median | CPU | runs | ratio | objective | obj. delta "
-        "| max abs weight diff | note |"
+        "| dataset | N | task | library | median | CPU | runs | back to back | ratio | objective "
+        "| obj. delta | max abs weight diff | note |"
     )
-    lines.append("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    lines.append("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for c in cells:
         lines.append(
             f"| {c.dataset} | {c.n_assets} | {c.task} | {c.library} | {_fmt_s(c.median_s)} "
             f"| {_fmt_s(c.median_cpu_s)} "
-            f"| {len(c.times_s)} | {_fmt_ratio(c.ratio)} "
+            f"| {len(c.times_s)} | {_fmt_s(c.warm_s)} | {_fmt_ratio(c.ratio)} "
             f"| {'-' if c.objective is None else f'{c.objective:.6g}'} "
             f"| {_fmt_e(c.objective_delta)} | {_fmt_e(c.max_weight_diff)} | {c.note} |"
         )
@@ -556,6 +590,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--min-time", type=float, default=1.0, help="see --max-repeats (seconds, default 1)"
+    )
+    parser.add_argument(
+        "--warm-rounds",
+        type=int,
+        default=5,
+        help="back-to-back rounds after the interleaved ones (0: none), see measure_warm",
+    )
+    parser.add_argument(
+        "--warm-limit",
+        type=float,
+        default=2.0,
+        help="back-to-back rounds only for libraries whose median call is below this (seconds)",
     )
     parser.add_argument(
         "--max-call",
@@ -707,6 +753,8 @@ def main(argv: list[str] | None = None) -> int:
                     max_repeats=args.max_repeats,
                     min_time_s=args.min_time,
                 )
+                if args.warm_rounds:
+                    measure_warm(runners, row_cells, args.warm_rounds, args.warm_limit)
                 agreement(task, inputs, sols, row_cells)
             except Exception:
                 console.print(traceback.format_exc())
