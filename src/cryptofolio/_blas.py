@@ -33,6 +33,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _LIBS: list[Any] | None = None  # threadpoolctl's controllers of the loaded BLAS libraries
+# (get, set) thread-count functions of each library in _LIBS (see _thread_controls)
+_CONTROLS: list[tuple[Callable[[], Any], Callable[[int], Any]]] | None = None
 _STATE = threading.local()  # .depth: decorated calls entered; .saved: [(library, threads)]
 
 #: Multiply-adds from which a Gram product runs on BLAS's own thread count (see above).
@@ -46,21 +48,46 @@ def _blas_libraries() -> list[Any]:
     return _LIBS
 
 
-def _set_threads(count: int) -> list[tuple[Any, int]]:
-    """Set every BLAS library to ``count`` threads; returns the (library, previous count) of
+def _thread_controls(lib: Any) -> tuple[Callable[[], Any], Callable[[int], Any]]:
+    """The (get, set) thread-count functions of one BLAS library: for OpenBLAS with its own
+    thread pool (the wheels of NumPy and SciPy), its C functions ``openblas_get_num_threads``
+    and ``openblas_set_num_threads`` themselves, found once (threadpoolctl looks them up by
+    name on every call, which costs more than the rest of a small estimate's bookkeeping);
+    threadpoolctl's methods for any other library or layout."""
+    lookup = getattr(lib, "_get_symbol", None)
+    if (
+        lookup is not None
+        and getattr(lib, "internal_api", None) == "openblas"
+        and getattr(lib, "threading_layer", None) == "pthreads"
+    ):
+        get, put = lookup("openblas_get_num_threads"), lookup("openblas_set_num_threads")
+        if get is not None and put is not None:
+            return get, put
+    return lib.get_num_threads, lib.set_num_threads
+
+
+def _controls() -> list[tuple[Callable[[], Any], Callable[[int], Any]]]:
+    global _CONTROLS
+    if _CONTROLS is None:
+        _CONTROLS = [_thread_controls(lib) for lib in _blas_libraries()]
+    return _CONTROLS
+
+
+def _set_threads(count: int) -> list[tuple[Callable[[int], Any], int]]:
+    """Set every BLAS library to ``count`` threads; returns the (setter, previous count) of
     those that changed."""
     changed = []
-    for lib in _blas_libraries():
-        old = lib.get_num_threads()
+    for get, put in _controls():
+        old = get()
         if old is not None and old != count:
-            lib.set_num_threads(count)
-            changed.append((lib, old))
+            put(count)
+            changed.append((put, old))
     return changed
 
 
-def _restore(changed: list[tuple[Any, int]]) -> None:
-    for lib, old in changed:
-        lib.set_num_threads(old)
+def _restore(changed: list[tuple[Callable[[int], Any], int]]) -> None:
+    for put, old in changed:
+        put(old)
 
 
 @contextlib.contextmanager
@@ -75,8 +102,8 @@ def blas_threads_for(multiply_adds: float) -> Iterator[None]:
     try:
         yield
     finally:
-        for lib, _ in saved:
-            lib.set_num_threads(1)
+        for put, _ in saved:
+            put(1)
 
 
 def single_blas_thread(
