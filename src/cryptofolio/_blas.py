@@ -35,7 +35,7 @@ R = TypeVar("R")
 _LIBS: list[Any] | None = None  # threadpoolctl's controllers of the loaded BLAS libraries
 # (get, set) thread-count functions of each library in _LIBS (see _thread_controls)
 _CONTROLS: list[tuple[Callable[[], Any], Callable[[int], Any]]] | None = None
-_STATE = threading.local()  # .depth: decorated calls entered; .saved: [(library, threads)]
+_STATE = threading.local()  # .depth: decorated calls entered; .saved: [(setter, threads)]
 
 #: Multiply-adds from which a Gram product runs on BLAS's own thread count (see above).
 LARGE_PRODUCT = 1e8

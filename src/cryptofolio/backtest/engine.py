@@ -211,7 +211,7 @@ class _Market:
     def history(self, i: int) -> Panels:
         return _HistoryView(self.panels, i)
 
-    def window_prices(self, i: int, length: int, eligible_idx: np.ndarray) -> _PriceWindow:
+    def price_window(self, i: int, length: int, eligible_idx: np.ndarray) -> _PriceWindow:
         """Closes of the eligible assets over the ``length`` rows before row ``i`` (a copy);
         called, the same frame as ``history(i).close.tail(length)[eligible]``.
 
@@ -410,7 +410,7 @@ class _Simulation:
             lookback=lookback,
             portfolio_value=value_prev,
             cost_model=self.costs,
-            window=m.window_prices(i, lookback, eligible_idx),
+            window=m.price_window(i, lookback, eligible_idx),
         )
 
     def _decide(

@@ -239,8 +239,9 @@ class OptimizerStrategy:
 
         if not context.eligible:
             return pd.Series(dtype=float)
+        turnover_aware = self.transaction_cost or self.max_turnover is not None
         window = context._price_arrays()
-        if window is not None and not self.transaction_cost and self.max_turnover is None:
+        if window is not None and not turnover_aware:
             # build_portfolio's weights from the engine's arrays (the same to the bit), or
             # None for a window that needs build_portfolio's checks or warnings
             weights = window_weights(
@@ -250,7 +251,7 @@ class OptimizerStrategy:
                 return weights
         prices = context.prices
         kwargs: dict[str, Any] = {}
-        if self.transaction_cost or self.max_turnover is not None:
+        if turnover_aware:
             kwargs["previous_weights"] = (
                 context.current_weights.reindex(list(context.eligible)).fillna(0.0).astype(float)
             )

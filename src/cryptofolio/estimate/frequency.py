@@ -56,7 +56,7 @@ def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
             f"cannot infer the sampling frequency from {len(index)} timestamp(s); need at least 2 "
             "or pass periods_per_year explicitly"
         )
-    spacing = _regular_spacing(index)
+    spacing = regular_spacing_of_ticks(index.asi8, getattr(index, "unit", "ns"))
     if spacing is not None:  # the usual case: evenly spaced, increasing, no NaT
         return periods_of_spacing(spacing)
     steps = _steps_in_seconds(index)
@@ -86,19 +86,14 @@ _UNIT_PER_SECOND = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
 _NAT = np.iinfo(np.int64).min  # NaT in the integer view of a DatetimeIndex
 
 
-def _regular_spacing(index: pd.DatetimeIndex) -> float | None:
-    """The spacing in seconds of an index without NaT whose consecutive timestamps are all
-    the same positive step apart; ``None`` otherwise (then the general path decides).
+def regular_spacing_of_ticks(ticks: np.ndarray, unit: str) -> float | None:
+    """The spacing in seconds of integer timestamps ``ticks`` (a DatetimeIndex's ``asi8``,
+    in its ``unit``) without NaT whose consecutive values are all the same positive step
+    apart; ``None`` otherwise (then the general path decides).
 
     Read from the integer steps (no float array, no sort): the same number as
     ``_steps_in_seconds(index)[0]``, which the general path returns for such an index.
     """
-    return regular_spacing_of_ticks(index.asi8, getattr(index, "unit", "ns"))
-
-
-def regular_spacing_of_ticks(ticks: np.ndarray, unit: str) -> float | None:
-    """:func:`_regular_spacing` of the integer timestamps ``ticks`` (a DatetimeIndex's
-    ``asi8``) in ``unit`` (its ``unit``): for callers holding the integers, not the index."""
     per_second = _UNIT_PER_SECOND.get(unit)
     if per_second is None:
         return None

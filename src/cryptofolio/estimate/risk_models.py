@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import warnings
+from collections.abc import Callable
 from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 
-from cryptofolio._blas import LARGE_PRODUCT, blas_threads_for, single_blas_thread
+from cryptofolio._blas import blas_threads_for, single_blas_thread
 from cryptofolio.errors import EstimationError
 from cryptofolio.estimate.conditioning import (
     ensure_psd,
@@ -213,11 +214,8 @@ def _centred_gram(x: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarr
     Both forms are exactly symmetric."""
     T = x.shape[0]
     work = _gram_work(x)
-    if work < LARGE_PRODUCT:  # (what blas_threads_for would do: nothing)
+    with blas_threads_for(work):
         gram = x.T @ x
-    else:
-        with blas_threads_for(work):
-            gram = x.T @ x
     second = gram.diagonal() * CANCELLATION_LIMIT  # (a copy: gram is overwritten below)
     scaled = mean * np.sqrt(T)
     gram -= scaled[:, None] * scaled  # c_i c_j == c_j c_i: exactly symmetric
@@ -309,6 +307,53 @@ def semicovariance(
     return _labelled(cov, returns)
 
 
+#: Models :func:`covariance_values` computes from the returns array.
+ARRAY_MODELS = _GRAM | {RiskModel.LEDOIT_WOLF}
+
+
+def covariance_values(
+    x: np.ndarray,
+    mean: np.ndarray,
+    model: RiskModel,
+    ppy: float,
+    *,
+    span: float | None = None,
+    half_life: float | None = None,
+    benchmark: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray | Callable[[], np.ndarray] | None]:
+    """The values of :func:`risk_matrix` for a model of :data:`ARRAY_MODELS`, from the checked
+    returns array ``x`` and its column means (:func:`returns_values_and_means`), and the
+    factor of the Gram models (``A`` with ``A'A`` proportional to the estimate, or a function
+    forming it) for the conditioning warning (``None`` for Ledoit-Wolf).
+
+    Raises
+    ------
+    EstimationError
+        On a NaN or infinite entry of the estimate (returns near the float limits).
+    """
+    if model is RiskModel.LEDOIT_WOLF:
+        values, _ = _ledoit_wolf_gram(x, mean, ppy)
+        # (1 - d) S + d m I with S a Gram matrix, m >= 0, 0 <= d <= 1: PSD by construction,
+        # and exactly symmetric (see _centred_gram; the rest is element-wise): only the
+        # finiteness is left to check (an overflow of returns near 1e154).
+        if not np.isfinite(values.diagonal()).all():
+            raise EstimationError(
+                "covariance has NaN or infinite entries; re-estimate it without gaps"
+            )
+        return values, None
+    if model is RiskModel.SAMPLE:
+        values, factor = _sample_gram(x, mean, ppy)
+        if factor is None:  # formed only if a warning quotes the condition number
+            factor = functools.partial(np.subtract, x, mean)
+    elif model is RiskModel.EXPONENTIAL:
+        values, factor = _exponential_gram(x, mean, ppy, ewm_alpha(span, half_life))
+    else:
+        values, factor = _semicovariance_gram(x, ppy, benchmark)
+    # A'A is PSD by construction (its rounding error is far inside the PSD tolerance): only the
+    # O(n^2) checks, no eigendecomposition.
+    return finite_symmetric_values(values), factor
+
+
 @single_blas_thread
 def risk_matrix(
     returns: pd.DataFrame,
@@ -365,37 +410,18 @@ def risk_matrix(
     model = RiskModel(model)
     ppy = _check_ppy(periods_per_year)
     factor = None
-    if model in _GRAM:
+    if model in ARRAY_MODELS:
         x, mean = returns_values_and_means(returns, min_observations=2)
-        if model is RiskModel.SAMPLE:
-            values, factor = _sample_gram(x, mean, ppy)
-            if factor is None:  # formed only if a warning quotes the condition number
-                factor = functools.partial(np.subtract, x, mean)
-        elif model is RiskModel.EXPONENTIAL:
-            values, factor = _exponential_gram(x, mean, ppy, ewm_alpha(span, half_life))
-        else:
-            values, factor = _semicovariance_gram(x, ppy, benchmark)
-        # A'A is PSD by construction (its rounding error is far inside the PSD tolerance): only
-        # the O(n^2) checks, no eigendecomposition.
-        cov = _labelled(finite_symmetric_values(values), returns)
+        values, factor = covariance_values(
+            x, mean, model, ppy, span=span, half_life=half_life, benchmark=benchmark
+        )
+        cov = _labelled(values, returns)
+    elif model is RiskModel.OAS:
+        cov = oas_covariance(returns, periods_per_year=ppy)
+        cov = _labelled(finite_symmetric_values(cov.to_numpy()), returns)
     else:
-        if model is RiskModel.LEDOIT_WOLF:
-            x, mean = returns_values_and_means(returns, min_observations=2)
-            values, _ = _ledoit_wolf_gram(x, mean, ppy)
-            # (1 - d) S + d m I with S a Gram matrix, m >= 0, 0 <= d <= 1: PSD by construction,
-            # and exactly symmetric (see _centred_gram; the rest is element-wise): only the
-            # finiteness is left to check (an overflow of returns near 1e154).
-            if not np.isfinite(values.diagonal()).all():
-                raise EstimationError(
-                    "covariance has NaN or infinite entries; re-estimate it without gaps"
-                )
-            cov = _labelled(values, returns)
-        elif model is RiskModel.OAS:
-            cov = oas_covariance(returns, periods_per_year=ppy)
-            cov = _labelled(finite_symmetric_values(cov.to_numpy()), returns)
-        else:
-            cov = mcd_covariance(returns, periods_per_year=ppy, random_state=random_state)
-            cov = ensure_psd(cov, repair=repair_psd)
+        cov = mcd_covariance(returns, periods_per_year=ppy, random_state=random_state)
+        cov = ensure_psd(cov, repair=repair_psd)
     if warn and model not in _SHRUNK:
         warn_if_ill_conditioned(
             returns,

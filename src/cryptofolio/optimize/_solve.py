@@ -99,10 +99,15 @@ def make_problem(
     risk_free_rate: float = 0.0,
 ) -> Problem:
     assets, S = check_covariance(covariance)
-    cols = covariance.columns
-    index = cols if cols.inferred_type == "string" else pd.Index(assets)
+    index = result_index(covariance.columns, assets)
     mu = align_series(expected_returns, assets, "expected returns", required=need_mu, index=index)
     return problem_of_values(assets, index, S, mu, constraints, risk_free_rate)
+
+
+def result_index(columns: pd.Index, assets: list[str]) -> pd.Index:
+    """The labels of a result: the covariance's own columns when they are strings (an Index
+    is immutable: sharing it keeps its hash table), else the string labels ``assets``."""
+    return columns if columns.inferred_type == "string" else pd.Index(assets)
 
 
 def problem_of_values(
@@ -232,7 +237,9 @@ def check_weights(pb: Problem, W: np.ndarray) -> None:
 
 
 def _check_weight_vector(pb: Problem, w: np.ndarray) -> None:
-    """:func:`check_weights` of one portfolio, in fewer array operations."""
+    """:func:`check_weights` of one portfolio: the same figures in fewer array operations
+    when the weights pass; otherwise :func:`check_weights` itself decides (and names the
+    violation)."""
     box = pb.box
     size = np.abs(w)
     top = float(size.max(initial=0.0))
@@ -240,11 +247,9 @@ def _check_weight_vector(pb: Problem, w: np.ndarray) -> None:
     viol = max(float(np.maximum(box.lo - w, w - box.hi).max(initial=0.0)), abs(total - box.budget))
     if box.gross is not None:
         viol = max(viol, float(size.sum()) - box.gross)
-    # a NaN or infinite weight makes the sum NaN or infinite (finite weights whose sum
-    # overflows are refused too)
+    # a NaN or infinite weight makes the sum NaN or infinite
     if not (math.isfinite(total) and viol <= 1e-8 * max(1.0, top)):
-        check_weights(pb, w[None, :])  # raises, naming the violation
-        raise SolverError("the solution is not finite; not returned", status="infeasible")
+        check_weights(pb, w[None, :])
 
 
 def make_result(

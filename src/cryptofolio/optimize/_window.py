@@ -3,8 +3,8 @@ without the pandas frames in between, for a caller that reads only the weights.
 
 A walk-forward backtest asks for a portfolio at every rebalance, on a window of prices it
 holds as arrays. Through :func:`~cryptofolio.optimize.build_portfolio` that is a prices frame,
-a returns frame, a covariance frame and their checks before the solver starts: at a few dozen
-assets those cost as much as the estimate and the solve together. :func:`window_weights` runs
+a returns frame, a covariance frame and their checks before the solver starts, which at a few
+dozen assets cost more than the arithmetic they carry. :func:`window_weights` runs
 the same functions on the arrays (price ratios, returns, the covariance estimator, the problem
 and its solve), so the weights are the same to the bit (the tests compare them), and leaves
 every unusual window to ``build_portfolio``: it answers ``None`` where an input needs a check
@@ -21,16 +21,18 @@ import numpy as np
 import pandas as pd
 
 from cryptofolio._blas import single_blas_thread
+from cryptofolio.errors import EstimationError
 from cryptofolio.estimate import ExpectedReturnsMethod, RiskModel
 from cryptofolio.estimate.conditioning import problems_of_values
 from cryptofolio.estimate.frequency import periods_of_spacing, regular_spacing_of_ticks
 from cryptofolio.estimate.returns import _price_ratios, returns_of_ratios
-from cryptofolio.estimate.risk_models import _ledoit_wolf_gram, _sample_gram
+from cryptofolio.estimate.risk_models import covariance_values
 from cryptofolio.optimize._inputs import asset_labels
 from cryptofolio.optimize._solve import (
     NO_MU_OBJECTIVES,
     QP_OBJECTIVES,
     problem_of_values,
+    result_index,
     solve_problem,
 )
 from cryptofolio.optimize._types import Objective
@@ -104,23 +106,17 @@ def window_weights(
     mean = x.mean(axis=0)
     if not np.isfinite(mean).all():
         return None
-    if risk_model is RiskModel.SAMPLE:
-        S, _ = _sample_gram(x, mean, ppy)
-        if not np.isfinite(S).all():
-            return None
-        if not np.array_equal(S, S.T):
-            S = (S + S.T) / 2.0
-        if problems_of_values(x.shape[0], S, columns):
-            return None  # build_portfolio warns (and names the problem)
-    else:
-        S, _ = _ledoit_wolf_gram(x, mean, ppy)
-        if not np.isfinite(S.diagonal()).all():
-            return None
+    try:
+        S, _ = covariance_values(x, mean, risk_model, ppy)
+    except EstimationError:
+        return None  # build_portfolio raises it
+    if risk_model is RiskModel.SAMPLE and problems_of_values(x.shape[0], S, columns):
+        return None  # build_portfolio warns (and names the problem)
     diag = S.diagonal()
     if (diag < 0).any() or not (diag > 0).any():
         return None
     assets = asset_labels(columns)
-    index = columns if columns.inferred_type == "string" else pd.Index(assets)
+    index = result_index(columns, assets)
     mu = None if objective in NO_MU_OBJECTIVES else mean * ppy
     pb = problem_of_values(assets, index, S, mu, config.constraints, config.risk_free_rate)
     result = solve_problem(
