@@ -1,7 +1,8 @@
 """Singular sample covariances (more assets than observations): walk-forward min variance.
 
 The reference values come from cvxpy + Clarabel on the same matrices; the pivot counts are what
-makes the method fast (a solve is a handful of small reduced systems, never an n x n one)."""
+makes the method fast (a solve is a handful of small reduced systems, never an n x n one): each
+reduced system is one Cholesky factorisation, counted at LAPACK's potrf."""
 
 from __future__ import annotations
 
@@ -41,14 +42,14 @@ def test_min_variance_on_singular_windows_few_small_pivots():
     _solve.clear_warm_starts()
     sizes: list[int] = []
     calls = {"n": 0}
-    orig = _active_set.reduced_solve
+    orig = _active_set._POTRF
 
-    def counting(prob, state, *a, **k):
+    def counting(M, *a, **k):  # every reduced system is one Cholesky factorisation
         calls["n"] += 1
-        sizes.append(int(np.count_nonzero(state == 0)))
-        return orig(prob, state, *a, **k)
+        sizes.append(int(M.shape[0]))
+        return orig(M, *a, **k)
 
-    _active_set.reduced_solve = counting
+    _active_set._POTRF = counting
     try:
         counts = []
         for win in windows:
@@ -61,7 +62,7 @@ def test_min_variance_on_singular_windows_few_small_pivots():
             assert w.sum() == pytest.approx(1.0, abs=1e-12) and w.min() >= 0
             assert w @ S @ w == pytest.approx(_clarabel_min_var(S), rel=1e-6)
     finally:
-        _active_set.reduced_solve = orig
+        _active_set._POTRF = orig
     assert max(sizes) < 99  # never a reduced system as large as the covariance's rank
     assert counts[0] <= 12  # cold
     assert max(counts[1:]) <= 6  # warm-started from the previous window

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -29,6 +30,13 @@ class Box:
     @property
     def n(self) -> int:
         return len(self.assets)
+
+    @functools.cached_property
+    def long_only_within_budget(self) -> bool:
+        """Every lower bound 0 and every upper bound at least a positive budget: then the
+        bounds that can bind are the zeros alone (``w >= 0`` and ``sum(w) = budget`` keep every
+        weight at or below the budget), and the box QP is a QP over a scaled simplex."""
+        return self.budget > 0 and not self.lo.any() and bool((self.hi >= self.budget).all())
 
     def key(self) -> tuple:
         """Hashable description of the constraint structure (for warm-start caches)."""

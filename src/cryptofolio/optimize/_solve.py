@@ -138,7 +138,16 @@ def _qp(pb: Problem, P: np.ndarray, q: np.ndarray, extra_rows=(), extra_rhs=()) 
     else:  # the budget row alone
         A = np.ones((1, n))
     c = np.array([pb.box.budget, *extra_rhs], dtype=float)
-    return BoxQP(P=P, q=q, A=A, a=np.zeros(A.shape[0]), c=c, lo=pb.box.lo, hi=pb.box.hi)
+    return BoxQP(
+        P=P,
+        q=q,
+        A=A,
+        a=np.zeros(A.shape[0]),
+        c=c,
+        lo=pb.box.lo,
+        hi=pb.box.hi,
+        simplex=not extra_rows and pb.box.long_only_within_budget,
+    )
 
 
 def _ridge(P: np.ndarray, gamma: float) -> np.ndarray:
