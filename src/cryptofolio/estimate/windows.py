@@ -204,8 +204,11 @@ def returns_values_and_means(
     non-finite mean triggers the element-wise search that names the asset and dates.
     """
     _check_returns_frame(returns, min_observations)
-    values = returns.to_numpy(dtype=float, na_value=np.nan)
-    means = values.mean(axis=0)
+    values = returns.to_numpy()  # float64 columns: their block itself, NaN already NaN
+    if values.dtype != np.float64:  # other dtypes, pandas' missing values: converted
+        values = returns.to_numpy(dtype=float, na_value=np.nan)
+    means = np.add.reduce(values, axis=0)  # what values.mean(axis=0) sums, and divides by
+    means /= values.shape[0]
     if not np.isfinite(means).all():
         # raises unless the sum merely overflowed (finite values near 1e308: not returns)
         _raise_on_non_finite(returns, values)
@@ -218,11 +221,12 @@ def _check_returns_frame(returns: pd.DataFrame, min_observations: int) -> None:
             f"returns must be a DataFrame (rows = timestamps, columns = assets), got "
             f"{type(returns).__name__}"
         )
-    if returns.shape[1] == 0:
+    rows, cols = returns.shape
+    if cols == 0:
         raise EstimationError("returns have no asset columns")
-    if len(returns) < min_observations:
+    if rows < min_observations:
         raise EstimationError(
-            f"only {len(returns)} return observation(s) for {', '.join(map(str, returns.columns))}; "
+            f"only {rows} return observation(s) for {', '.join(map(str, returns.columns))}; "
             f"need at least {min_observations}: widen the window"
         )
     if not returns.columns.is_unique:  # cached on the Index

@@ -631,7 +631,8 @@ def cold_state(prob: BoxQP) -> np.ndarray:
     state = np.zeros(n, dtype=np.int8)
     fin = np.isfinite(prob.lo)
     score = 0.5 * prob.P.diagonal() + prob.q
-    keep = np.argsort(score, kind="stable")[: max(COLD_FREE, 2 * prob.A.shape[0])]
+    count = max(COLD_FREE, 2 * prob.A.shape[0])
+    keep = np.argpartition(score, count - 1)[:count] if count < n else slice(None)
     state[fin] = LOWER
     state[keep] = FREE
     return state

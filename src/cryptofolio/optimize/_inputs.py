@@ -31,12 +31,11 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     only read them."""
     if not isinstance(covariance, pd.DataFrame):
         raise EstimationError("covariance must be a labelled DataFrame (assets x assets)")
-    if covariance.shape[0] != covariance.shape[1] or not covariance.index.equals(
-        covariance.columns
-    ):
+    rows, cols = covariance.shape
+    if rows != cols or not covariance.index.equals(covariance.columns):
         raise EstimationError(
             "covariance must be square with the same assets, in the same order, as rows and "
-            f"columns (got {covariance.shape[0]} rows, {covariance.shape[1]} columns)"
+            f"columns (got {rows} rows, {cols} columns)"
         )
     if covariance.columns.has_duplicates:
         dup = sorted(set(covariance.columns[covariance.columns.duplicated()].astype(str)))

@@ -122,7 +122,7 @@ def problem_of_values(
     with a non-negative diagonal that is not all zero (what :func:`check_covariance` returns),
     ``mu`` finite or ``None``, ``index`` the assets as the labels of the result."""
     box = resolve_box(constraints, assets)
-    s = float(S.diagonal().mean())
+    s = float(S.trace()) / S.shape[0]  # the mean variance
     if not math.isfinite(risk_free_rate):
         raise InfeasibleError(f"risk_free_rate must be finite, got {risk_free_rate}")
     return Problem(assets, S, s, mu, box, float(constraints.l2), float(risk_free_rate), index)
