@@ -90,14 +90,21 @@ def _restore(changed: list[tuple[Callable[[int], Any], int]]) -> None:
         put(old)
 
 
-@contextlib.contextmanager
-def blas_threads_for(multiply_adds: float) -> Iterator[None]:
+_NO_CHANGE = contextlib.nullcontext()  # reusable: enters and exits without doing anything
+
+
+def blas_threads_for(multiply_adds: float) -> contextlib.AbstractContextManager[None]:
     """Inside a :func:`single_blas_thread` call, run a product of ``multiply_adds`` on BLAS's
-    own thread count when it reaches :data:`LARGE_PRODUCT`; otherwise change nothing."""
+    own thread count when it reaches :data:`LARGE_PRODUCT`; otherwise change nothing (a
+    context that does nothing, without the cost of entering a generator)."""
     saved = getattr(_STATE, "saved", None)
     if multiply_adds < LARGE_PRODUCT or not saved:
-        yield
-        return
+        return _NO_CHANGE
+    return _lifted(saved)
+
+
+@contextlib.contextmanager
+def _lifted(saved: list[tuple[Callable[[int], Any], int]]) -> Iterator[None]:
     _restore(saved)
     try:
         yield

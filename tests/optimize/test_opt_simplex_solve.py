@@ -120,3 +120,23 @@ def test_optimize_portfolio_agrees_with_clarabel_on_real_scale_data():
     got = res.weights.to_numpy()
     assert got @ S_ @ got == pytest.approx(prob.value, rel=1e-7)
     assert isinstance(res.weights, pd.Series)
+
+
+def test_the_minimum_variance_cold_start_holds_the_best_pairs():
+    """The cold start frees the lowest-variance asset and the assets that make the
+    lowest-variance two-asset portfolio with it (each pair's minimum found by a grid search
+    over its weights, not by the closed form the solver uses)."""
+    cov, _, _ = make_problem(40, t=300, seed=3)
+    qp = S.minvar_qp(S.make_problem(cov, None, Constraints(), need_mu=False))
+    state = AS.cold_state(qp)
+    P = qp.P
+    first = int(np.argmin(P.diagonal()))
+    grid = np.linspace(-3.0, 4.0, 70001)  # weight of asset j against `first` (shorts allowed)
+    best = np.empty(qp.n)
+    for j in range(qp.n):
+        var = (1 - grid) ** 2 * P[first, first] + 2 * grid * (1 - grid) * P[first, j]
+        best[j] = np.min(var + grid**2 * P[j, j])
+    best[first] = -np.inf
+    expected = set(np.argsort(best)[: AS.PAIR_FREE].tolist())
+    assert set(np.flatnonzero(state == AS.FREE).tolist()) == expected
+    assert np.count_nonzero(state == AS.LOWER) == qp.n - AS.PAIR_FREE

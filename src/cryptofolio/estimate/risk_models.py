@@ -9,6 +9,7 @@ symmetric, positive semi-definite DataFrame. Units: squared annual returns as fr
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 from collections.abc import Callable
 from enum import StrEnum
@@ -55,7 +56,7 @@ def _labelled(values: np.ndarray, returns: pd.DataFrame) -> pd.DataFrame:
 
 def _check_ppy(periods_per_year: float) -> float:
     ppy = float(periods_per_year)
-    if not np.isfinite(ppy) or ppy <= 0:
+    if not (math.isfinite(ppy) and ppy > 0):
         raise EstimationError(
             f"periods_per_year must be a positive number, got {periods_per_year!r}"
         )

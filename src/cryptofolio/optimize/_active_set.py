@@ -32,6 +32,12 @@ import scipy.linalg as sla
 
 FREE, LOWER, UPPER = 0, -1, 1
 
+# the reductions of the hot loops called as ufuncs (what ndarray.sum/.max/.any call, without
+# numpy's Python-level wrapper around them)
+_add = np.add.reduce
+_maximum = np.maximum.reduce
+_any = np.logical_or.reduce
+
 
 class ActiveSetFailure(Exception):
     """The pivoting did not converge or met a singular reduced system."""
@@ -518,8 +524,8 @@ def _simplex_solve(
 
     The same pivots in fewer array operations. From the free set of ``state`` (bound
     variables sit at 0), each step factorises the free block ``P_FF`` once for the two
-    right-hand sides ``-q_F`` and ``1`` (the budget's multiplier is then a division, as in
-    :func:`_one_row_solve`); while a free variable comes out negative, those bind and the step
+    right-hand sides ``-q_F`` and ``1`` (one when ``q = 0``: minimum variance), and the
+    budget's multiplier is then a division, as in :func:`_one_row_solve`; while a free variable comes out negative, those bind and the step
     repeats without forming the gradient; once every free variable is non-negative, the bound
     variables whose multiplier ``g_i`` is negative are freed (at most :func:`grow_cap` of
     them, most negative first). When none is, the point meets every KKT condition. The upper
@@ -532,35 +538,45 @@ def _simplex_solve(
     P, q = prob.P, prob.q
     n = q.shape[0]
     c = float(prob.c[0])
+    linear = bool(_any(q))  # minimum variance has none: one right-hand side, not two
     free = state == FREE
     for it in range(max_iter):
         fi = free.nonzero()[0]
         Pf = P.take(fi, axis=0)
-        rhs = np.empty((fi.size, 2))
-        np.negative(q.take(fi), out=rhs[:, 0])
-        rhs[:, 1] = 1.0
+        if linear:
+            rhs = np.empty((fi.size, 2))
+            np.negative(q.take(fi), out=rhs[:, 0])
+            rhs[:, 1] = 1.0
+        else:
+            rhs = np.ones(fi.size)
         chol, info = _POTRF(Pf.take(fi, axis=1), lower=1, clean=0, overwrite_a=1)
         if info != 0:
             return None
         sol, info = _POTRS(chol, rhs, lower=1, overwrite_b=1)
         if info != 0:  # pragma: no cover - only on malformed arguments
             return None
-        total, schur = sol.sum(axis=0)  # 1'P_FF^-1 (-q_F), 1'P_FF^-1 1 (> 0: P_FF is PD)
-        nu = (float(total) - c) / float(schur)
-        y_free = sol[:, 0]
-        y_free -= nu * sol[:, 1]
+        if linear:
+            total, schur = _add(sol, axis=0)  # 1'P_FF^-1 (-q_F), 1'P_FF^-1 1 (> 0: PD)
+            nu = (float(total) - c) / float(schur)
+            y_free = sol[:, 0]
+            y_free -= nu * sol[:, 1]
+        else:  # the same figures with -q_F = 0: y_F = -nu P_FF^-1 1
+            nu = -c / float(_add(sol))
+            y_free = sol
+            y_free *= -nu
         negative = y_free < -tol
-        if negative.any():
+        if _any(negative):
             free[fi[negative]] = False
             continue
         g = Pf.T @ y_free
-        g += q
+        if linear:
+            g += q
         g += nu
-        if not (math.isfinite(nu) and math.isfinite(float(g.sum()))):
+        if not (math.isfinite(nu) and math.isfinite(float(_add(g)))):
             return None
-        wrong = g < -tol * max(1.0, float(np.abs(g).max()))
+        wrong = g < -tol * max(1.0, float(_maximum(np.abs(g))))
         wrong[fi] = False
-        if not wrong.any():
+        if not _any(wrong):
             y = np.zeros(n)
             y[fi] = y_free
             final = np.full(n, LOWER, dtype=np.int8)
@@ -622,12 +638,17 @@ def grow_cap(n_free: int, n: int) -> int:
 
 def cold_state(prob: BoxQP) -> np.ndarray:
     """Initial guess: every variable with a finite lower bound at that bound, except the few
-    with the smallest ``P_ii / 2 + q_i`` (the cheapest to hold alone), which start free.
+    with the smallest ``P_ii / 2 + q_i`` (the cheapest to hold alone), which start free; for
+    minimum variance within the budget (``prob.simplex``, ``q = 0``), see :func:`_pair_free`.
 
     Long-only solutions hold few assets (a minimum-variance portfolio of 50 coins holds about
     10), so growing the free set from a handful of candidates takes fewer pivots than
     shrinking it from everything (measured: 1-3 pivots instead of 3-9 for 10-50 assets)."""
     n = prob.n
+    if prob.simplex and not _any(prob.q):
+        state = np.full(n, LOWER, dtype=np.int8)
+        state[_pair_free(prob.P)] = FREE
+        return state
     state = np.zeros(n, dtype=np.int8)
     fin = np.isfinite(prob.lo)
     score = 0.5 * prob.P.diagonal() + prob.q
@@ -636,6 +657,32 @@ def cold_state(prob: BoxQP) -> np.ndarray:
     state[fin] = LOWER
     state[keep] = FREE
     return state
+
+
+PAIR_FREE = 16  # a minimum-variance cold start frees this many variables (see _pair_free)
+
+
+def _pair_free(P: np.ndarray) -> np.ndarray | slice:
+    """The minimum-variance cold start's free variables: the lowest-variance asset ``i`` and
+    the :data:`PAIR_FREE` - 1 assets ``j`` that hold the least variance together with it, the
+    two-asset minimum ``(P_ii P_jj - P_ij^2) / (P_ii + P_jj - 2 P_ij)`` (``P_jj`` when the pair
+    is degenerate): the assets that diversify the safest one best. Measured on the benchmark
+    panels (real daily data, synthetic 50-1000 assets, walk-forward windows), this start
+    takes about one pivot fewer than the lowest variances alone."""
+    n = P.shape[0]
+    if n <= PAIR_FREE:
+        return slice(None)
+    var = P.diagonal()
+    first = int(var.argmin())
+    row = P[first]
+    spread = var + var[first]
+    spread -= 2.0 * row  # variance of the difference of the two assets: >= 0 for PSD P
+    det = var * var[first]
+    det -= row * row
+    pair = var.copy()
+    np.divide(det, spread, out=pair, where=spread > 0.0)
+    pair[first] = -np.inf
+    return np.argpartition(pair, PAIR_FREE - 1)[:PAIR_FREE]
 
 
 @dataclass(frozen=True)
@@ -685,7 +732,7 @@ def segment(prob: BoxQP, state: np.ndarray, sol: Reduced, t0: float, tol: float 
 
 def _max0(x: np.ndarray) -> float:
     """``max(x, 0)`` (0 for an empty array; NaN when ``x`` holds a NaN)."""
-    return float(x.max(initial=0.0))
+    return float(_maximum(x, axis=None, initial=0.0))
 
 
 def kkt_residuals(prob: BoxQP, state: np.ndarray, sol: Reduced) -> dict[str, float]:

@@ -40,6 +40,11 @@ class Box:
 
     def key(self) -> tuple:
         """Hashable description of the constraint structure (for warm-start caches)."""
+        return self._key
+
+    @functools.cached_property
+    def _key(self) -> tuple:
+        # formed once: the bound arrays of a resolved box are read-only (see resolve_box)
         return (self.assets, self.lo.tobytes(), self.hi.tobytes(), self.budget, self.gross)
 
 

@@ -880,7 +880,7 @@ def solve_problem(
                 f"max_turnover {max_turnover:g} is too small: reaching the bounds and the budget "
                 f"from the previous weights needs a turnover of at least {need:g}"
             )
-    costly = bool((tc > 0).any())
+    costly = bool(tc.any())  # (cost_vector checked: >= 0)
     w = None
     if (
         objective in QP_OBJECTIVES
