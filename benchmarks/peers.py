@@ -107,17 +107,14 @@ def _cryptofolio_walk_forward(inputs: BenchInputs) -> Runner:
     return run
 
 
-def _clear_warm_starts() -> None:
-    """Forget cryptofolio's process-wide warm-start cache (active sets keyed by problem
-    structure, not data), so every timed call is a cold solve like a peer's."""
-    from cryptofolio.optimize import clear_warm_starts
-
-    clear_warm_starts()
-
-
 def _cold(runner: Runner) -> Runner:
+    """``runner`` with cryptofolio's process-wide warm-start cache (active sets keyed by
+    problem structure, not data) forgotten before each call, so every timed call is a cold
+    solve like a peer's."""
+    from cryptofolio.optimize import clear_warm_starts  # (looked up once, not per call)
+
     def run() -> np.ndarray:
-        _clear_warm_starts()
+        clear_warm_starts()
         return runner()
 
     return run

@@ -203,10 +203,11 @@ def returns_values_and_means(
     mean non-finite), so a clean window costs one pass over the data instead of two; only a
     non-finite mean triggers the element-wise search that names the asset and dates.
     """
-    _check_returns_frame(returns, min_observations)
+    _check_is_frame(returns)
     values = returns.to_numpy()  # float64 columns: their block itself, NaN already NaN
     if values.dtype != np.float64:  # other dtypes, pandas' missing values: converted
         values = returns.to_numpy(dtype=float, na_value=np.nan)
+    _check_frame_shape(returns, values.shape, min_observations)
     means = np.add.reduce(values, axis=0)  # what values.mean(axis=0) sums, and divides by
     means /= values.shape[0]
     if not np.isfinite(means).all():
@@ -216,12 +217,23 @@ def returns_values_and_means(
 
 
 def _check_returns_frame(returns: pd.DataFrame, min_observations: int) -> None:
+    _check_is_frame(returns)
+    _check_frame_shape(returns, returns.shape, min_observations)
+
+
+def _check_is_frame(returns: pd.DataFrame) -> None:
     if not isinstance(returns, pd.DataFrame):
         raise EstimationError(
             f"returns must be a DataFrame (rows = timestamps, columns = assets), got "
             f"{type(returns).__name__}"
         )
-    rows, cols = returns.shape
+
+
+def _check_frame_shape(
+    returns: pd.DataFrame, shape: tuple[int, ...], min_observations: int
+) -> None:
+    """``shape``: the frame's own, or that of its values (the same, read without pandas)."""
+    rows, cols = shape
     if cols == 0:
         raise EstimationError("returns have no asset columns")
     if rows < min_observations:

@@ -31,7 +31,10 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     only read them."""
     if not isinstance(covariance, pd.DataFrame):
         raise EstimationError("covariance must be a labelled DataFrame (assets x assets)")
-    rows, cols = covariance.shape
+    S = covariance.to_numpy()  # float64: the frame's block itself (read only)
+    if S.dtype != np.float64:
+        S = covariance.to_numpy(dtype=float)
+    rows, cols = S.shape
     if rows != cols or not covariance.index.equals(covariance.columns):
         raise EstimationError(
             "covariance must be square with the same assets, in the same order, as rows and "
@@ -40,9 +43,8 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     if covariance.columns.has_duplicates:
         dup = sorted(set(covariance.columns[covariance.columns.duplicated()].astype(str)))
         raise EstimationError(f"covariance has duplicate assets: {', '.join(dup)}")
-    S = covariance.to_numpy(dtype=float)
     assets = asset_labels(covariance.columns)
-    bad = ~np.isfinite(S) if not np.isfinite(S.sum()) else None
+    bad = ~np.isfinite(S) if not np.isfinite(np.add.reduce(S, axis=None)) else None
     if bad is not None and bad.any():
         rows = sorted({assets[i] for i in np.flatnonzero(bad.any(axis=1))})
         raise EstimationError(
@@ -50,7 +52,9 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
             "where every asset has data"
         )
     diag = S.diagonal()
-    if (S == S.T).all():  # the estimators' output: exactly symmetric (and finite: no NaN)
+    # (the reductions are called as ufuncs: what .sum()/.all()/.min() call, without numpy's
+    # Python-level wrapper, on a path every solve takes)
+    if np.logical_and.reduce(S == S.T, axis=None):  # exactly symmetric (so no NaN either):
         sym = S  # read only from here on (no solver writes into it): no copy
     else:
         scale = max(float(np.abs(diag).max(initial=0.0)), 1e-300)  # PSD: max |S_ij|
@@ -59,12 +63,12 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
             raise EstimationError("covariance is not symmetric; pass a covariance matrix")
         sym = S + S.T  # (S + S') / 2, exactly symmetric
         sym *= 0.5
-    if diag.min(initial=0.0) < 0:
+    if np.minimum.reduce(diag, initial=0.0) < 0:
         neg = (diag < 0).nonzero()[0]
         raise EstimationError(
             f"covariance has negative variances for {', '.join(assets[i] for i in neg)}"
         )
-    if not diag.max(initial=0.0) > 0:
+    if not np.maximum.reduce(diag, initial=0.0) > 0:
         raise EstimationError("covariance is zero: every asset has zero variance")
     return assets, sym
 

@@ -131,18 +131,27 @@ def problem_of_values(
 # ----------------------------------------------------------------------------- box QPs
 
 
+@functools.lru_cache(maxsize=8)
+def _constant(n: int, value: float, rows: int = 0) -> np.ndarray:
+    """A read-only array of ``value``: ``(n,)``, or ``(rows, n)`` (the budget row, the zero
+    linear term of minimum variance), shared by the problems of one size."""
+    out = np.full((rows, n) if rows else n, value)
+    out.flags.writeable = False
+    return out
+
+
 def _qp(pb: Problem, P: np.ndarray, q: np.ndarray, extra_rows=(), extra_rhs=()) -> BoxQP:
     n = pb.n
     if extra_rows:
         A = np.vstack([np.ones((1, n)), *[np.atleast_2d(r) for r in extra_rows]])
     else:  # the budget row alone
-        A = np.ones((1, n))
-    c = np.array([pb.box.budget, *extra_rhs], dtype=float)
+        A = _constant(n, 1.0, 1)
+    c = np.array([pb.box.budget, *extra_rhs], dtype=float)  # (written by the frontier sweeps)
     return BoxQP(
         P=P,
         q=q,
         A=A,
-        a=np.zeros(A.shape[0]),
+        a=_constant(A.shape[0], 0.0),
         c=c,
         lo=pb.box.lo,
         hi=pb.box.hi,
@@ -159,7 +168,7 @@ def _ridge(P: np.ndarray, gamma: float) -> np.ndarray:
 
 def minvar_qp(pb: Problem) -> BoxQP:
     """min w'Σw + γ||w||² (scaled by 1/(2s))."""
-    return _qp(pb, _ridge(pb.Ss, pb.l2 / pb.s), np.zeros(pb.n))
+    return _qp(pb, _ridge(pb.Ss, pb.l2 / pb.s), _constant(pb.n, 0.0))
 
 
 def utility_qp(pb: Problem, risk_aversion: float) -> BoxQP:
@@ -251,11 +260,12 @@ def _check_weight_vector(pb: Problem, w: np.ndarray) -> None:
     violation)."""
     box = pb.box
     size = np.abs(w)
-    top = float(size.max(initial=0.0))
-    total = float(w.sum())
-    viol = max(float(np.maximum(box.lo - w, w - box.hi).max(initial=0.0)), abs(total - box.budget))
+    top = float(np.maximum.reduce(size, initial=0.0))
+    total = float(np.add.reduce(w))
+    outside = float(np.maximum.reduce(np.maximum(box.lo - w, w - box.hi), initial=0.0))
+    viol = max(outside, abs(total - box.budget))
     if box.gross is not None:
-        viol = max(viol, float(size.sum()) - box.gross)
+        viol = max(viol, float(np.add.reduce(size)) - box.gross)
     # a NaN or infinite weight makes the sum NaN or infinite
     if not (math.isfinite(total) and viol <= 1e-8 * max(1.0, top)):
         check_weights(pb, w[None, :])
@@ -749,8 +759,8 @@ SMALL_PROBLEM = 64
 
 
 def _small_problem(covariance: object, *args: object, **kwargs: object) -> bool:
-    shape = getattr(covariance, "shape", None)
-    return shape is not None and len(shape) == 2 and shape[0] <= SMALL_PROBLEM
+    columns = getattr(covariance, "columns", None)  # (a DataFrame's: one length, not two)
+    return columns is not None and len(columns) <= SMALL_PROBLEM
 
 
 @single_blas_thread(small=_small_problem)
