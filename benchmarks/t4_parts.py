@@ -9,7 +9,10 @@ Prints, in microseconds (medians):
 * the whole cell right after something else: after a PyPortfolioOpt T4 call (what the suite
   does), after a 32 MB copy (which flushes the caches, no library code), after a peer call and
   then a call of cryptofolio's own T4 on a 10-asset panel (code warm, data cold), and back to
-  back.
+  back;
+* single parts after a peer call and back to back: the Gram matrix, and the two pandas objects
+  the API returns (the covariance DataFrame, the weights Series), built as the library builds
+  them.
 
 A script, not a test: timings depend on the machine and its load.
 
@@ -29,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
+import pandas as pd
 from benchmarks import peers
 from benchmarks import tasks as t
 from benchmarks.run_benchmarks import synthetic_inputs
@@ -103,6 +107,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"T4 at N = {args.n}, medians in microseconds")
     for name, value in {**parts, **after}.items():
         print(f"  {name:48s} {value:8.0f}")
+    # single parts, after a peer call and back to back: how much colder each one gets
+    cols = returns.columns
+    values = shrunk.to_numpy().copy()
+    weights = values[0].copy()
+    single = {
+        "Gram X'X": lambda: x.T @ x,
+        "covariance DataFrame": lambda: pd.DataFrame(values, index=cols, columns=cols, copy=False),
+        "weights Series": lambda: pd.Series(weights, index=cols, name="weight"),
+    }
+    print(f"  {'one part':48s} {'after peer':>10s} {'back to back':>13s}")
+    for name, part in single.items():
+        cold, warm = _median_us(part, peer, k), _median_us(part, None, k)
+        print(f"  {name:48s} {cold:10.0f} {warm:13.0f}")
     return 0
 
 

@@ -522,7 +522,10 @@ def _simplex_solve(
     """:func:`solve_box_qp` for a problem with ``prob.simplex`` (minimum variance or utility,
     long-only, within the budget): ``min 1/2 y'Py + q'y`` subject to ``sum(y) = c``, ``y >= 0``.
 
-    The same pivots in fewer array operations. From the free set of ``state`` (bound
+    Block pivots as in the general loop, in fewer array operations per step (and, since the
+    negative weights bind before any multiplier is read, sometimes in a different order; like
+    the general loop, it stops only at a point that meets every KKT condition).
+    From the free set of ``state`` (bound
     variables sit at 0), each step factorises the free block ``P_FF`` once for the two
     right-hand sides ``-q_F`` and ``1`` (one when ``q = 0``: minimum variance), and the
     budget's multiplier is then a division, as in :func:`_one_row_solve`; while a free variable comes out negative, those bind and the step
