@@ -160,8 +160,9 @@ def test_record_conflicts_appends_a_log_and_warns(tmp_path):
     )
     with pytest.warns(
         store.StoreConflictWarning, match="BTC close at 2021-01-05.*stored 1.0, fetched 2.0"
-    ):
+    ) as caught:
         path = store.record_conflicts("binance-1d", conflicts, tmp_path)
+    assert caught[0].filename == __file__  # the warning names the caller's line
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         store.record_conflicts("binance-1d", conflicts, tmp_path)

@@ -38,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cryptofolio._warnings import user_stacklevel
 from cryptofolio.data.frame import LONG_COLUMNS, standardize_long
 from cryptofolio.errors import DataError
 
@@ -426,6 +427,6 @@ def record_conflicts(
         f"{first['symbol']} {first['column']} at {first['timestamp']}: stored {first['stored']}, "
         f"fetched {first['fetched']}; kept the fetched values (log: {path})",
         StoreConflictWarning,
-        stacklevel=2,
+        stacklevel=user_stacklevel(),
     )
     return path

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from cryptofolio._warnings import user_stacklevel
 from cryptofolio.data.symbols import is_stablecoin
 from cryptofolio.errors import EstimationError
 
@@ -216,7 +217,7 @@ def ensure_psd(cov: pd.DataFrame, *, repair: bool = False) -> pd.DataFrame:
         f"negative); repaired by clipping eigenvalues at 0: Frobenius change {change:.3g} "
         f"({rel:.2%} of the matrix norm)",
         EstimationWarning,
-        stacklevel=2,
+        stacklevel=user_stacklevel(),
     )
     return pd.DataFrame(fixed, index=cov.index, columns=cov.columns)
 
@@ -322,6 +323,6 @@ def warn_if_ill_conditioned(
             + "; use a shrinkage estimator (--risk-model ledoit-wolf or oas) or drop the "
             "offending asset(s)",
             EstimationWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     return problems
