@@ -44,6 +44,13 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
         dup = sorted(set(covariance.columns[covariance.columns.duplicated()].astype(str)))
         raise EstimationError(f"covariance has duplicate assets: {', '.join(dup)}")
     assets = asset_labels(covariance.columns)
+    return assets, check_covariance_values(S, assets)
+
+
+def check_covariance_values(S: np.ndarray, assets: list[str]) -> np.ndarray:
+    """The checks of :func:`check_covariance` on the values (square, labelled by ``assets``):
+    finite, symmetric to 1e-8 of the largest variance, a non-negative diagonal that is not all
+    zero. Returns them exactly symmetric (``S`` itself when it already is: read only)."""
     bad = ~np.isfinite(S) if not np.isfinite(np.add.reduce(S, axis=None)) else None
     if bad is not None and bad.any():
         rows = sorted({assets[i] for i in np.flatnonzero(bad.any(axis=1))})
@@ -70,7 +77,7 @@ def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:
         )
     if not np.maximum.reduce(diag, initial=0.0) > 0:
         raise EstimationError("covariance is zero: every asset has zero variance")
-    return assets, sym
+    return sym
 
 
 def align_series(

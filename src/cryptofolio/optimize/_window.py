@@ -27,7 +27,7 @@ from cryptofolio.estimate.conditioning import problems_of_values
 from cryptofolio.estimate.frequency import periods_of_spacing, regular_spacing_of_ticks
 from cryptofolio.estimate.returns import _price_ratios, returns_of_ratios
 from cryptofolio.estimate.risk_models import covariance_values
-from cryptofolio.optimize._inputs import asset_labels
+from cryptofolio.optimize._inputs import asset_labels, check_covariance_values
 from cryptofolio.optimize._solve import (
     NO_MU_OBJECTIVES,
     QP_OBJECTIVES,
@@ -112,10 +112,11 @@ def window_weights(
         return None  # build_portfolio raises it
     if risk_model is RiskModel.SAMPLE and problems_of_values(x.shape[0], S, columns):
         return None  # build_portfolio warns (and names the problem)
-    diag = S.diagonal()
-    if (diag < 0).any() or not (diag > 0).any():
-        return None
     assets = asset_labels(columns)
+    try:
+        S = check_covariance_values(S, assets)  # (the optimiser's own check of its input)
+    except EstimationError:
+        return None  # build_portfolio raises it
     index = result_index(columns, assets)
     mu = None if objective in NO_MU_OBJECTIVES else mean * ppy
     pb = problem_of_values(assets, index, S, mu, config.constraints, config.risk_free_rate)
