@@ -209,12 +209,12 @@ def solve_verified(qp: BoxQP, key: tuple | None, state: np.ndarray | None = None
     except ActiveSetFailure as exc:
         raise SolverError(f"active-set solver failed: {exc}", status="active-set-failure") from exc
     res = kkt_residuals(qp, st, sol)
-    bad = {k: v for k, v in res.items() if v > VERIFY_TOL}
+    bad = {k: v for k, v in res.items() if not v <= VERIFY_TOL}  # (NaN is bad too)
     if bad:
         # one refinement: re-solve from the final state (rounding on an ill-conditioned system)
         sol = reduced_solve(qp, st)
         res = kkt_residuals(qp, st, sol)
-        bad = {k: v for k, v in res.items() if v > VERIFY_TOL}
+        bad = {k: v for k, v in res.items() if not v <= VERIFY_TOL}
         if bad:
             detail = ", ".join(f"{k}={v:.1e}" for k, v in bad.items())
             raise SolverError(
@@ -423,7 +423,7 @@ def path_step(
         return None
     if not (seg.lo - 1e-12 <= r <= seg.hi + 1e-12):
         return None
-    if max(kkt_residuals(qp, trial, sol).values()) > VERIFY_TOL:
+    if not all(v <= VERIFY_TOL for v in kkt_residuals(qp, trial, sol).values()):
         return None
     return sol, seg, trial
 
