@@ -190,7 +190,7 @@ def check_returns_window(returns: pd.DataFrame, *, min_observations: int = 2) ->
     and no infinite value (the message names the asset and the dates), unique sorted index.
     """
     _check_returns_frame(returns, min_observations)
-    _raise_on_non_finite(returns, returns.to_numpy(dtype=float, na_value=np.nan))
+    _raise_on_non_finite(returns, _float_values(returns))
 
 
 def returns_values_and_means(
@@ -204,16 +204,23 @@ def returns_values_and_means(
     non-finite mean triggers the element-wise search that names the asset and dates.
     """
     _check_is_frame(returns)
-    values = returns.to_numpy()  # float64 columns: their block itself, NaN already NaN
-    if values.dtype != np.float64:  # other dtypes, pandas' missing values: converted
-        values = returns.to_numpy(dtype=float, na_value=np.nan)
+    values = _float_values(returns)
     _check_frame_shape(returns, values.shape, min_observations)
-    means = np.add.reduce(values, axis=0)  # what values.mean(axis=0) sums, and divides by
-    means /= values.shape[0]
+    means = values.mean(axis=0)
     if not np.isfinite(means).all():
         # raises unless the sum merely overflowed (finite values near 1e308: not returns)
         _raise_on_non_finite(returns, values)
     return values, means
+
+
+def _float_values(returns: pd.DataFrame) -> np.ndarray:
+    """The frame's values as floats, NaN where missing: for float64 columns their block
+    itself (read only; NaN is already NaN), other dtypes and pandas' missing values
+    converted."""
+    values = returns.to_numpy()
+    if values.dtype != np.float64:
+        values = returns.to_numpy(dtype=float, na_value=np.nan)
+    return values
 
 
 def _check_returns_frame(returns: pd.DataFrame, min_observations: int) -> None:

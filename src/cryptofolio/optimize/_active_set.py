@@ -428,19 +428,15 @@ def solve_box_qp(
     n = prob.n
     if state is None:
         state = cold_state(prob)
-        if prob.simplex:
-            out = _simplex_solve(prob, state, tol)
-            if out is not None:
-                return out
     else:
         state = state.astype(np.int8, copy=True)
         # never bind an infinite bound
         state[(state == LOWER) & ~np.isfinite(prob.lo)] = FREE
         state[(state == UPPER) & ~np.isfinite(prob.hi)] = FREE
-        if prob.simplex:
-            out = _simplex_solve(prob, state, tol)
-            if out is not None:
-                return out
+    if prob.simplex:
+        out = _simplex_solve(prob, state, tol)
+        if out is not None:
+            return out
     finite_lo = prob.lo[np.isfinite(prob.lo)]
     scale_y = max(1.0, _max0(np.abs(finite_lo)))
     # the reduced KKT system needs as many free unknowns as equality rows (k is one of them
@@ -525,10 +521,11 @@ def _simplex_solve(
     Block pivots as in the general loop, in fewer array operations per step (and, since the
     negative weights bind before any multiplier is read, sometimes in a different order; like
     the general loop, it stops only at a point that meets every KKT condition).
-    From the free set of ``state`` (bound
-    variables sit at 0), each step factorises the free block ``P_FF`` once for the two
-    right-hand sides ``-q_F`` and ``1`` (one when ``q = 0``: minimum variance), and the
-    budget's multiplier is then a division, as in :func:`_one_row_solve`; while a free variable comes out negative, those bind and the step
+
+    From the free set of ``state`` (bound variables sit at 0), each step factorises the free
+    block ``P_FF`` once for the right-hand sides ``-q_F`` and ``1`` (only ``1`` when ``q = 0``:
+    minimum variance); the budget's multiplier is then a division, as in
+    :func:`_one_row_solve`. While a free variable comes out negative, those bind and the step
     repeats without forming the gradient; once every free variable is non-negative, the bound
     variables whose multiplier ``g_i`` is negative are freed (at most :func:`grow_cap` of
     them, most negative first). When none is, the point meets every KKT condition. The upper
@@ -669,9 +666,10 @@ def _pair_free(P: np.ndarray) -> np.ndarray | slice:
     """The minimum-variance cold start's free variables: the lowest-variance asset ``i`` and
     the :data:`PAIR_FREE` - 1 assets ``j`` that hold the least variance together with it, the
     two-asset minimum ``(P_ii P_jj - P_ij^2) / (P_ii + P_jj - 2 P_ij)`` (``P_jj`` when the pair
-    is degenerate): the assets that diversify the safest one best. Measured on the benchmark
-    panels (real daily data, synthetic 50-1000 assets, walk-forward windows), this start
-    takes about one pivot fewer than the lowest variances alone."""
+    is degenerate): the assets that diversify the safest one best. On the benchmark panels
+    (real daily data, synthetic 50-1000 assets, walk-forward windows) this start takes up to
+    two factorisations fewer than the four lowest variances, and about as many on the
+    200-asset walk-forward windows (``benchmarks/cold_start.py`` counts them)."""
     n = P.shape[0]
     if n <= PAIR_FREE:
         return slice(None)

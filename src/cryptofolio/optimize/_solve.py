@@ -198,6 +198,12 @@ def max_sharpe_qp(pb: Problem) -> BoxQP:
     )
 
 
+def _unverified(qp: BoxQP, state: np.ndarray, sol) -> dict[str, float]:
+    """The KKT residuals of ``sol`` above :data:`VERIFY_TOL` (a NaN residual counts too: a
+    comparison with NaN is false, so it is tested as ``not <= tol``)."""
+    return {k: v for k, v in kkt_residuals(qp, state, sol).items() if not v <= VERIFY_TOL}
+
+
 def solve_verified(qp: BoxQP, key: tuple | None, state: np.ndarray | None = None):
     """Active-set solve with warm start and KKT verification; returns (solution, state)."""
     if state is None and key is not None:
@@ -208,13 +214,11 @@ def solve_verified(qp: BoxQP, key: tuple | None, state: np.ndarray | None = None
         sol, st, _ = solve_box_qp(qp, state)
     except ActiveSetFailure as exc:
         raise SolverError(f"active-set solver failed: {exc}", status="active-set-failure") from exc
-    res = kkt_residuals(qp, st, sol)
-    bad = {k: v for k, v in res.items() if not v <= VERIFY_TOL}  # (NaN is bad too)
+    bad = _unverified(qp, st, sol)
     if bad:
         # one refinement: re-solve from the final state (rounding on an ill-conditioned system)
         sol = reduced_solve(qp, st)
-        res = kkt_residuals(qp, st, sol)
-        bad = {k: v for k, v in res.items() if not v <= VERIFY_TOL}
+        bad = _unverified(qp, st, sol)
         if bad:
             detail = ", ".join(f"{k}={v:.1e}" for k, v in bad.items())
             raise SolverError(
@@ -423,7 +427,7 @@ def path_step(
         return None
     if not (seg.lo - 1e-12 <= r <= seg.hi + 1e-12):
         return None
-    if not all(v <= VERIFY_TOL for v in kkt_residuals(qp, trial, sol).values()):
+    if _unverified(qp, trial, sol):
         return None
     return sol, seg, trial
 
