@@ -76,3 +76,45 @@ def test_large_product_outside_a_limited_call_changes_nothing(two_threads):
     before = _blas_threads()
     with blas_threads_for(LARGE_PRODUCT * 10):
         assert _blas_threads() == before
+
+
+class _FakeBlas:
+    """A BLAS library as threadpoolctl describes it, recording the thread counts set."""
+
+    user_api = "blas"
+    internal_api = "fake"
+
+    def __init__(self, threading_layer: str, threads: int) -> None:
+        self.threading_layer = threading_layer
+        self.threads = threads
+        self.calls: list[str] = []
+
+    def get_num_threads(self) -> int:
+        self.calls.append("get")
+        return self.threads
+
+    def set_num_threads(self, count: int) -> None:
+        self.calls.append(f"set {count}")
+        self.threads = count
+
+
+def test_libraries_without_threads_are_left_alone(monkeypatch):
+    import cryptofolio._blas as blas
+
+    threaded, single = _FakeBlas("pthreads", 2), _FakeBlas("disabled", 1)
+
+    class Controller:
+        def __init__(self) -> None:
+            self.lib_controllers = [threaded, single]
+
+    monkeypatch.setattr(blas, "ThreadpoolController", Controller)
+    monkeypatch.setattr(blas, "_LIBS", None)
+    monkeypatch.setattr(blas, "_CONTROLS", None)
+
+    @single_blas_thread
+    def solve():
+        return threaded.threads
+
+    assert solve() == 1 and threaded.threads == 2  # limited inside, restored after
+    assert threaded.calls == ["get", "set 1", "set 2"]
+    assert single.calls == []  # a library built without threads is never asked

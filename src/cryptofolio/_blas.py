@@ -14,9 +14,10 @@ back inside a limited region. Smaller ones gain less than they risk: 1500 x 200 
 one thread and 0.83 ms on two on an idle machine, but a median of 40 ms on two while another
 job kept the second core busy.
 
-The BLAS libraries are found once by threadpoolctl; the limit then calls each library's
-``set_num_threads`` directly (threadpoolctl's ``limit`` context re-reads every library's state
-on each use: about three times the cost, more on cold caches).
+The BLAS libraries are found once by threadpoolctl (those built without threads, such as the
+OpenBLAS that SCS bundles, are left out: they never run more than one); the limit then calls
+each library's ``set_num_threads`` directly (threadpoolctl's ``limit`` context re-reads every
+library's state on each use: about three times the cost, more on cold caches).
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ LARGE_PRODUCT = 1e8
 def _blas_libraries() -> list[Any]:
     global _LIBS
     if _LIBS is None:
-        _LIBS = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+        _LIBS = [
+            c
+            for c in ThreadpoolController().lib_controllers
+            if c.user_api == "blas" and getattr(c, "threading_layer", None) != "disabled"
+        ]
     return _LIBS
 
 

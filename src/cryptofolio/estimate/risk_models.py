@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cryptofolio._blas import blas_threads_for, single_blas_thread
+from cryptofolio._frames import float_frame
 from cryptofolio.errors import EstimationError
 from cryptofolio.estimate.conditioning import (
     ensure_psd,
@@ -51,7 +52,7 @@ def _labelled(values: np.ndarray, returns: pd.DataFrame) -> pd.DataFrame:
     """``values`` (a fresh array owned by the caller: not copied again) labelled by asset
     (the returns' column Index itself: an Index is immutable, and sharing it keeps its hash
     table for the optimiser's alignment checks)."""
-    return pd.DataFrame(values, index=returns.columns, columns=returns.columns, copy=False)
+    return float_frame(values, returns.columns, returns.columns)
 
 
 def _check_ppy(periods_per_year: float) -> float:

@@ -12,6 +12,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from cryptofolio._blas import single_blas_thread
+from cryptofolio._frames import float_series
 from cryptofolio.errors import InfeasibleError, SolverError
 from cryptofolio.optimize._active_set import (
     ActiveSetFailure,
@@ -290,7 +291,7 @@ def make_result(
     ret = float(pb.mu @ w) if pb.mu is not None else math.nan
     sharpe = (ret - pb.rf) / vol if vol > 0 and pb.mu is not None else math.nan
     return PortfolioResult(
-        weights=pd.Series(w, index=pb.index, name="weight"),
+        weights=float_series(w, pb.index, "weight"),
         expected_return=ret,
         volatility=vol,
         sharpe=sharpe,
