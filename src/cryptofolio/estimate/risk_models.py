@@ -237,7 +237,8 @@ def _ledoit_wolf_gram(x: np.ndarray, mean: np.ndarray, ppy: float) -> tuple[np.n
     if n == 1:  # one asset: shrinking towards its own variance changes nothing
         return gram * (ppy / T), 0.0
     var = gram.diagonal() / T
-    mu = float(var.sum()) / n
+    total = float(var.sum())  # the trace of S
+    mu = total / n
     if dev is not None:
         sq_norms = np.einsum("ti,ti->t", dev, dev)  # ||D_t||^2
     else:  # ||x_t - m||^2 = ||x_t||^2 - 2 x_t'm + ||m||^2, without forming D
@@ -247,7 +248,7 @@ def _ledoit_wolf_gram(x: np.ndarray, mean: np.ndarray, ppy: float) -> tuple[np.n
     beta_ = float(sq_norms @ sq_norms)  # sum_t ||D_t||^4 = sum_ij (D*D)'(D*D)
     delta_ = float(np.vdot(gram, gram)) / T**2  # sum_ij S_ij^2
     beta = (beta_ / T - delta_) / (n * T)
-    delta = (delta_ - 2.0 * mu * float(var.sum()) + n * mu**2) / n
+    delta = (delta_ - 2.0 * mu * total + n * mu**2) / n
     beta = min(beta, delta)
     shrinkage = 0.0 if beta == 0 else beta / delta
     cov = gram  # (1 - d) S + d mu I, annualised, in place: S = gram / T
