@@ -126,3 +126,60 @@ def test_trade_cost_function_equals_trade_cost_array_bit_for_bit(model):
         clean(notional), trade_cost_array(notional, model, np.full(3, 2e6)), strict=True
     ):
         np.testing.assert_array_equal(a, b)
+
+
+def _post_by_root(value, weights, holdings, model, volume=None):
+    """V' = value - cost(w V' - h) by a bracketing root finder (independent of the solver)."""
+    from scipy.optimize import brentq
+
+    from cryptofolio.costs import trade_cost_array
+
+    def gap(vp):
+        commission, slippage = trade_cost_array(weights * vp - holdings, model, volume)
+        return vp - value + float(commission.sum() + slippage.sum())
+
+    return brentq(gap, 0.5 * value, value, xtol=1e-12, rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        CostModel(fee_bps=10.0),
+        CostModel(fee_bps=10.0, slippage=Slippage.FIXED, slippage_bps=25.0),
+        CostModel(fee_bps=2.0, maker_fee_bps=1.0, fee_side="maker"),
+        CostModel(fee_bps=10.0, slippage=Slippage.SQRT, impact_coefficient=0.5),
+    ],
+    ids=["commission", "fixed-slippage", "maker", "sqrt"],
+)
+@pytest.mark.parametrize("seed", range(5))
+def test_post_trade_value_is_the_root(model, seed):
+    from cryptofolio.costs import post_trade_value
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 12))
+    weights = rng.dirichlet(np.ones(n)) * rng.uniform(0.5, 1.0)
+    holdings = rng.uniform(0.0, 400.0, n)  # some trades buy, some sell
+    holdings[rng.uniform(size=n) < 0.3] = 0.0
+    value = float(holdings.sum()) + rng.uniform(10.0, 500.0)
+    volume = rng.uniform(1e3, 1e5, n)
+    got = post_trade_value(value, weights, holdings, model, volume)
+    assert got == pytest.approx(_post_by_root(value, weights, holdings, model, volume), rel=1e-12)
+
+
+def test_post_trade_value_from_cash_is_the_closed_form():
+    from cryptofolio.costs import post_trade_value
+
+    # every trade a buy: V' (1 + r * sum w) = V
+    weights = np.array([0.5, 0.3])
+    got = post_trade_value(1000.0, weights, np.zeros(2), CostModel(fee_bps=15.0))
+    assert got == pytest.approx(1000.0 / (1.0 + 0.0015 * 0.8), rel=1e-15)
+
+
+def test_post_trade_value_without_a_root_is_none():
+    from cryptofolio.costs import post_trade_value
+
+    # a 100 % rate, and a target of twice the value from holdings of three times it:
+    # V' - 100 + |2 V' - 300| = 0 has no root (200 - V' below 150, 3 V' - 400 above)
+    weights = np.array([2.0])
+    got = post_trade_value(100.0, weights, np.array([300.0]), CostModel(fee_bps=1e4))
+    assert got is None

@@ -228,6 +228,78 @@ def trade_cost_function(
     return costs
 
 
+#: The post-trade value is found when successive estimates agree to this fraction of the value.
+POST_TRADE_TOL = 1e-13
+
+
+def post_trade_value(
+    value: float,
+    weights: np.ndarray,
+    holdings: np.ndarray,
+    model: CostModel,
+    volume: np.ndarray | None = None,
+) -> float | None:
+    """The portfolio value ``V'`` left after trading to ``weights`` of it and paying the costs:
+    the root of ``V' = value - cost(weights * V' - holdings)`` (quote currency).
+
+    Target weights are fractions of the value after costs, so the trades depend on the costs
+    and the costs on the trades.
+
+    * **Commission and fixed slippage** (a rate ``r`` per unit of notional): ``V' + r *
+      sum |w_i V' - h_i| = value`` is piecewise linear and increasing in ``V'``. Each step
+      solves it with the signs of the trades at the current estimate,
+      ``V' = (value + r * s'h) / (1 + r * s'w)``. The steps start from ``value`` and move down
+      to the root, exactly, once the signs hold (usually at the first step).
+    * **Square-root slippage:** fixed-point iteration from ``value``. The costs are a small
+      fraction of the trades, so it contracts fast.
+
+    Both stop when two estimates agree to :data:`POST_TRADE_TOL` of ``value``, or (the linear
+    case) the signs of the trades no longer change.
+
+    Parameters
+    ----------
+    value
+        Portfolio value before trading (cash plus holdings), quote currency, > 0.
+    weights, holdings
+        Target weights (fractions of the post-trade value) and current holdings (quote
+        currency) of the traded assets.
+    model, volume
+        The cost model, and the traded volume of those assets (square-root slippage).
+
+    Returns
+    -------
+    float or None
+        ``V'``; ``None`` when it is not found (costs as large as the trades themselves).
+    """
+    tol = POST_TRADE_TOL * value
+    if not model.needs_volume:
+        fixed = model.slippage_bps / 1e4 if model.slippage is Slippage.FIXED else 0.0
+        rate = model.commission_rate + fixed
+        post = value
+        signs = np.sign(weights * post - holdings)
+        for _ in range(weights.shape[0] + 2):  # the signs change at most once per asset
+            slope = 1.0 + rate * float(signs @ weights)
+            if not slope > 0:
+                return None
+            new_post = (value + rate * float(signs @ holdings)) / slope
+            new_signs = np.sign(weights * new_post - holdings)
+            settled = abs(new_post - post) <= tol or not np.logical_or.reduce(new_signs != signs)
+            post, signs = new_post, new_signs
+            if settled:
+                return post
+        return None
+    costs_of = trade_cost_function(model, volume)
+    post = value
+    for _ in range(200):
+        commission, slippage = costs_of(weights * post - holdings)
+        new_post = value - float(commission.sum() + slippage.sum())
+        settled = abs(new_post - post) <= tol
+        post = new_post
+        if settled:
+            return post
+    return None
+
+
 def trade_costs(
     notional: pd.Series, model: CostModel, volume: pd.Series | None = None
 ) -> pd.Series:
@@ -301,6 +373,7 @@ __all__ = [
     "ZeroVolumePolicy",
     "linear_cost_rates",
     "parse_slippage",
+    "post_trade_value",
     "slippage_rates",
     "trade_cost_array",
     "trade_cost_function",

@@ -23,6 +23,7 @@ from cryptofolio.estimate.conditioning import (
     PSD_TOLERANCE,
     condition_number,
     median_of_others,
+    problems_of_values,
 )
 
 
@@ -215,3 +216,31 @@ def test_full_rank_warning_quotes_the_condition_number_of_numpy():
         cov = risk_matrix(returns, "sample")
     assert f"condition number {np.linalg.cond(cov.to_numpy()):.3g}" in str(rec[0].message)
     assert "E/F" in str(rec[0].message)
+
+
+@pytest.mark.parametrize(
+    ("vols", "flagged"),
+    [
+        ([1.0, 1.0, 1.0, 10.0, 0.2], []),  # below 15 % of the largest, not of the others' median
+        ([1.0, 1.0, 1.0, 10.0, 0.1], ["E"]),  # below 15 % of the others' median (1.0)
+        ([0.5, 0.6, 0.7, 0.8, 0.009], ["E"]),  # below the 1 % floor
+        ([0.5, 0.6, 0.7, 0.8, 0.9], []),  # every volatility within both limits
+        ([0.5, np.nan, 0.7, 0.8, 0.9], []),  # a NaN variance takes the full test
+        ([0.0, 0.6, 0.7, 0.8, 0.9], ["A"]),  # an exactly constant asset
+    ],
+)
+def test_near_constant_assets_against_the_definition(vols, flagged):
+    names = pd.Index(list("ABCDE"))
+    cov = np.diag(np.square(vols))
+    got = problems_of_values(1000, cov, names)
+    listed = [p for p in got if p.startswith("near-constant")]
+    limit = [
+        max(
+            NEAR_CONSTANT_VOLATILITY,
+            NEAR_CONSTANT_RELATIVE_VOLATILITY * np.median(np.delete(vols, k)),
+        )
+        for k in range(len(vols))
+    ]
+    assert [names[k] for k in range(len(vols)) if vols[k] < limit[k]] == flagged  # the definition
+    named = [s.split(" at ")[0] for s in listed[0].split(": ", 1)[1].split(", ")] if listed else []
+    assert named == flagged

@@ -45,6 +45,7 @@ from cryptofolio.backtest.strategies import (
 from cryptofolio.costs import (
     CostModel,
     ZeroVolumePolicy,
+    post_trade_value,
     trade_cost_array,
     trade_cost_function,
 )
@@ -529,25 +530,14 @@ class _Simulation:
         w = target[idx]
         h = holdings[idx]
         vol = volume[idx] if volume is not None else None
-        post = value
-        commission = slippage = np.zeros(len(idx))
-        notional = np.zeros(len(idx))
-        costs_of = trade_cost_function(self.costs, vol)
-        for _ in range(200):
-            notional = w * post - h
-            commission, slippage = costs_of(notional)
-            new_post = value - float(commission.sum() + slippage.sum())
-            if abs(new_post - post) <= 1e-13 * value:
-                post = new_post
-                break
-            post = new_post
-        else:
+        post = post_trade_value(value, w, h, self.costs, vol)
+        if post is None:
             raise BacktestError(
                 f"{self.strategy.name}: costs on {m.index[i]} do not converge (trades too "
                 "large for the market's volume?); lower the impact coefficient or the capital"
             )
         notional = w * post - h
-        commission, slippage = costs_of(notional)
+        commission, slippage = trade_cost_function(self.costs, vol)(notional)
         units = notional / price[idx]
         self.units[idx] += units
         # traded assets land exactly on their target (no drift from float error in units)

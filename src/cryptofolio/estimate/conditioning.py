@@ -269,23 +269,30 @@ def problems_of_values(n_obs: int, cov: np.ndarray, names: pd.Index) -> list[str
         problems.append(
             f"{n_assets} assets but only {n_obs} observations: the sample covariance is singular"
         )
-    vol = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    medians = median_of_others(vol)
-    limit = np.maximum(NEAR_CONSTANT_VOLATILITY, NEAR_CONSTANT_RELATIVE_VOLATILITY * medians)
-    flat = []
-    for k in np.flatnonzero(vol < limit):
-        a, v, median = names[k], vol[k], medians[k]
-        tag = " (stablecoin)" if is_stablecoin(str(a)) else ""
-        flat.append(f"{a}{tag} at {v:.2%} a year (median of the others {median:.0%})")
-    if flat:
-        problems.append("near-constant asset(s): " + ", ".join(flat))
+    vol = np.sqrt(np.maximum(cov.diagonal(), 0.0))  # (a NaN variance stays NaN)
+    # The median of the others is at most the largest volatility: when even the smallest
+    # volatility clears both limits against that, no asset is near-constant (the usual case,
+    # decided without the medians; a NaN makes the comparison false and takes the full test).
+    lowest = float(np.minimum.reduce(vol, initial=np.inf))
+    highest = float(np.maximum.reduce(vol, initial=-np.inf))
+    if not lowest >= max(NEAR_CONSTANT_VOLATILITY, NEAR_CONSTANT_RELATIVE_VOLATILITY * highest):
+        medians = median_of_others(vol)
+        limit = np.maximum(NEAR_CONSTANT_VOLATILITY, NEAR_CONSTANT_RELATIVE_VOLATILITY * medians)
+        flat = []
+        for k in np.flatnonzero(vol < limit):
+            a, v, median = names[k], vol[k], medians[k]
+            tag = " (stablecoin)" if is_stablecoin(str(a)) else ""
+            flat.append(f"{a}{tag} at {v:.2%} a year (median of the others {median:.0%})")
+        if flat:
+            problems.append("near-constant asset(s): " + ", ".join(flat))
     ok = vol > 0
-    if ok.sum() >= 2:
+    n_ok = int(np.count_nonzero(ok))
+    if n_ok >= 2:
         # correlation > c  <=>  S_ij > c * s_i * s_j: one pass, no correlation matrix
-        safe = np.where(ok, vol, 1.0)
-        above = cov > np.outer(NEAR_DUPLICATE_CORRELATION * safe, safe)
-        np.fill_diagonal(above, False)  # an asset is perfectly correlated with itself
-        if above.any():
+        safe = vol if n_ok == n_assets else np.where(ok, vol, 1.0)
+        above = cov > (NEAR_DUPLICATE_CORRELATION * safe)[:, None] * safe
+        above.flat[:: n_assets + 1] = False  # an asset is perfectly correlated with itself
+        if np.logical_or.reduce(above, axis=None):
             rows, cols = np.nonzero(np.triu(above, k=1))
             pairs = [
                 f"{names[a]}/{names[b]} ({cov[a, b] / (vol[a] * vol[b]):.4f})"
