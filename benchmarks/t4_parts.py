@@ -32,12 +32,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-import pandas as pd
 from benchmarks import peers
 from benchmarks import tasks as t
 from benchmarks.run_benchmarks import synthetic_inputs
 from threadpoolctl import threadpool_limits
 
+from cryptofolio._frames import float_frame, float_series
 from cryptofolio.estimate import RiskModel, risk_matrix
 from cryptofolio.estimate.risk_models import _ledoit_wolf_gram
 from cryptofolio.optimize import Constraints, clear_warm_starts, optimize_portfolio
@@ -113,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     weights = values[0].copy()
     single = {
         "Gram X'X": lambda: x.T @ x,
-        "covariance DataFrame": lambda: pd.DataFrame(values, index=cols, columns=cols, copy=False),
-        "weights Series": lambda: pd.Series(weights, index=cols, name="weight"),
+        "covariance DataFrame": lambda: float_frame(values, cols, cols),
+        "weights Series": lambda: float_series(weights, cols, "weight"),
     }
     print(f"  {'one part':48s} {'after peer':>10s} {'back to back':>13s}")
     for name, part in single.items():
