@@ -64,3 +64,20 @@ def test_float_frame_other_dtypes_take_the_public_constructor(fast):
     values = np.array([[1, 2], [3, 4]])
     got = float_frame(values, pd.Index(["a", "b"]), pd.Index(["c", "d"]))
     assert got.loc["b", "c"] == 3 and got.dtypes.tolist() == [values.dtype] * 2
+
+
+def test_changed_internals_fall_back_to_the_public_constructors(monkeypatch):
+    if not _frames._FAST:
+        pytest.skip("this pandas has no block constructors")
+
+    def broken(*args, **kwargs):
+        raise TypeError("from_array() got an unexpected keyword argument")
+
+    monkeypatch.setattr(_frames._SingleBlockManager, "from_array", broken)
+    assert not _frames._blocks_agree()  # the import-time check turns the fast path off
+
+    def wrong(array, index, refs=None):  # builds, but not what the public constructor builds
+        return pd.Series(array[::-1], index=index)._mgr
+
+    monkeypatch.setattr(_frames._SingleBlockManager, "from_array", wrong)
+    assert not _frames._blocks_agree()

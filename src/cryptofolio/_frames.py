@@ -11,8 +11,9 @@ benchmark suite (``benchmarks/t4_parts.py``).
 :func:`float_series` and :func:`float_frame` build the same objects from pandas' block
 constructors (``pandas.api.internals.create_dataframe_from_blocks``, public since pandas 3.0,
 and ``Series._from_mgr`` of a ``SingleBlockManager``, as that function does for frames). On a
-pandas without them they call the public constructors: the result is the same either way
-(``tests/test_frames.py`` compares them).
+pandas without them, or whose block-built objects differ from the public constructors' in a
+check at import (``SingleBlockManager`` is not public API), they call the public
+constructors: the result is the same either way (``tests/test_frames.py`` compares them).
 """
 
 from __future__ import annotations
@@ -25,12 +26,10 @@ import pandas as pd
 try:  # pandas >= 3.0
     from pandas.api.internals import create_dataframe_from_blocks as _frame_from_blocks
     from pandas.core.internals import SingleBlockManager as _SingleBlockManager
-
-    _FAST = callable(getattr(_SingleBlockManager, "from_array", None)) and callable(
-        getattr(pd.Series, "_from_mgr", None)
-    )
 except ImportError:  # pragma: no cover - pandas 2.x
     _FAST = False
+else:
+    _FAST = True
 
 
 def float_series(values: np.ndarray, index: pd.Index, name: Hashable = None) -> pd.Series:
@@ -59,3 +58,24 @@ def float_frame(values: np.ndarray, index: pd.Index, columns: pd.Index) -> pd.Da
         return pd.DataFrame(values, index=index, columns=columns, copy=False)
     # a block holds the columns as rows: the transposed array (a view)
     return _frame_from_blocks([(values.T, slice(0, values.shape[1]))], index, columns)
+
+
+def _blocks_agree() -> bool:
+    """Whether this pandas builds, from its blocks, what its public constructors build (checked
+    once at import: ``SingleBlockManager`` is not public API and may change)."""
+    index = pd.Index(["a", "b"])
+    values = np.array([[1.0, 2.0], [3.0, 4.0]])
+    try:
+        series = float_series(values[0], index, "w")
+        frame = float_frame(values.copy(), index, index)
+    except Exception:  # pragma: no cover - a pandas whose internals changed
+        return False
+    return series.equals(pd.Series(values[0], index=index, name="w")) and (
+        series.name == "w"
+        and frame.equals(pd.DataFrame(values, index=index, columns=index))
+        and type(series) is pd.Series
+        and type(frame) is pd.DataFrame
+    )
+
+
+_FAST = _FAST and _blocks_agree()
