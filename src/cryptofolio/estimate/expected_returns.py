@@ -38,7 +38,7 @@ def mean_return(
     return pd.Series(mean * periods_per_year, index=returns.columns, name="expected_return")
 
 
-def _mean_return_of_values(
+def mean_return_of_values(
     values: np.ndarray, returns: pd.DataFrame, periods_per_year: float
 ) -> pd.Series | None:
     """:func:`expected_returns` of ``returns`` with the ``mean`` method, from ``values``: the

@@ -32,7 +32,7 @@ def _price_values(prices: pd.DataFrame) -> np.ndarray:
     return prices.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _check_prices(prices: pd.DataFrame, values: np.ndarray | None = None) -> np.ndarray:
+def check_prices(prices: pd.DataFrame, values: np.ndarray | None = None) -> np.ndarray:
     """The prices as a float array (NaN where missing), after the checks (``values``: the
     array :func:`_price_values` made of ``prices``, when the caller has it)."""
     if values is None:
@@ -56,7 +56,7 @@ def _check_prices(prices: pd.DataFrame, values: np.ndarray | None = None) -> np.
     return values
 
 
-def _price_ratios(values: np.ndarray) -> tuple[np.ndarray, bool]:
+def price_ratios(values: np.ndarray) -> tuple[np.ndarray, bool]:
     """``values[1:] / values[:-1]`` (a new array) and whether every price in ``values`` is
     known to be positive and finite (``False``: the caller runs the element-wise checks).
 
@@ -81,7 +81,7 @@ def _price_ratios(values: np.ndarray) -> tuple[np.ndarray, bool]:
     return ratio, clean
 
 
-def _returns_from_ratios(
+def returns_from_ratios(
     ratio: np.ndarray, prices: pd.DataFrame, kind: ReturnsKind = ReturnsKind.SIMPLE
 ) -> pd.DataFrame:
     """The returns frame of ``prices`` from its price ratios ``p_t / p_{t-1}``; ``ratio`` is
@@ -125,10 +125,10 @@ def returns_from_prices(
         On a non-positive or infinite price (naming the asset and the date).
     """
     values = _price_values(prices)
-    ratio, clean = _price_ratios(values)
+    ratio, clean = price_ratios(values)
     if not clean:  # a NaN (allowed) or a bad price: the element-wise checks
-        _check_prices(prices, values)
-    return _returns_from_ratios(ratio, prices, kind)
+        check_prices(prices, values)
+    return returns_from_ratios(ratio, prices, kind)
 
 
 def simple_to_log(returns: pd.DataFrame) -> pd.DataFrame:

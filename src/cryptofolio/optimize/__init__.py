@@ -104,15 +104,15 @@ def _build_portfolio(
     covariance), so the mean estimate is finite and passes the optimiser's checks.
     """
     from cryptofolio import estimate as est
-    from cryptofolio.estimate.expected_returns import _mean_return_of_values
-    from cryptofolio.estimate.returns import _check_prices, _price_ratios, _returns_from_ratios
+    from cryptofolio.estimate.expected_returns import mean_return_of_values
+    from cryptofolio.estimate.returns import check_prices, price_ratios, returns_from_ratios
 
     if not isinstance(prices, pd.DataFrame) or prices.shape[1] == 0:
         raise DataError("prices must be a wide DataFrame with one column per asset")
     values = prices.to_numpy(dtype=float)
     # the price ratios the returns are made of; whether every price is positive and finite is
     # read from them (the usual window), otherwise the element-wise checks name what is wrong
-    ratio, clean = _price_ratios(values)
+    ratio, clean = price_ratios(values)
     if not clean:
         bad = ~np.isfinite(values)
         if bad.any():
@@ -128,8 +128,8 @@ def _build_portfolio(
     if ppy is None:
         ppy = est.infer_periods_per_year(prices.index)
     if not clean:  # what returns_from_prices checks (a non-positive price)
-        _check_prices(prices, values)
-    rets = _returns_from_ratios(ratio, prices, config.returns_kind)  # ratio: returns
+        check_prices(prices, values)
+    rets = returns_from_ratios(ratio, prices, config.returns_kind)  # ratio: returns
     cov = est.risk_matrix(rets, config.risk_model, periods_per_year=ppy)
     mu = expected_returns
     mean_method = config.expected_returns == est.ExpectedReturnsMethod.MEAN
@@ -142,7 +142,7 @@ def _build_portfolio(
     )
     if mu is None and not unused:  # (unused: see the docstring)
         if mean_method:
-            mu = _mean_return_of_values(ratio, rets, ppy)  # from the array at hand
+            mu = mean_return_of_values(ratio, rets, ppy)  # from the array at hand
         if mu is None:
             mu = est.expected_returns(
                 rets, config.expected_returns, periods_per_year=ppy, kind=config.returns_kind

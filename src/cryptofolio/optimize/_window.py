@@ -25,7 +25,7 @@ from cryptofolio.errors import EstimationError
 from cryptofolio.estimate import ExpectedReturnsMethod, RiskModel
 from cryptofolio.estimate.conditioning import problems_of_values
 from cryptofolio.estimate.frequency import periods_of_spacing, regular_spacing_of_ticks
-from cryptofolio.estimate.returns import _price_ratios, returns_of_ratios
+from cryptofolio.estimate.returns import price_ratios, returns_of_ratios
 from cryptofolio.estimate.risk_models import covariance_values
 from cryptofolio.optimize._inputs import asset_labels, check_covariance_values
 from cryptofolio.optimize._solve import (
@@ -90,7 +90,7 @@ def window_weights(
         or not columns.is_unique
     ):
         return None
-    ratio, clean = _price_ratios(values)
+    ratio, clean = price_ratios(values)
     if not clean:
         return None
     ppy = config.periods_per_year
