@@ -8,10 +8,10 @@ ratio. The earlier commit's ``src/cryptofolio`` is extracted with ``git archive`
 temporary folder and imported as the package ``cryptofolio_before`` (its imports of itself
 renamed).
 
-Cells: T1 (sample-covariance minimum variance), T4 (Ledoit-Wolf estimate + minimum variance)
-and T7 (the weekly walk-forward backtest), on the synthetic panel of ``--n`` assets, called as
-``benchmarks/peers.py`` calls them (warm-start cache cleared before each call). Each timed
-call follows a PyPortfolioOpt call of the same task (T7: of T4, which is shorter).
+Any task, on the synthetic panel of ``--n`` assets: both versions run the suite's own
+cryptofolio runner (``benchmarks/peers.py``, warm-start cache cleared before each call), the
+earlier one prepared while ``cryptofolio`` names the extracted package. Each timed call
+follows a PyPortfolioOpt call of the same task (T7: of T4, which is shorter).
 
 A script, not a test: it prints the two medians and their ratio (below 1: the working tree
 is faster).
@@ -22,6 +22,7 @@ is faster).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import re
 import statistics
@@ -31,13 +32,11 @@ import tarfile
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np
-import pandas as pd
 from benchmarks import peers
 from benchmarks import tasks as t
 from benchmarks.run_benchmarks import synthetic_inputs
@@ -60,56 +59,38 @@ def extract_package(rev: str, into: Path) -> None:
         path.write_text(own.sub(BEFORE, text))
 
 
-def cell(package: str, task: t.Task, inputs: t.BenchInputs) -> Callable[[], object]:
-    """The cryptofolio call of ``task`` written against ``package``."""
-    est = importlib.import_module(f"{package}.estimate")
-    opt = importlib.import_module(f"{package}.optimize")
-    returns = inputs.returns
-    if task is t.Task.T1:
-        cov, mu = inputs.cov, inputs.mu
+#: The subpackages the benchmark runners import (loaded before the aliasing below).
+SUBPACKAGES = ("estimate", "optimize", "backtest", "data")
 
-        def t1() -> object:
-            opt.clear_warm_starts()
-            return opt.optimize_portfolio(cov, mu).weights
 
-        return t1
-    if task is t.Task.T4:
+@contextlib.contextmanager
+def imported_as_cryptofolio(package: str) -> Iterator[None]:
+    """Inside, ``import cryptofolio.x`` finds ``package.x``: ``peers.prepare`` then builds the
+    suite's own cryptofolio runner of a task from ``package`` (its imports run when a runner
+    is prepared, not when it is called). The working tree's modules come back on exit."""
+    for sub in SUBPACKAGES:
+        importlib.import_module(f"{package}.{sub}")
 
-        def t4() -> object:
-            opt.clear_warm_starts()
-            shrunk = est.risk_matrix(returns, est.RiskModel.LEDOIT_WOLF, periods_per_year=365.0)
-            return opt.optimize_portfolio(shrunk, None).weights
+    def named(prefix: str) -> dict[str, object]:
+        return {k: m for k, m in sys.modules.items() if k == prefix or k.startswith(prefix + ".")}
 
-        return t4
-    if task is t.Task.T7:
-        bt = importlib.import_module(f"{package}.backtest")
-        data = importlib.import_module(f"{package}.data")
-        prices = inputs.prices
-        empty = pd.DataFrame(np.nan, index=prices.index, columns=prices.columns)
-        volume = pd.DataFrame(1e9, index=prices.index, columns=prices.columns)
-        panels = data.Panels(
-            close=prices, volume=volume, market_cap=empty, open=prices, high=prices, low=prices
-        )
-        config = bt.BacktestConfig(
-            rebalance=f"{t.REBALANCE_EVERY}p",
-            lookback=t.LOOKBACK_DAYS + 1,
-            start=prices.index[t.LOOKBACK_DAYS + 1],
-        )
-        strategy = bt.OptimizerStrategy(opt.PortfolioConfig())
-
-        def t7() -> object:
-            opt.clear_warm_starts()
-            result = bt.run_backtest(panels, strategy, config)
-            return next(iter(result.strategies.values())).targets
-
-        return t7
-    raise SystemExit(f"ab.py times T1, T4 and T7, not {task.value}")
+    own = named("cryptofolio")
+    alias = {"cryptofolio" + k[len(package) :]: m for k, m in named(package).items()}
+    for k in own:
+        del sys.modules[k]
+    sys.modules.update(alias)
+    try:
+        yield
+    finally:
+        for k in alias:
+            sys.modules.pop(k, None)
+        sys.modules.update(own)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default="HEAD", help="git revision to compare against")
-    parser.add_argument("--task", default="T4", help="T1, T4 or T7")
+    parser.add_argument("--task", default="T4", help="T1 .. T8 (not T5)")
     parser.add_argument("--n", type=int, default=50, help="synthetic N")
     parser.add_argument("--rounds", type=int, default=0, help="timed calls of each (0: auto)")
     args = parser.parse_args(argv)
@@ -120,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         extract_package(args.before, Path(tmp))
         sys.path.insert(0, tmp)
-        calls = {"before": cell(BEFORE, task, inputs), "after": cell("cryptofolio", task, inputs)}
+        with imported_as_cryptofolio(BEFORE):
+            before = peers.prepare(peers.CRYPTOFOLIO, task, inputs)
+        calls = {"before": before, "after": peers.prepare(peers.CRYPTOFOLIO, task, inputs)}
         for call in calls.values():  # warm-up (imports, first-call caches)
             call()
         rounds = args.rounds or (30 if task is t.Task.T7 else 300)

@@ -14,6 +14,7 @@ from cryptofolio.costs import (
     Slippage,
     linear_cost_rates,
     parse_slippage,
+    post_trade_value,
     trade_cost_array,
     trade_cost_function,
     trade_costs,
@@ -132,8 +133,6 @@ def _post_by_root(value, weights, holdings, model, volume=None):
     """V' = value - cost(w V' - h) by a bracketing root finder (independent of the solver)."""
     from scipy.optimize import brentq
 
-    from cryptofolio.costs import trade_cost_array
-
     def gap(vp):
         commission, slippage = trade_cost_array(weights * vp - holdings, model, volume)
         return vp - value + float(commission.sum() + slippage.sum())
@@ -153,8 +152,6 @@ def _post_by_root(value, weights, holdings, model, volume=None):
 )
 @pytest.mark.parametrize("seed", range(5))
 def test_post_trade_value_is_the_root(model, seed):
-    from cryptofolio.costs import post_trade_value
-
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 12))
     weights = rng.dirichlet(np.ones(n)) * rng.uniform(0.5, 1.0)
@@ -167,8 +164,6 @@ def test_post_trade_value_is_the_root(model, seed):
 
 
 def test_post_trade_value_from_cash_is_the_closed_form():
-    from cryptofolio.costs import post_trade_value
-
     # every trade a buy: V' (1 + r * sum w) = V
     weights = np.array([0.5, 0.3])
     got = post_trade_value(1000.0, weights, np.zeros(2), CostModel(fee_bps=15.0))
@@ -176,8 +171,6 @@ def test_post_trade_value_from_cash_is_the_closed_form():
 
 
 def test_post_trade_value_without_a_root_is_none():
-    from cryptofolio.costs import post_trade_value
-
     # a 100 % rate, and a target of twice the value from holdings of three times it:
     # V' - 100 + |2 V' - 300| = 0 has no root (200 - V' below 150, 3 V' - 400 above)
     weights = np.array([2.0])

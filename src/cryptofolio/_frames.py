@@ -5,7 +5,7 @@ accept almost anything (lists, dicts, other frames, any dtype) and spend most of
 finding out what they were given: about 40 Python-level calls each. The estimators and the
 optimiser hand them a float64 array they have just computed and an existing Index, and on a
 single small solve (a 50-asset minimum variance after a Ledoit-Wolf estimate) the two
-constructors were a tenth of the call, measured after another library's call as in the
+constructors were more than a tenth of the call, measured after another library's call as in the
 benchmark suite (``benchmarks/t4_parts.py``).
 
 :func:`float_series` and :func:`float_frame` build the same objects from pandas' block

@@ -273,8 +273,7 @@ def post_trade_value(
     """
     tol = POST_TRADE_TOL * value
     if not model.needs_volume:
-        fixed = model.slippage_bps / 1e4 if model.slippage is Slippage.FIXED else 0.0
-        rate = model.commission_rate + fixed
+        rate = float(linear_cost_rates(model))  # commission + fixed slippage: exact here
         post = value
         signs = np.sign(weights * post - holdings)
         for _ in range(weights.shape[0] + 2):  # the signs change at most once per asset
