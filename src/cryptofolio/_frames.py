@@ -41,7 +41,10 @@ def float_series(values: np.ndarray, index: pd.Index, name: Hashable = None) -> 
         return pd.Series(data, index=index, name=name, copy=False)
     mgr = _SingleBlockManager.from_array(data, index)
     out = pd.Series._from_mgr(mgr, mgr.axes)
-    out.name = name
+    if type(name) is str:  # what the name setter stores once it has checked hashability
+        object.__setattr__(out, "_name", name)
+    else:
+        out.name = name
     return out
 
 

@@ -64,3 +64,17 @@ def test_check_returns_window_messages():
         check_returns_window(r)
     with pytest.raises(EstimationError, match="only 4 return"):
         check_returns_window(r.fillna(0.0), min_observations=10)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_column_means_are_numpys_means_to_the_bit(order):
+    """The estimators' means (one reduction without numpy's wrapper) equal ``ndarray.mean``
+    exactly, in either memory layout, with a NaN where a column has one."""
+    from cryptofolio.estimate.windows import column_means
+
+    rng = np.random.default_rng(11)
+    values = np.asarray(rng.standard_t(3, size=(1501, 37)) * 0.04 + 0.001, order=order)
+    np.testing.assert_array_equal(column_means(values), values.mean(axis=0))
+    values[5, 3] = np.nan
+    got = column_means(values)
+    assert np.isnan(got[3]) and np.isfinite(np.delete(got, 3)).all()

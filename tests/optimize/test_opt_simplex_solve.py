@@ -14,6 +14,7 @@ from _opt_problems import make_problem
 
 from cryptofolio.optimize import Constraints
 from cryptofolio.optimize import _active_set as AS
+from cryptofolio.optimize import _simplex as SX
 from cryptofolio.optimize import _solve as S
 
 
@@ -137,6 +138,6 @@ def test_the_minimum_variance_cold_start_holds_the_best_pairs():
         var = (1 - grid) ** 2 * P[first, first] + 2 * grid * (1 - grid) * P[first, j]
         best[j] = np.min(var + grid**2 * P[j, j])
     best[first] = -np.inf
-    expected = set(np.argsort(best)[: AS.PAIR_FREE].tolist())
+    expected = set(np.argsort(best)[: SX.PAIR_FREE].tolist())
     assert set(np.flatnonzero(state == AS.FREE).tolist()) == expected
-    assert np.count_nonzero(state == AS.LOWER) == qp.n - AS.PAIR_FREE
+    assert np.count_nonzero(state == AS.LOWER) == qp.n - SX.PAIR_FREE

@@ -11,7 +11,11 @@ import pandas as pd
 from cryptofolio.errors import EstimationError
 from cryptofolio.estimate.returns import ReturnsKind
 from cryptofolio.estimate.risk_models import ewm_alpha, ewm_weights
-from cryptofolio.estimate.windows import check_returns_window, returns_values_and_means
+from cryptofolio.estimate.windows import (
+    check_returns_window,
+    column_means,
+    returns_values_and_means,
+)
 
 #: PyPortfolioOpt's default span of the exponentially weighted mean return (periods).
 DEFAULT_RETURN_SPAN = 500.0
@@ -49,7 +53,7 @@ def mean_return_of_values(
         return None
     if not len(values) or not returns.columns.is_unique:
         return None
-    mean = values.mean(axis=0)
+    mean = column_means(values)
     if not np.isfinite(mean).all():
         return None
     return pd.Series(mean * periods_per_year, index=returns.columns, name="expected_return")

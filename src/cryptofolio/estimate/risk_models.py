@@ -17,7 +17,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from cryptofolio._blas import blas_threads_for, single_blas_thread
+from cryptofolio._blas import LARGE_PRODUCT, blas_threads_for, single_blas_thread
 from cryptofolio._frames import float_frame
 from cryptofolio.errors import EstimationError
 from cryptofolio.estimate.conditioning import (
@@ -41,6 +41,10 @@ class RiskModel(StrEnum):
     MCD = "mcd"
     SEMICOVARIANCE = "semicovariance"
 
+
+# (ndarray.any/.all without numpy's Python-level wrapper)
+_any = np.logical_or.reduce
+_all = np.logical_and.reduce
 
 #: Models that already regularise the estimate, for which shrinkage is not recommended again.
 _SHRUNK = frozenset({RiskModel.LEDOIT_WOLF, RiskModel.OAS})
@@ -216,12 +220,15 @@ def _centred_gram(x: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarr
     Both forms are exactly symmetric."""
     T = x.shape[0]
     work = _gram_work(x)
-    with blas_threads_for(work):
+    if work < LARGE_PRODUCT:
         gram = x.T @ x
+    else:
+        with blas_threads_for(work):
+            gram = x.T @ x
     second = gram.diagonal() * CANCELLATION_LIMIT  # (a copy: gram is overwritten below)
     scaled = mean * np.sqrt(T)
     gram -= scaled[:, None] * scaled  # c_i c_j == c_j c_i: exactly symmetric
-    if (gram.diagonal() < second).any():
+    if _any(gram.diagonal() < second):
         dev = x - mean
         with blas_threads_for(work):
             gram = dev.T @ dev
@@ -237,7 +244,7 @@ def _ledoit_wolf_gram(x: np.ndarray, mean: np.ndarray, ppy: float) -> tuple[np.n
     if n == 1:  # one asset: shrinking towards its own variance changes nothing
         return gram * (ppy / T), 0.0
     var = gram.diagonal() / T
-    total = float(var.sum())  # the trace of S
+    total = float(np.add.reduce(var))  # the trace of S
     mu = total / n
     if dev is not None:
         sq_norms = np.einsum("ti,ti->t", dev, dev)  # ||D_t||^2
@@ -246,7 +253,8 @@ def _ledoit_wolf_gram(x: np.ndarray, mean: np.ndarray, ppy: float) -> tuple[np.n
         sq_norms -= 2.0 * (x @ mean)
         sq_norms += float(mean @ mean)
     beta_ = float(sq_norms @ sq_norms)  # sum_t ||D_t||^4 = sum_ij (D*D)'(D*D)
-    delta_ = float(np.vdot(gram, gram)) / T**2  # sum_ij S_ij^2
+    flat = gram.reshape(-1)  # (a view: gram is contiguous)
+    delta_ = float(flat @ flat) / T**2  # sum_ij S_ij^2
     beta = (beta_ / T - delta_) / (n * T)
     delta = (delta_ - 2.0 * mu * total + n * mu**2) / n
     beta = min(beta, delta)
@@ -339,7 +347,7 @@ def covariance_values(
         # (1 - d) S + d m I with S a Gram matrix, m >= 0, 0 <= d <= 1: PSD by construction,
         # and exactly symmetric (see _centred_gram; the rest is element-wise): only the
         # finiteness is left to check (an overflow of returns near 1e154).
-        if not np.isfinite(values.diagonal()).all():
+        if not _all(np.isfinite(values.diagonal())):
             raise EstimationError(
                 "covariance has NaN or infinite entries; re-estimate it without gaps"
             )
@@ -410,7 +418,8 @@ def risk_matrix(
     pandas.DataFrame
         Annualised covariance, index = columns = the assets of ``returns``.
     """
-    model = RiskModel(model)
+    if type(model) is not RiskModel:  # (a member already: skip the enum lookup)
+        model = RiskModel(model)
     ppy = _check_ppy(periods_per_year)
     factor = None
     if model in ARRAY_MODELS:

@@ -206,11 +206,24 @@ def returns_values_and_means(
     _check_is_frame(returns)
     values = _float_values(returns)
     _check_frame_shape(returns, values.shape, min_observations)
-    means = values.mean(axis=0)
-    if not np.isfinite(means).all():
+    means = column_means(values)
+    if not _all(np.isfinite(means)):
         # raises unless the sum merely overflowed (finite values near 1e308: not returns)
         _raise_on_non_finite(returns, values)
     return values, means
+
+
+_all = np.logical_and.reduce  # (ndarray.all without numpy's Python-level wrapper)
+
+
+def column_means(values: np.ndarray) -> np.ndarray:
+    """Column means of a 2-D float array (rows = periods), in its units: ``values.mean(axis=0)``
+    to the bit (the same sum, divided by the row count), without numpy's Python-level wrapper
+    around it. Every estimator that starts from the means of a returns array takes them from
+    here, so the same array gives the same means everywhere."""
+    sums = np.add.reduce(values, axis=0)
+    sums /= values.shape[0]
+    return sums
 
 
 def _float_values(returns: pd.DataFrame) -> np.ndarray:

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
+from cryptofolio.optimize._simplex import COLD_FREE, grow_cap, simplex_start, solve_simplex
+
 FREE, LOWER, UPPER = 0, -1, 1
 
 # the reductions of the hot loops called as ufuncs (what ndarray.sum/.max/.any call, without
@@ -516,78 +518,19 @@ def _simplex_solve(
     prob: BoxQP, state: np.ndarray, tol: float, max_iter: int = 50
 ) -> tuple[Reduced, np.ndarray, int] | None:
     """:func:`solve_box_qp` for a problem with ``prob.simplex`` (minimum variance or utility,
-    long-only, within the budget): ``min 1/2 y'Py + q'y`` subject to ``sum(y) = c``, ``y >= 0``.
+    long-only, within the budget): :func:`~cryptofolio.optimize._simplex.solve_simplex` from
+    the free set of ``state`` (bound variables sit at 0), as a :class:`Reduced` and a state.
 
-    Block pivots as in the general loop, in fewer array operations per step (and, since the
-    negative weights bind before any multiplier is read, sometimes in a different order; like
-    the general loop, it stops only at a point that meets every KKT condition).
-
-    From the free set of ``state`` (bound variables sit at 0), each step factorises the free
-    block ``P_FF`` once for the right-hand sides ``-q_F`` and ``1`` (only ``1`` when ``q = 0``:
-    minimum variance); the budget's multiplier is then a division, as in
-    :func:`_one_row_solve`. While a free variable comes out negative, those bind and the step
-    repeats without forming the gradient; once every free variable is non-negative, the bound
-    variables whose multiplier ``g_i`` is negative are freed (at most :func:`grow_cap` of
-    them, most negative first). When none is, the point meets every KKT condition. The upper
-    bounds never bind: ``y >= 0`` and ``sum(y) = c <= hi_i``.
-
-    Returns ``None`` (the caller then runs the general pivoting, which has the safeguards
-    against cycling and singular blocks) when a free block is not positive definite, a
-    result is not finite, or ``max_iter`` steps pass.
-    """
-    P, q = prob.P, prob.q
-    n = q.shape[0]
-    c = float(prob.c[0])
-    linear = bool(_any(q))  # minimum variance has none: one right-hand side, not two
-    free = state == FREE
-    for it in range(max_iter):
-        fi = free.nonzero()[0]
-        Pf = P.take(fi, axis=0)
-        if linear:
-            rhs = np.empty((fi.size, 2))
-            np.negative(q.take(fi), out=rhs[:, 0])
-            rhs[:, 1] = 1.0
-        else:
-            rhs = np.ones(fi.size)
-        chol, info = _POTRF(Pf.take(fi, axis=1), lower=1, clean=0, overwrite_a=1)
-        if info != 0:
-            return None
-        sol, info = _POTRS(chol, rhs, lower=1, overwrite_b=1)
-        if info != 0:  # pragma: no cover - only on malformed arguments
-            return None
-        if linear:
-            total, schur = _add(sol, axis=0)  # 1'P_FF^-1 (-q_F), 1'P_FF^-1 1 (> 0: PD)
-            nu = (float(total) - c) / float(schur)
-            y_free = sol[:, 0]
-            y_free -= nu * sol[:, 1]
-        else:  # the same figures with -q_F = 0: y_F = -nu P_FF^-1 1
-            nu = -c / float(_add(sol))
-            y_free = sol
-            y_free *= -nu
-        negative = y_free < -tol
-        if _any(negative):
-            free[fi[negative]] = False
-            continue
-        g = Pf.T @ y_free
-        if linear:
-            g += q
-        g += nu
-        if not (math.isfinite(nu) and math.isfinite(float(_add(g)))):
-            return None
-        wrong = g < -tol * max(1.0, float(_maximum(np.abs(g))))
-        wrong[fi] = False
-        if not _any(wrong):
-            y = np.zeros(n)
-            y[fi] = y_free
-            final = np.full(n, LOWER, dtype=np.int8)
-            final[fi] = FREE
-            return Reduced(y=y, k=1.0, nu=np.array([nu]), g=g), final, it
-        grow = wrong.nonzero()[0]
-        cap = grow_cap(fi.size, n)
-        if grow.size > cap:
-            grow = grow[np.argsort(g[grow], kind="stable")[:cap]]
-        free[grow] = True
-    return None
+    Returns ``None`` (the caller then runs the general pivoting) where that function does: a
+    free block that is not positive definite, a result that is not finite, or ``max_iter``
+    steps."""
+    q = prob.q if _any(prob.q) else None  # minimum variance has none: one right-hand side
+    sol = solve_simplex(prob.P, q, float(prob.c[0]), state == FREE, tol=tol, max_iter=max_iter)
+    if sol is None:
+        return None
+    final = np.full(prob.n, LOWER, dtype=np.int8)
+    final[sol.free] = FREE
+    return Reduced(y=sol.y, k=1.0, nu=np.array([sol.nu]), g=sol.g), final, sol.steps
 
 
 def _most_attractive(
@@ -624,22 +567,11 @@ def _most_attractive(
     return bound[np.argsort(score, kind="stable")[:count]]
 
 
-SPARSE_START = 32  # above this many variables a block pivot frees a bounded number at once
-COLD_FREE = 4  # a cold start frees this many variables (at least twice the equality rows)
-
-
-def grow_cap(n_free: int, n: int) -> int:
-    """Most bound variables one block pivot may free (all of them for small problems), given
-    how many are free now."""
-    if n <= SPARSE_START:
-        return n
-    return max(SPARSE_START // 2, n_free)
-
-
 def cold_state(prob: BoxQP) -> np.ndarray:
     """Initial guess: every variable with a finite lower bound at that bound, except the few
     with the smallest ``P_ii / 2 + q_i`` (the cheapest to hold alone), which start free; for
-    minimum variance within the budget (``prob.simplex``, ``q = 0``), see :func:`_pair_free`.
+    minimum variance within the budget (``prob.simplex``, ``q = 0``), see
+    :func:`~cryptofolio.optimize._simplex.simplex_start`.
 
     Long-only solutions hold few assets (a minimum-variance portfolio of 50 coins holds about
     10), so growing the free set from a handful of candidates takes fewer pivots than
@@ -647,7 +579,7 @@ def cold_state(prob: BoxQP) -> np.ndarray:
     n = prob.n
     if prob.simplex and not _any(prob.q):
         state = np.full(n, LOWER, dtype=np.int8)
-        state[_pair_free(prob.P)] = FREE
+        state[simplex_start(prob.P, None)] = FREE
         return state
     state = np.zeros(n, dtype=np.int8)
     fin = np.isfinite(prob.lo)
@@ -657,33 +589,6 @@ def cold_state(prob: BoxQP) -> np.ndarray:
     state[fin] = LOWER
     state[keep] = FREE
     return state
-
-
-PAIR_FREE = 16  # a minimum-variance cold start frees this many variables (see _pair_free)
-
-
-def _pair_free(P: np.ndarray) -> np.ndarray | slice:
-    """The minimum-variance cold start's free variables: the lowest-variance asset ``i`` and
-    the :data:`PAIR_FREE` - 1 assets ``j`` that hold the least variance together with it, the
-    two-asset minimum ``(P_ii P_jj - P_ij^2) / (P_ii + P_jj - 2 P_ij)`` (``P_jj`` when the pair
-    is degenerate): the assets that diversify the safest one best. On the benchmark panels
-    (real daily data, synthetic 50-1000 assets, walk-forward windows) this start takes up to
-    two factorisations fewer than the four lowest variances, and about as many on the
-    200-asset walk-forward windows (``benchmarks/cold_start.py`` counts them)."""
-    n = P.shape[0]
-    if n <= PAIR_FREE:
-        return slice(None)
-    var = P.diagonal()
-    first = int(var.argmin())
-    row = P[first]
-    spread = var + var[first]
-    spread -= 2.0 * row  # variance of the difference of the two assets: >= 0 for PSD P
-    det = var * var[first]
-    det -= row * row
-    pair = var.copy()
-    np.divide(det, spread, out=pair, where=spread > 0.0)
-    pair[first] = -np.inf
-    return np.argpartition(pair, PAIR_FREE - 1)[:PAIR_FREE]
 
 
 @dataclass(frozen=True)

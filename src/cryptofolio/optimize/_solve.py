@@ -29,13 +29,16 @@ from cryptofolio.optimize._constraints import Box, extreme_return, resolve_box
 from cryptofolio.optimize._cvar import solve_min_cvar
 from cryptofolio.optimize._inputs import (
     align_series,
+    asset_labels,
     check_covariance,
     check_scenarios,
     cost_vector,
 )
+from cryptofolio.optimize._simplex import simplex_residuals, simplex_start, solve_simplex
 from cryptofolio.optimize._types import Constraints, Objective, PortfolioResult
 
 VERIFY_TOL = 1e-8
+_any = np.logical_or.reduce  # (ndarray.any without numpy's Python-level wrapper)
 FEAS_TOL = 1e-9
 
 _WARM: OrderedDict[tuple, np.ndarray] = OrderedDict()
@@ -284,8 +287,14 @@ def make_result(
     status: str = "optimal",
     solver: str = "active-set",
     objective_value: float = math.nan,
+    verified: bool = False,
 ) -> PortfolioResult:
-    _check_weight_vector(pb, w)
+    """The result of the weights ``w``, checked against the bounds, the budget and the gross
+    cap (:func:`check_weights`) unless ``verified``: weights a KKT check already held to the
+    bounds and the budget (a QP whose unknowns are the weights themselves), with the gross cap
+    checked by the caller."""
+    if not verified:
+        _check_weight_vector(pb, w)
     var = float(w @ pb.S @ w)
     vol = math.sqrt(max(var, 0.0))
     ret = float(pb.mu @ w) if pb.mu is not None else math.nan
@@ -340,6 +349,10 @@ def max_return_portfolio(pb: Problem) -> tuple[float, np.ndarray]:
 
 
 def solve_min_variance(pb: Problem) -> np.ndarray:
+    if pb.box.long_only_within_budget:
+        w = solve_on_simplex(pb, "minvar", None, pb.l2 / pb.s)
+        if w is not None:
+            return w
     sol, _ = solve_verified(minvar_qp(pb), ("minvar", pb.l2, pb.box.key()))
     return sol.y
 
@@ -347,7 +360,41 @@ def solve_min_variance(pb: Problem) -> np.ndarray:
 def solve_utility(pb: Problem, risk_aversion: float) -> np.ndarray:
     if not (math.isfinite(risk_aversion) and risk_aversion >= 0):
         raise InfeasibleError(f"risk_aversion must be a finite number >= 0, got {risk_aversion}")
+    if pb.box.long_only_within_budget:
+        q = -risk_aversion * pb.mu / pb.s
+        w = solve_on_simplex(pb, "utility", q if _any(q) else None, 2 * pb.l2 / pb.s)
+        if w is not None:
+            return w
     sol, _ = solve_verified(utility_qp(pb, risk_aversion), ("utility", pb.l2, pb.box.key()))
+    return sol.y
+
+
+def solve_on_simplex(
+    pb: Problem, kind: str, q: np.ndarray | None, ridge: float
+) -> np.ndarray | None:
+    """The weights of a long-only problem within the budget (``pb.box.long_only_within_budget``)
+    by :func:`~cryptofolio.optimize._simplex.solve_simplex`: ``min 1/2 w'(Ss + 2 ridge I)w +
+    q'w`` (``Ss`` the scaled covariance; ``q`` ``None``: minimum variance), certified by
+    :func:`~cryptofolio.optimize._simplex.simplex_residuals` (every residual at most
+    :data:`VERIFY_TOL`) and warm-started from the last solve of the same ``kind`` and
+    structure.
+
+    ``None`` when the loop hands the problem back or the certificate fails: the caller then
+    takes the general path (:func:`solve_verified`), which refines, or raises with the
+    residuals.
+    """
+    key = ("simplex", kind, pb.l2, pb.box.key())
+    P = _ridge(pb.Ss, ridge)
+    start = _warm_get(key)
+    free = start.copy() if start is not None else simplex_start(P, q)
+    budget = pb.box.budget
+    sol = solve_simplex(P, q, budget, free)
+    if sol is None:
+        return None
+    for value in simplex_residuals(P, q, budget, pb.box.hi, sol).values():
+        if not value <= VERIFY_TOL:  # (NaN fails too)
+            return None
+    _warm_put(key, sol.free)
     return sol.y
 
 
@@ -765,7 +812,9 @@ SMALL_PROBLEM = 64
 
 def _small_problem(covariance: object, *args: object, **kwargs: object) -> bool:
     columns = getattr(covariance, "columns", None)  # (a DataFrame's: one length, not two)
-    return columns is not None and len(columns) <= SMALL_PROBLEM
+    # (the labels' list, kept for the same Index and needed by the checks anyway: the length
+    # of a pyarrow-backed Index is two Python-level calls)
+    return isinstance(columns, pd.Index) and len(asset_labels(columns)) <= SMALL_PROBLEM
 
 
 @single_blas_thread(small=_small_problem)
@@ -823,7 +872,8 @@ def optimize_portfolio(
     SolverError
         The solver failed or the solution did not verify.
     """
-    objective = Objective(objective)
+    if type(objective) is not Objective:  # (a member already: skip the enum lookup)
+        objective = Objective(objective)
     pb = make_problem(
         covariance,
         expected_returns,
@@ -895,7 +945,7 @@ def solve_problem(
                 f"max_turnover {max_turnover:g} is too small: reaching the bounds and the budget "
                 f"from the previous weights needs a turnover of at least {need:g}"
             )
-    costly = bool(tc.any())  # (cost_vector checked: >= 0)
+    costly = bool(_any(tc))  # (cost_vector checked: >= 0)
     w = None
     if (
         objective in QP_OBJECTIVES
@@ -921,7 +971,11 @@ def solve_problem(
             if max_turnover is not None:
                 ok = ok and float(np.sum(np.abs(w - prev))) <= max_turnover + FEAS_TOL
             if ok:
-                return make_result(pb, w, objective)
+                # minimum variance and utility solve for the weights themselves, verified
+                # (VERIFY_TOL) against the bounds and the budget; the others are rescaled
+                # (max-Sharpe) or combined (efficient risk) from verified points
+                verified = objective is Objective.MIN_VARIANCE or objective is Objective.MAX_UTILITY
+                return make_result(pb, w, objective, verified=verified)
     scenarios = None
     if objective in (Objective.MIN_SEMIVARIANCE, Objective.MAX_SORTINO, Objective.MIN_CVAR):
         scenarios = check_scenarios(returns, pb.assets, str(objective))

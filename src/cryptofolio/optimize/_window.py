@@ -27,6 +27,7 @@ from cryptofolio.estimate.conditioning import problems_of_values
 from cryptofolio.estimate.frequency import periods_of_spacing, regular_spacing_of_ticks
 from cryptofolio.estimate.returns import price_ratios, returns_of_ratios
 from cryptofolio.estimate.risk_models import covariance_values
+from cryptofolio.estimate.windows import column_means
 from cryptofolio.optimize._inputs import asset_labels, check_covariance_values
 from cryptofolio.optimize._solve import (
     NO_MU_OBJECTIVES,
@@ -103,7 +104,7 @@ def window_weights(
     if not (math.isfinite(ppy) and ppy > 0):
         return None
     x = returns_of_ratios(ratio, config.returns_kind)
-    mean = x.mean(axis=0)
+    mean = column_means(x)
     if not np.isfinite(mean).all():
         return None
     try:
