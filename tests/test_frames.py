@@ -71,13 +71,24 @@ def test_changed_internals_fall_back_to_the_public_constructors(monkeypatch):
         pytest.skip("this pandas has no block constructors")
 
     def broken(*args, **kwargs):
-        raise TypeError("from_array() got an unexpected keyword argument")
+        raise TypeError("new_block() got an unexpected keyword argument")
 
-    monkeypatch.setattr(_frames._SingleBlockManager, "from_array", broken)
-    assert not _frames._blocks_agree()  # the import-time check turns the fast path off
+    for name in ("_new_block", "_new_block_2d"):
+        with monkeypatch.context() as patch:
+            patch.setattr(_frames, name, broken)
+            assert not _frames._blocks_agree()  # the import-time check turns the fast path off
 
-    def wrong(array, index, refs=None):  # builds, but not what the public constructor builds
-        return pd.Series(array[::-1], index=index)._mgr
+    def wrong(values, placement, ndim):  # builds, but not what the public constructor builds
+        return pd.Series(values[::-1])._mgr.blocks[0]
 
-    monkeypatch.setattr(_frames._SingleBlockManager, "from_array", wrong)
+    monkeypatch.setattr(_frames, "_new_block", wrong)
     assert not _frames._blocks_agree()
+
+
+def test_float_series_names_other_than_strings(fast):
+    """A string name is stored directly; any other goes through pandas' own name setter."""
+    index = pd.Index(["a"])
+    assert float_series(np.array([1.0]), index, ("w", 1)).name == ("w", 1)
+    assert float_series(np.array([1.0]), index, None).name is None
+    with pytest.raises(TypeError):  # pandas' own error: a name must be hashable
+        float_series(np.array([1.0]), index, ["unhashable"])

@@ -9,11 +9,13 @@ constructors were more than a tenth of the call, measured after another library'
 benchmark suite (``benchmarks/t4_parts.py``).
 
 :func:`float_series` and :func:`float_frame` build the same objects from pandas' block
-constructors (``pandas.api.internals.create_dataframe_from_blocks``, public since pandas 3.0,
-and ``Series._from_mgr`` of a ``SingleBlockManager``, as that function does for frames). On a
-pandas without them, or whose block-built objects differ from the public constructors' in a
-check at import (``SingleBlockManager`` is not public API), they call the public
-constructors: the result is the same either way (``tests/test_frames.py`` compares them).
+constructors: one block and its manager (``SingleBlockManager``, or ``BlockManager`` without
+its integrity check; the shape checks are made here), wrapped by ``Series._from_mgr`` or
+``DataFrame._from_mgr``, as ``pandas.api.internals.create_dataframe_from_blocks`` (public since
+pandas 3.0) does in about twice the Python-level calls. On a pandas without them, or whose
+block-built objects differ from the public constructors' in a check at import (these are not
+public API), they call the public constructors: the result is the same either way
+(``tests/test_frames.py`` compares them).
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ import numpy as np
 import pandas as pd
 
 try:  # pandas >= 3.0
-    from pandas.api.internals import create_dataframe_from_blocks as _frame_from_blocks
+    from pandas._libs.internals import BlockPlacement as _BlockPlacement
     from pandas.core.internals import SingleBlockManager as _SingleBlockManager
+    from pandas.core.internals.blocks import new_block as _new_block
+    from pandas.core.internals.blocks import new_block_2d as _new_block_2d
+    from pandas.core.internals.managers import BlockManager as _BlockManager
 except ImportError:  # pragma: no cover - pandas 2.x
     _FAST = False
 else:
@@ -39,7 +44,9 @@ def float_series(values: np.ndarray, index: pd.Index, name: Hashable = None) -> 
     data = np.array(values, dtype=np.float64)  # a copy the Series owns
     if not _FAST or data.ndim != 1 or data.shape[0] != len(index):
         return pd.Series(data, index=index, name=name, copy=False)
-    mgr = _SingleBlockManager.from_array(data, index)
+    # (what SingleBlockManager.from_array does, less the coercion a float64 array never needs)
+    block = _new_block(data, _BlockPlacement(slice(0, data.shape[0])), ndim=1)
+    mgr = _SingleBlockManager(block, index)
     out = pd.Series._from_mgr(mgr, mgr.axes)
     if type(name) is str:  # what the name setter stores once it has checked hashability
         object.__setattr__(out, "_name", name)
@@ -59,8 +66,11 @@ def float_frame(values: np.ndarray, index: pd.Index, columns: pd.Index) -> pd.Da
         or values.shape != (len(index), len(columns))
     ):
         return pd.DataFrame(values, index=index, columns=columns, copy=False)
-    # a block holds the columns as rows: the transposed array (a view)
-    return _frame_from_blocks([(values.T, slice(0, values.shape[1]))], index, columns)
+    # a block holds the columns as rows: the transposed array (a view); the shapes were
+    # checked above, which is what the manager's integrity check would do
+    block = _new_block_2d(values.T, placement=_BlockPlacement(slice(0, values.shape[1])))
+    mgr = _BlockManager((block,), [columns, index], verify_integrity=False)
+    return pd.DataFrame._from_mgr(mgr, mgr.axes)
 
 
 def _blocks_agree() -> bool:
