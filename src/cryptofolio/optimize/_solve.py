@@ -19,6 +19,7 @@ from cryptofolio.optimize._active_set import (
     BoxQP,
     Reduced,
     Segment,
+    cold_state,
     kkt_residuals,
     reduced_solve,
     segment,
@@ -410,9 +411,16 @@ def check_sharpe_possible(pb: Problem) -> None:
 
 
 def solve_max_sharpe(pb: Problem) -> np.ndarray:
-    check_sharpe_possible(pb)
+    """Max-Sharpe weights (the caller has checked :func:`check_sharpe_possible`)."""
     qp = max_sharpe_qp(pb)
-    sol, _ = solve_verified(qp, ("sharpe", pb.l2, pb.rf, pb.box.key()))
+    key = ("sharpe", pb.l2, pb.rf, pb.box.key())
+    state = _warm_get(key)
+    if state is None or state.shape[0] != qp.n:
+        # a cold start from the assets with the best Sharpe ratio alone: 1-2 pivots where the
+        # lowest variances took 5 on the 50- to 1000-asset benchmark panels
+        sd = np.sqrt(np.maximum(pb.S.diagonal(), 1e-300))
+        state = cold_state(qp, score=(pb.rf - pb.mu) / sd)
+    sol, _ = solve_verified(qp, key, state)
     if not sol.k > 0:
         raise SolverError(
             "max-sharpe: the homogenised problem has no positive scale (the Sharpe ratio is "
