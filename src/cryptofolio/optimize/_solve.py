@@ -374,7 +374,7 @@ def solve_on_simplex(
     pb: Problem, kind: str, q: np.ndarray | None, ridge: float
 ) -> np.ndarray | None:
     """The weights of a long-only problem within the budget (``pb.box.long_only_within_budget``)
-    by :func:`~cryptofolio.optimize._simplex.solve_simplex`: ``min 1/2 w'(Ss + 2 ridge I)w +
+    by :func:`~cryptofolio.optimize._simplex.solve_simplex`: ``min 1/2 w'(Ss + ridge I)w +
     q'w`` (``Ss`` the scaled covariance; ``q`` ``None``: minimum variance), certified by
     :func:`~cryptofolio.optimize._simplex.simplex_residuals` (every residual at most
     :data:`VERIFY_TOL`) and warm-started from the last solve of the same ``kind`` and
