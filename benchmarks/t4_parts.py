@@ -8,11 +8,12 @@ Prints, in microseconds (medians):
   cold optimiser call, and its active-set solve alone;
 * the whole cell right after something else: after a PyPortfolioOpt T4 call (what the suite
   does), after a 32 MB copy (which flushes the caches, no library code), after a peer call and
-  then a call of cryptofolio's own T4 on a 10-asset panel (code warm, data cold), and back to
-  back;
-* single parts after a peer call and back to back: the Gram matrix, and the two pandas objects
-  the API returns (the covariance DataFrame, the weights Series), built as the library builds
-  them.
+  then a call of cryptofolio's own T4 on a 10-asset panel (code warm, data cold), after a peer
+  call and then a pass over the returns (data warm), after a 10 ms busy loop and a 10 ms sleep
+  (time passes, no other code runs), and back to back;
+* single parts after a peer call and back to back: the estimate, the cold optimiser call, the
+  Gram matrix, and the two pandas objects the API returns (the covariance DataFrame, the
+  weights Series), built as the library builds them.
 
 A script, not a test: timings depend on the machine and its load.
 
@@ -54,6 +55,13 @@ def _median_us(call: Callable[[], object], before: Callable[[], object] | None, 
         call()
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e6
+
+
+def _busy(seconds: float) -> None:
+    """Spin for ``seconds`` in a loop that touches almost nothing (time passes, no other code)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         "after a peer call, then its own 10-asset call": _median_us(
             cell, lambda: (peer(), small()), k
         ),
+        "after a peer call, then a pass over the returns": _median_us(
+            cell, lambda: (peer(), x.sum()), k
+        ),
+        "after a 10 ms busy loop (no other code)": _median_us(cell, lambda: _busy(0.01), k),
+        "after a 10 ms sleep": _median_us(cell, lambda: time.sleep(0.01), k),
         "back to back": _median_us(cell, None, k),
     }
     print(f"T4 at N = {args.n}, medians in microseconds")
@@ -112,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     values = shrunk.to_numpy().copy()
     weights = values[0].copy()
     single = {
+        "estimate (risk_matrix)": lambda: risk_matrix(returns, RiskModel.LEDOIT_WOLF),
+        "optimiser, cold start": cold_optimiser,
         "Gram X'X": lambda: x.T @ x,
         "covariance DataFrame": lambda: float_frame(values, cols, cols),
         "weights Series": lambda: float_series(weights, cols, "weight"),

@@ -17,7 +17,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from cryptofolio._blas import LARGE_PRODUCT, blas_threads_for, single_blas_thread
+from cryptofolio._blas import blas_threads_for, single_blas_thread
 from cryptofolio._frames import float_frame
 from cryptofolio.errors import EstimationError
 from cryptofolio.estimate.conditioning import (
@@ -220,11 +220,8 @@ def _centred_gram(x: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarr
     Both forms are exactly symmetric."""
     T = x.shape[0]
     work = _gram_work(x)
-    if work < LARGE_PRODUCT:
+    with blas_threads_for(work):
         gram = x.T @ x
-    else:
-        with blas_threads_for(work):
-            gram = x.T @ x
     second = gram.diagonal() * CANCELLATION_LIMIT  # (a copy: gram is overwritten below)
     scaled = mean * np.sqrt(T)
     gram -= scaled[:, None] * scaled  # c_i c_j == c_j c_i: exactly symmetric

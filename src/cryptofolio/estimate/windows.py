@@ -17,6 +17,8 @@ import pandas as pd
 from cryptofolio.data.symbols import to_asset
 from cryptofolio.errors import DataError, EstimationError, UnknownSymbolError
 
+_all = np.logical_and.reduce  # (ndarray.all without numpy's Python-level wrapper)
+
 DEFAULT_MIN_OBSERVATIONS = 30
 
 
@@ -211,9 +213,6 @@ def returns_values_and_means(
         # raises unless the sum merely overflowed (finite values near 1e308: not returns)
         _raise_on_non_finite(returns, values)
     return values, means
-
-
-_all = np.logical_and.reduce  # (ndarray.all without numpy's Python-level wrapper)
 
 
 def column_means(values: np.ndarray) -> np.ndarray:

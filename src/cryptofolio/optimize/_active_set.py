@@ -570,16 +570,16 @@ def _most_attractive(
 def cold_state(prob: BoxQP, score: np.ndarray | None = None) -> np.ndarray:
     """Initial guess: every variable with a finite lower bound at that bound, except the few
     with the smallest ``score`` (by default ``P_ii / 2 + q_i``: the cheapest to hold alone),
-    which start free; for minimum variance within the budget (``prob.simplex``, ``q = 0``,
-    no ``score``), see :func:`~cryptofolio.optimize._simplex.simplex_start`.
+    which start free; within the budget (``prob.simplex``, no ``score``), the start of
+    :func:`~cryptofolio.optimize._simplex.simplex_start`.
 
     Long-only solutions hold few assets (a minimum-variance portfolio of 50 coins holds about
     10), so growing the free set from a handful of candidates takes fewer pivots than
     shrinking it from everything (measured: 1-3 pivots instead of 3-9 for 10-50 assets)."""
     n = prob.n
-    if score is None and prob.simplex and not _any(prob.q):
+    if score is None and prob.simplex:
         state = np.full(n, LOWER, dtype=np.int8)
-        state[simplex_start(prob.P, None)] = FREE
+        state[simplex_start(prob.P, prob.q if _any(prob.q) else None)] = FREE
         return state
     state = np.zeros(n, dtype=np.int8)
     fin = np.isfinite(prob.lo)

@@ -171,14 +171,24 @@ def _ridge(P: np.ndarray, gamma: float) -> np.ndarray:
     return P
 
 
+def minvar_hessian(pb: Problem) -> np.ndarray:
+    """``P`` of min w'Σw + γ||w||² scaled by 1/(2s): ``Σ/s + (γ/s) I`` (no linear term)."""
+    return _ridge(pb.Ss, pb.l2 / pb.s)
+
+
+def utility_terms(pb: Problem, risk_aversion: float) -> tuple[np.ndarray, np.ndarray]:
+    """``P`` and ``q`` of min 1/2 w'Σw - λ μ'w + γ||w||² scaled by 1/s."""
+    return _ridge(pb.Ss, 2 * pb.l2 / pb.s), -risk_aversion * pb.mu / pb.s
+
+
 def minvar_qp(pb: Problem) -> BoxQP:
     """min w'Σw + γ||w||² (scaled by 1/(2s))."""
-    return _qp(pb, _ridge(pb.Ss, pb.l2 / pb.s), _constant(pb.n, 0.0))
+    return _qp(pb, minvar_hessian(pb), _constant(pb.n, 0.0))
 
 
 def utility_qp(pb: Problem, risk_aversion: float) -> BoxQP:
     """min 1/2 w'Σw - λ μ'w + γ||w||² (scaled by 1/s)."""
-    return _qp(pb, _ridge(pb.Ss, 2 * pb.l2 / pb.s), -risk_aversion * pb.mu / pb.s)
+    return _qp(pb, *utility_terms(pb, risk_aversion))
 
 
 def efficient_return_qp(pb: Problem, target: float) -> BoxQP:
@@ -203,10 +213,15 @@ def max_sharpe_qp(pb: Problem) -> BoxQP:
     )
 
 
+def _over_tolerance(residuals: dict[str, float]) -> dict[str, float]:
+    """The residuals above :data:`VERIFY_TOL` (a NaN residual counts too: a comparison with NaN
+    is false, so it is tested as ``not <= tol``)."""
+    return {k: v for k, v in residuals.items() if not v <= VERIFY_TOL}
+
+
 def _unverified(qp: BoxQP, state: np.ndarray, sol) -> dict[str, float]:
-    """The KKT residuals of ``sol`` above :data:`VERIFY_TOL` (a NaN residual counts too: a
-    comparison with NaN is false, so it is tested as ``not <= tol``)."""
-    return {k: v for k, v in kkt_residuals(qp, state, sol).items() if not v <= VERIFY_TOL}
+    """The KKT residuals of ``sol`` above :data:`VERIFY_TOL`."""
+    return _over_tolerance(kkt_residuals(qp, state, sol))
 
 
 def solve_verified(qp: BoxQP, key: tuple | None, state: np.ndarray | None = None):
@@ -351,7 +366,7 @@ def max_return_portfolio(pb: Problem) -> tuple[float, np.ndarray]:
 
 def solve_min_variance(pb: Problem) -> np.ndarray:
     if pb.box.long_only_within_budget:
-        w = solve_on_simplex(pb, "minvar", None, pb.l2 / pb.s)
+        w = solve_on_simplex(pb, "minvar", minvar_hessian(pb), None)
         if w is not None:
             return w
     sol, _ = solve_verified(minvar_qp(pb), ("minvar", pb.l2, pb.box.key()))
@@ -362,8 +377,8 @@ def solve_utility(pb: Problem, risk_aversion: float) -> np.ndarray:
     if not (math.isfinite(risk_aversion) and risk_aversion >= 0):
         raise InfeasibleError(f"risk_aversion must be a finite number >= 0, got {risk_aversion}")
     if pb.box.long_only_within_budget:
-        q = -risk_aversion * pb.mu / pb.s
-        w = solve_on_simplex(pb, "utility", q if _any(q) else None, 2 * pb.l2 / pb.s)
+        P, q = utility_terms(pb, risk_aversion)
+        w = solve_on_simplex(pb, "utility", P, q if _any(q) else None)
         if w is not None:
             return w
     sol, _ = solve_verified(utility_qp(pb, risk_aversion), ("utility", pb.l2, pb.box.key()))
@@ -371,11 +386,11 @@ def solve_utility(pb: Problem, risk_aversion: float) -> np.ndarray:
 
 
 def solve_on_simplex(
-    pb: Problem, kind: str, q: np.ndarray | None, ridge: float
+    pb: Problem, kind: str, P: np.ndarray, q: np.ndarray | None
 ) -> np.ndarray | None:
     """The weights of a long-only problem within the budget (``pb.box.long_only_within_budget``)
-    by :func:`~cryptofolio.optimize._simplex.solve_simplex`: ``min 1/2 w'(Ss + ridge I)w +
-    q'w`` (``Ss`` the scaled covariance; ``q`` ``None``: minimum variance), certified by
+    by :func:`~cryptofolio.optimize._simplex.solve_simplex`: ``min 1/2 w'Pw + q'w`` (the
+    scaled terms of :func:`minvar_hessian` or :func:`utility_terms`; ``q`` ``None``: none), certified by
     :func:`~cryptofolio.optimize._simplex.simplex_residuals` (every residual at most
     :data:`VERIFY_TOL`) and warm-started from the last solve of the same ``kind`` and
     structure.
@@ -385,16 +400,14 @@ def solve_on_simplex(
     residuals.
     """
     key = ("simplex", kind, pb.l2, pb.box.key())
-    P = _ridge(pb.Ss, ridge)
     start = _warm_get(key)
     free = start.copy() if start is not None else simplex_start(P, q)
     budget = pb.box.budget
     sol = solve_simplex(P, q, budget, free)
     if sol is None:
         return None
-    for value in simplex_residuals(P, q, budget, pb.box.hi, sol).values():
-        if not value <= VERIFY_TOL:  # (NaN fails too)
-            return None
+    if _over_tolerance(simplex_residuals(P, q, budget, pb.box.hi, sol)):
+        return None
     _warm_put(key, sol.free)
     return sol.y
 
