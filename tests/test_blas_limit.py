@@ -7,9 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.linalg  # noqa: F401  (loads SciPy's BLAS too)
-from threadpoolctl import threadpool_info, threadpool_limits
-
 from cryptofolio._blas import LARGE_PRODUCT, blas_threads_for, single_blas_thread
+from threadpoolctl import threadpool_info, threadpool_limits
 
 
 def _blas_threads() -> list[int]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from cryptofolio._frames import float_frame, float_series
 
 from cryptofolio import _frames
-from cryptofolio._frames import float_frame, float_series
 
 
 @pytest.fixture(params=[True, False], ids=["blocks", "public"])

@@ -10,7 +10,6 @@ from conftest import daily_index, panels_from_close
 from cryptofolio.backtest import BacktestConfig, DecisionContext, OptimizerStrategy, run_backtest
 from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import Constraints, PortfolioConfig
-from cryptofolio.optimize._window import window_weights
 
 CLOSE = pd.DataFrame(
     {
@@ -271,31 +270,6 @@ def test_optimizer_strategy_gives_build_portfolio_weights_bit_for_bit(inner):
     for ours, public in strategy.pairs:
         assert ours.index.equals(public.index)
         assert np.array_equal(ours.to_numpy(), public.to_numpy())
-
-
-def test_optimizer_strategy_takes_the_array_lane_on_clean_windows(monkeypatch):
-    """In the engine a plain optimiser strategy answers from the price arrays (the lane), and
-    the context's price frame is then never built."""
-    import cryptofolio.backtest.strategies as strategies
-
-    answers = []
-
-    def recording(*args, **kwargs):
-        answers.append(window_weights(*args, **kwargs))
-        return answers[-1]
-
-    built = []
-
-    class _Watched(OptimizerStrategy):
-        def target_weights(self, context):
-            weights = super().target_weights(context)
-            built.append("window_prices" in context.__dict__)
-            return weights
-
-    monkeypatch.setattr(strategies, "window_weights", recording)
-    run_backtest(panels_from_close(_ragged_close()), _Watched(), _CONFIG)
-    assert len(answers) > 10 and all(a is not None for a in answers)
-    assert not any(built)
 
 
 class _Keeper:

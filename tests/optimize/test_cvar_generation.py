@@ -14,15 +14,21 @@ import cvxpy as cp
 import numpy as np
 import pandas as pd
 import pytest
+from cvar_reference import solve_min_cvar_lp
 
 from cryptofolio.errors import SolverError
-from cryptofolio.optimize import Constraints, _cvar
-from cryptofolio.optimize._cvar import Backend, min_cvar_by_generation, solve_min_cvar
-from cryptofolio.optimize._solve import make_problem, solve_min_cvar_lp
+from cryptofolio.optimize import Constraints
+from cryptofolio.optimize.engines import cvar_generation
+from cryptofolio.optimize.engines.cvar_generation import (
+    Backend,
+    min_cvar_by_generation,
+    solve_min_cvar,
+)
+from cryptofolio.optimize.problem import make_problem
 
 T = 1500  # scenarios of the working-set test (the benchmark's window)
 T_GRID = 1000  # scenarios of the agreement grid (the cvxpy reference dominates its run time)
-HAS_HOT_START = _cvar._highs_core is not None
+HAS_HOT_START = cvar_generation._highs_core is not None
 
 
 def _scenarios(n: int, t: int = T, seed: int = 0) -> pd.DataFrame:
@@ -142,7 +148,7 @@ def test_falls_back_to_linprog_when_the_private_interface_changed(monkeypatch):
     R = returns.to_numpy()
     pb = _problem(returns, Constraints())
     _, cvar_lp = solve_min_cvar_lp(pb, R, 0.95)
-    monkeypatch.setattr(_cvar, "_highs_core", object())  # no _Highs, no kHighsInf
+    monkeypatch.setattr(cvar_generation, "_highs_core", object())  # no _Highs, no kHighsInf
     w, cvar = solve_min_cvar(pb, R, 0.95)
     assert cvar == pytest.approx(cvar_lp, rel=1e-9)
     _assert_feasible(w, Constraints())
@@ -203,7 +209,7 @@ def test_unbounded_problem_raises(backend):
 def test_unverified_answer_raises(monkeypatch):
     returns = _scenarios(10, t=400, seed=6)
     pb = _problem(returns, Constraints())
-    monkeypatch.setattr(_cvar, "VERIFY_TOL", -1.0)  # no residual can pass
+    monkeypatch.setattr(cvar_generation, "VERIFY_TOL", -1.0)  # no residual can pass
     with pytest.raises(SolverError, match="does not verify on the full problem") as info:
         solve_min_cvar(pb, returns.to_numpy(), 0.95)
     assert info.value.status == "unverified"

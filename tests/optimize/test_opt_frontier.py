@@ -130,8 +130,8 @@ def test_frontier_rows_are_checked_together():
     """The frontier verifies all its points in one vectorised pass (no per-point Series); a
     row that breaks a constraint is named."""
     from cryptofolio.errors import SolverError
-    from cryptofolio.optimize._solve import check_weights
-    from cryptofolio.optimize._solve import make_problem as make_pb
+    from cryptofolio.optimize.problem import make_problem as make_pb
+    from cryptofolio.optimize.results import check_weights
 
     cov, mu, _ = make_problem(5, seed=2)
     pb = make_pb(cov, mu, Constraints(max_weight=0.4), need_mu=True)

@@ -3,13 +3,13 @@ against the reduced KKT system written out in full and solved by numpy.linalg.so
 
 from __future__ import annotations
 
+import _solve_parts as S
 import numpy as np
 import pytest
 from _opt_problems import make_problem
 
 from cryptofolio.optimize import Constraints
-from cryptofolio.optimize import _active_set as AS
-from cryptofolio.optimize import _solve as S
+from cryptofolio.optimize.engines import active_set as AS
 
 
 def _dense_reduced(prob: AS.BoxQP, state: np.ndarray):

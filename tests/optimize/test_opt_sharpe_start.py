@@ -5,14 +5,14 @@ the general pivoting from the default start, and cvxpy + Clarabel on the homogen
 
 from __future__ import annotations
 
+import _solve_parts as S
 import cvxpy as cp
 import numpy as np
 import pytest
 from _opt_problems import make_problem
 
-from cryptofolio.optimize import Constraints, Objective, clear_warm_starts, optimize_portfolio
-from cryptofolio.optimize import _active_set as AS
-from cryptofolio.optimize import _solve as S
+from cryptofolio.optimize import Constraints, Objective, optimize_portfolio
+from cryptofolio.optimize.engines import active_set as AS
 
 
 def _clarabel_sharpe(cov: np.ndarray, mu: np.ndarray, rf: float, lo: float, hi: float) -> float:
@@ -32,7 +32,6 @@ def _clarabel_sharpe(cov: np.ndarray, mu: np.ndarray, rf: float, lo: float, hi: 
 def test_the_best_sharpe_start_reaches_the_default_starts_optimum(n, lo, hi, rf):
     cov, mu, _ = make_problem(n, seed=n, drift=0.003)
     cons = Constraints(min_weight=lo, max_weight=hi)
-    clear_warm_starts()
     res = optimize_portfolio(
         cov, mu, objective=Objective.MAX_SHARPE, constraints=cons, risk_free_rate=rf
     )

@@ -1,20 +1,20 @@
 """Long-only minimum variance and utility within the budget take the certified one-pass path
-(``_simplex.py`` through ``_solve.solve_on_simplex``): the answer is the interior-point
+(``engines/simplex.py`` through ``engines.box_qp.solve_on_simplex``): the answer is the interior-point
 solver's, a failed certificate hands the problem to the general path, and the certificate
 reports the violations of a perturbed point exactly. References: cvxpy + Clarabel, and closed
 forms of the residuals."""
 
 from __future__ import annotations
 
+import _solve_parts as S
 import cvxpy as cp
 import numpy as np
 import pytest
 from _opt_problems import make_problem
 
-from cryptofolio.optimize import Constraints, Objective, clear_warm_starts, optimize_portfolio
-from cryptofolio.optimize import _active_set as AS
-from cryptofolio.optimize import _simplex as SX
-from cryptofolio.optimize import _solve as S
+from cryptofolio.optimize import Constraints, Objective, optimize_portfolio
+from cryptofolio.optimize.engines import active_set as AS
+from cryptofolio.optimize.engines import simplex as SX
 
 
 def _clarabel(cov: np.ndarray, mu: np.ndarray | None, risk_aversion: float, l2: float) -> float:
@@ -45,7 +45,6 @@ def test_the_general_path_is_not_needed_and_the_answer_is_clarabels(monkeypatch,
         raise AssertionError("the long-only path handed the problem back")
 
     monkeypatch.setattr(S, "solve_verified", general)
-    clear_warm_starts()
     cons = Constraints(l2=l2)
     C = cov.to_numpy()
     for objective, m, lam in [
@@ -64,18 +63,19 @@ def test_the_general_path_is_not_needed_and_the_answer_is_clarabels(monkeypatch,
 
 def test_a_failed_certificate_hands_the_problem_to_the_general_path(monkeypatch):
     cov, _, _ = make_problem(30, seed=3)
-    clear_warm_starts()
     expected = optimize_portfolio(cov).weights.to_numpy()
     calls = {"general": 0}
-    general = S.solve_verified
+    import cryptofolio.optimize.engines.box_qp as box_qp
+    import cryptofolio.optimize.objectives.min_variance as min_variance
+
+    general = min_variance.solve_verified
 
     def counted(*args, **kwargs):
         calls["general"] += 1
         return general(*args, **kwargs)
 
-    monkeypatch.setattr(S, "simplex_residuals", lambda *a, **k: {"stationarity": float("nan")})
-    monkeypatch.setattr(S, "solve_verified", counted)
-    clear_warm_starts()
+    monkeypatch.setattr(box_qp, "simplex_residuals", lambda *a, **k: {"stationarity": float("nan")})
+    monkeypatch.setattr(min_variance, "solve_verified", counted)
     got = optimize_portfolio(cov).weights.to_numpy()
     assert calls["general"] == 1
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
@@ -125,9 +125,11 @@ def test_only_the_weight_problems_skip_the_separate_weight_check(monkeypatch):
     bounds and the budget); max-Sharpe rescales a verified point, so its weights are checked."""
     cov, mu, _ = make_problem(10, seed=5, drift=0.003)
     checked = []
-    original = S._check_weight_vector
+    import cryptofolio.optimize.results as results
+
+    original = results.check_weights
     monkeypatch.setattr(
-        S, "_check_weight_vector", lambda pb, w: (checked.append(1), original(pb, w))
+        results, "check_weights", lambda pb, w: (checked.append(1), original(pb, w))
     )
     optimize_portfolio(cov, mu, objective=Objective.MIN_VARIANCE)
     optimize_portfolio(cov, mu, objective=Objective.MAX_UTILITY)

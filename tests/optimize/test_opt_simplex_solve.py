@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import _solve_parts as S
 import cvxpy as cp
 import numpy as np
 import pandas as pd
@@ -13,9 +14,8 @@ import pytest
 from _opt_problems import make_problem
 
 from cryptofolio.optimize import Constraints
-from cryptofolio.optimize import _active_set as AS
-from cryptofolio.optimize import _simplex as SX
-from cryptofolio.optimize import _solve as S
+from cryptofolio.optimize.engines import simplex as SX
+from cryptofolio.optimize.engines import active_set as AS
 
 
 def _clarabel(qp: AS.BoxQP) -> tuple[float, np.ndarray]:

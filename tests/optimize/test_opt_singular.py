@@ -11,8 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cryptofolio.optimize import _active_set, _simplex, _solve, optimize_portfolio
-from cryptofolio.optimize._types import Constraints
+from cryptofolio.optimize import Constraints, WarmStarts, optimize_portfolio
+from cryptofolio.optimize.engines import active_set, kkt, simplex
+from cryptofolio.optimize.engines.box_qp import box_qp
+from cryptofolio.optimize.objectives.min_variance import minvar_hessian
+from cryptofolio.optimize.problem import make_problem
 
 
 def _panel(n: int = 300, t: int = 160, seed: int = 3) -> np.ndarray:
@@ -39,31 +42,31 @@ def _clarabel_min_var(S: np.ndarray) -> float:
 def test_min_variance_on_singular_windows_few_small_pivots():
     R = _panel()
     windows = [R[i : i + 100] for i in (0, 7, 14)]  # 100 days, 300 assets: rank 99
-    _solve.clear_warm_starts()
+    warm = WarmStarts()  # the windows share one store, as a backtest's rebalances do
     sizes: list[int] = []
     calls = {"n": 0}
-    orig = _active_set._POTRF
+    orig = kkt.POTRF
 
     def counting(M, *a, **k):  # every reduced system is one Cholesky factorisation
         calls["n"] += 1
         sizes.append(int(M.shape[0]))
         return orig(M, *a, **k)
 
-    # (the long-only loop of _simplex and the general pivoting of _active_set)
-    _active_set._POTRF = _simplex._POTRF = counting
+    # (the long-only loop of engines.simplex and the general pivoting of engines.active_set)
+    kkt.POTRF = simplex.POTRF = counting
     try:
         counts = []
         for win in windows:
             cov = _cov(win)
             before = calls["n"]
-            res = optimize_portfolio(cov)
+            res = optimize_portfolio(cov, warm_starts=warm)
             counts.append(calls["n"] - before)
             S = cov.to_numpy()
             w = res.weights.to_numpy()
             assert w.sum() == pytest.approx(1.0, abs=1e-12) and w.min() >= 0
             assert w @ S @ w == pytest.approx(_clarabel_min_var(S), rel=1e-6)
     finally:
-        _active_set._POTRF = _simplex._POTRF = orig
+        kkt.POTRF = simplex.POTRF = orig
     assert max(sizes) < 99  # never a reduced system as large as the covariance's rank
     assert counts[0] <= 12  # cold
     assert max(counts[1:]) <= 6  # warm-started from the previous window
@@ -72,8 +75,8 @@ def test_min_variance_on_singular_windows_few_small_pivots():
 def test_sparse_cold_start_matches_the_full_start():
     """The sparse cold start is only a guess: the optimum is the same as from 'all free'."""
     cov = _cov(_panel(n=120, t=400, seed=5))
-    pb = _solve.make_problem(cov, None, Constraints(max_weight=0.05), need_mu=False)
-    qp = _solve.minvar_qp(pb)
-    a, _, _ = _active_set.solve_box_qp(qp)
-    b, _, _ = _active_set.solve_box_qp(qp, np.zeros(qp.n, dtype=np.int8))
+    pb = make_problem(cov, None, Constraints(max_weight=0.05), need_mu=False)
+    qp = box_qp(pb, minvar_hessian(pb), np.zeros(pb.n))
+    a, _, _ = active_set.solve_box_qp(qp)
+    b, _, _ = active_set.solve_box_qp(qp, np.zeros(qp.n, dtype=np.int8))
     np.testing.assert_allclose(a.y, b.y, atol=1e-10)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import math
 
+import _solve_parts as S
 import pytest
 from _opt_problems import make_problem
 
+import cryptofolio.optimize.engines.box_qp as box_qp
 from cryptofolio.errors import SolverError
 from cryptofolio.optimize import Constraints
-from cryptofolio.optimize import _solve as S
 
 
 @pytest.mark.parametrize("bad", [math.nan, 1e-3])
@@ -19,7 +20,7 @@ def test_a_failed_or_nan_kkt_residual_is_not_returned(monkeypatch, bad):
     cov, _, _ = make_problem(8, seed=1)
     qp = S.minvar_qp(S.make_problem(cov, None, Constraints(), need_mu=False))
     residuals = {"equality": 0.0, "bounds": 0.0, "stationarity": bad}
-    monkeypatch.setattr(S, "kkt_residuals", lambda *a, **k: dict(residuals))
+    monkeypatch.setattr(box_qp, "kkt_residuals", lambda *a, **k: dict(residuals))
     with pytest.raises(SolverError, match="does not verify") as info:
         S.solve_verified(qp, None)
     assert info.value.status == "unverified"

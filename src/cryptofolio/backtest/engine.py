@@ -32,16 +32,14 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from cryptofolio._blas import single_blas_thread
 from cryptofolio.backtest.results import BacktestResult, StrategyResult
 from cryptofolio.backtest.schedule import Schedule, ScheduleKind, calendar_mask, parse_schedule
 from cryptofolio.backtest.strategies import (
     BENCHMARKS,
     DecisionContext,
     Strategy,
-    _HeldWeights,
-    _PriceWindow,
 )
+from cryptofolio.blas import single_blas_thread
 from cryptofolio.costs import (
     CostModel,
     ZeroVolumePolicy,
@@ -51,6 +49,7 @@ from cryptofolio.costs import (
 )
 from cryptofolio.data import Panels
 from cryptofolio.errors import BacktestError, CryptofolioError
+from cryptofolio.optimize import WarmStarts
 
 
 class WindowKind(StrEnum):
@@ -212,16 +211,18 @@ class _Market:
     def history(self, i: int) -> Panels:
         return _HistoryView(self.panels, i)
 
-    def price_window(self, i: int, length: int, eligible_idx: np.ndarray) -> _PriceWindow:
-        """Closes of the eligible assets over the ``length`` rows before row ``i`` (a copy);
-        called, the same frame as ``history(i).close.tail(length)[eligible]``.
-
-        One gather of contiguous runs from :attr:`close_by_asset`; the frame takes that fresh
-        array as its data, asset by asset as pandas lays out a copied frame (so the estimators
-        downstream see the memory layout, and give the figures, of a copied window).
-        """
+    def price_window(self, i: int, length: int, eligible_idx: np.ndarray) -> pd.DataFrame:
+        """Closes of the eligible assets over the ``length`` rows before row ``i`` (a copy):
+        the same frame as ``history(i).close.tail(length)[eligible]``."""
         values = self.close_by_asset[eligible_idx, i - length : i]
-        return _PriceWindow(values.T, self.index, i - length, i, self.labels(eligible_idx))
+        # (the frame takes the fresh array as its data, asset by asset as a copied frame is
+        # laid out: the estimators' sums, hence their last bits, depend on the layout)
+        return pd.DataFrame(
+            values.T,
+            index=self.index[i - length : i],
+            columns=self.labels(eligible_idx),
+            copy=False,
+        )
 
     def labels(self, positions: np.ndarray) -> pd.Index:
         """The asset labels at ``positions`` as an Index, the same object while the positions
@@ -333,6 +334,7 @@ class _Simulation:
     ) -> None:
         self.m = market
         self.strategy = strategy
+        self.warm_starts = WarmStarts()  # the optimiser's warm starts, for this run only
         self.config = config
         self.costs = config.costs
         self.progress = progress
@@ -395,23 +397,19 @@ class _Simulation:
         prev_price = self.last_price
         held = np.flatnonzero(self.units != 0)
         value_prev = self.cash + float(self.units[held] @ prev_price[held])
-        # the current weights: a snapshot of the values now (a fresh float64 array, or 0.0 for
-        # a float64 Series), the Series built only if the strategy reads it
-        current = _HeldWeights(
-            self.units[held] * prev_price[held] / value_prev if value_prev else 0.0,
-            held,
-            m.asset_index,
-        )
+        weights = self.units[held] * prev_price[held] / value_prev if value_prev else 0.0
+        current = pd.Series(weights, index=m.asset_index.take(held), dtype=float)
         lookback = m.window_length(i, eligible_idx)
-        return DecisionContext._with_deferred_weights(
-            current,
+        return DecisionContext(
             timestamp=ts,
             history=m.history(i),
             eligible=m.names(eligible_idx),
             lookback=lookback,
+            current_weights=current,
             portfolio_value=value_prev,
             cost_model=self.costs,
-            window=m.price_window(i, lookback, eligible_idx),
+            window_prices=m.price_window(i, lookback, eligible_idx),
+            warm_starts=self.warm_starts,
         )
 
     def _decide(

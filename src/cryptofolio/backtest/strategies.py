@@ -37,8 +37,7 @@ import pandas as pd
 from cryptofolio.costs import CostModel, linear_cost_rates
 from cryptofolio.data import Panels
 from cryptofolio.errors import BacktestError
-from cryptofolio.optimize import Objective, PortfolioConfig
-from cryptofolio.optimize._window import window_weights
+from cryptofolio.optimize import Objective, PortfolioConfig, WarmStarts, build_portfolio
 
 
 @dataclass(frozen=True)
@@ -67,9 +66,8 @@ class DecisionContext:
         The frame :attr:`prices` returns, when the caller already holds it (the engine builds
         it from its arrays, which is cheaper than slicing ``history``); ``None``: sliced from
         ``history`` on each access.
-
-    The backtest engine builds ``current_weights`` when it is first read (most strategies
-    never read it); it is the same Series as one built up front, and it is built once.
+    warm_starts
+        The optimiser's warm starts for this strategy's run (owned by the engine), or ``None``.
     """
 
     timestamp: pd.Timestamp
@@ -80,43 +78,7 @@ class DecisionContext:
     portfolio_value: float = float("nan")
     cost_model: CostModel = field(default_factory=CostModel)
     window_prices: pd.DataFrame | None = field(default=None, repr=False, compare=False)
-
-    @classmethod
-    def _with_deferred_weights(
-        cls,
-        weights: Callable[[], pd.Series],
-        window: _PriceWindow | None = None,
-        **fields: Any,
-    ) -> DecisionContext:
-        """A context whose ``current_weights`` is ``weights()``, called on first access (the
-        engine's: ``weights`` holds a snapshot of the values, so the answer does not depend
-        on when it is read); with ``window``, its ``window_prices`` is ``window()``, built
-        on first access too (an optimiser strategy reads the arrays instead)."""
-        context = cls(current_weights=_DEFERRED, **fields)
-        object.__delattr__(context, "current_weights")
-        object.__setattr__(context, "_deferred_weights", weights)
-        if window is not None:
-            object.__delattr__(context, "window_prices")
-            object.__setattr__(context, "_deferred_window", window)
-        return context
-
-    def __getattr__(self, name: str) -> Any:
-        # reached only when the normal lookup fails: a deferred field
-        deferred = None
-        if name == "current_weights":
-            deferred = self.__dict__.get("_deferred_weights")
-        elif name == "window_prices":
-            deferred = self.__dict__.get("_deferred_window")
-        if deferred is not None:
-            value = deferred()
-            object.__setattr__(self, name, value)
-            return value
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-    def _price_arrays(self) -> _PriceWindow | None:
-        """The engine's price window as arrays (what :attr:`prices` is built from), or
-        ``None`` for a context built by hand."""
-        return self.__dict__.get("_deferred_window")
+    warm_starts: WarmStarts | None = field(default=None, repr=False, compare=False)
 
     @property
     def prices(self) -> pd.DataFrame:
@@ -131,52 +93,6 @@ class DecisionContext:
         if len(pos) == len(columns) and (pos == np.arange(len(columns))).all():
             return window  # every asset, in order: no copy
         return window.iloc[:, pos]
-
-
-_DEFERRED = pd.Series(dtype=float)  # placeholder, removed at once (_with_deferred_weights)
-
-
-@dataclass(frozen=True)
-class _HeldWeights:
-    """``current_weights`` of an engine context: ``values`` at the asset ``positions`` of
-    ``assets`` (a picklable snapshot, built into a Series when called)."""
-
-    values: np.ndarray | float
-    positions: np.ndarray
-    assets: pd.Index
-
-    def __call__(self) -> pd.Series:
-        return pd.Series(self.values, index=self.assets.take(self.positions), copy=False)
-
-
-@dataclass(frozen=True)
-class _PriceWindow:
-    """An engine context's price window: ``values`` (rows x assets, the closes of the assets
-    ``columns`` on the rows ``start:stop`` of ``index``), built into the frame of
-    :attr:`DecisionContext.prices` when called (that frame takes ``values`` as its data)."""
-
-    values: np.ndarray
-    index: pd.DatetimeIndex
-    start: int
-    stop: int
-    columns: pd.Index
-
-    @property
-    def ticks(self) -> np.ndarray:
-        """The rows' timestamps as integers (``index.asi8``), a view."""
-        return self.index.asi8[self.start : self.stop]
-
-    @property
-    def unit(self) -> str:
-        return getattr(self.index, "unit", "ns")
-
-    def __call__(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            self.values,
-            index=self.index[self.start : self.stop],
-            columns=self.columns,
-            copy=False,
-        )
 
 
 @runtime_checkable
@@ -218,7 +134,7 @@ class OptimizerStrategy:
 
     def __post_init__(self) -> None:
         if not self.name:
-            object.__setattr__(self, "name", self.config.objective.value)
+            object.__setattr__(self, "name", self.config.objective_spec().name)
 
     def cost_rates(self, context: DecisionContext) -> pd.Series:
         """Per-asset L1 cost rate (fraction of traded notional) used by the optimiser."""
@@ -235,31 +151,19 @@ class OptimizerStrategy:
         return pd.Series(np.broadcast_to(rates, (len(eligible),)), index=eligible, dtype=float)
 
     def target_weights(self, context: DecisionContext) -> pd.Series:
-        from cryptofolio import optimize
-
         if not context.eligible:
             return pd.Series(dtype=float)
-        turnover_aware = self.transaction_cost or self.max_turnover is not None
-        window = context._price_arrays()
-        if window is not None and not turnover_aware:
-            # build_portfolio's weights from the engine's arrays (the same to the bit), or
-            # None for a window that needs build_portfolio's checks or warnings
-            weights = window_weights(
-                window.values, window.ticks, window.unit, window.columns, self.config
-            )
-            if weights is not None:
-                return weights
-        prices = context.prices
         kwargs: dict[str, Any] = {}
-        if turnover_aware:
+        if self.transaction_cost or self.max_turnover is not None:
             kwargs["previous_weights"] = (
                 context.current_weights.reindex(list(context.eligible)).fillna(0.0).astype(float)
             )
             kwargs["max_turnover"] = self.max_turnover
             if self.transaction_cost:
                 kwargs["transaction_cost"] = self.cost_rates(context)
-        # build_portfolio's weights (only they are read: see _build_portfolio)
-        result = optimize._build_portfolio(prices, self.config, weights_only=True, **kwargs)
+        result = build_portfolio(
+            context.prices, self.config, warm_starts=context.warm_starts, **kwargs
+        )
         return result.weights
 
 

@@ -17,8 +17,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from cryptofolio._blas import blas_threads_for, single_blas_thread
-from cryptofolio._frames import float_frame
+from cryptofolio.blas import single_blas_thread
 from cryptofolio.errors import EstimationError
 from cryptofolio.estimate.conditioning import (
     ensure_psd,
@@ -56,7 +55,7 @@ def _labelled(values: np.ndarray, returns: pd.DataFrame) -> pd.DataFrame:
     """``values`` (a fresh array owned by the caller: not copied again) labelled by asset
     (the returns' column Index itself: an Index is immutable, and sharing it keeps its hash
     table for the optimiser's alignment checks)."""
-    return float_frame(values, returns.columns, returns.columns)
+    return pd.DataFrame(values, index=returns.columns, columns=returns.columns, copy=False)
 
 
 def _check_ppy(periods_per_year: float) -> float:
@@ -101,11 +100,6 @@ def sample_covariance(returns: pd.DataFrame, *, periods_per_year: float = 365.0)
     return _labelled(cov, returns)
 
 
-def _gram_work(x: np.ndarray) -> float:
-    """Multiply-adds of the symmetric product ``x'x`` (BLAS syrk: half of the n x n entries)."""
-    return x.shape[0] * x.shape[1] ** 2 / 2.0
-
-
 def _sample_gram(
     x: np.ndarray, mean: np.ndarray, ppy: float
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -124,16 +118,14 @@ def _exponential_gram(
     ``A'A`` proportional to it (``sqrt(w_t) d_t`` as rows)."""
     dev = x - mean
     w = ewm_weights(len(x), alpha)
-    with blas_threads_for(_gram_work(x)):
-        cov = (dev * w[:, None]).T @ dev
+    cov = (dev * w[:, None]).T @ dev
     return cov * ppy, dev * np.sqrt(w)[:, None]
 
 
 def _semicovariance_gram(x: np.ndarray, ppy: float, benchmark: float):
     """Annualised semicovariance ``M'M * ppy / T`` and its factor ``M = min(x - B, 0)``."""
     drops = np.fmin(x - float(benchmark), 0.0)
-    with blas_threads_for(_gram_work(x)):
-        gram = drops.T @ drops
+    gram = drops.T @ drops
     return gram * (ppy / len(x)), drops
 
 
@@ -219,16 +211,13 @@ def _centred_gram(x: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarr
     variation: not crypto returns) is handled by demeaning explicitly, as numpy.cov does.
     Both forms are exactly symmetric."""
     T = x.shape[0]
-    work = _gram_work(x)
-    with blas_threads_for(work):
-        gram = x.T @ x
+    gram = x.T @ x
     second = gram.diagonal() * CANCELLATION_LIMIT  # (a copy: gram is overwritten below)
     scaled = mean * np.sqrt(T)
     gram -= scaled[:, None] * scaled  # c_i c_j == c_j c_i: exactly symmetric
     if _any(gram.diagonal() < second):
         dev = x - mean
-        with blas_threads_for(work):
-            gram = dev.T @ dev
+        gram = dev.T @ dev
         return gram, dev
     return gram, None
 
@@ -362,7 +351,21 @@ def covariance_values(
     return finite_symmetric_values(values), factor
 
 
-@single_blas_thread
+#: Multiply-adds from which a Gram product runs on BLAS's own thread count.
+LARGE_PRODUCT = 1e8
+
+
+def _large_product(returns: object, *args: object, **kwargs: object) -> bool:
+    shape = getattr(returns, "shape", None)
+    return shape is not None and len(shape) == 2 and _gram_work(shape) >= LARGE_PRODUCT
+
+
+def _gram_work(shape: tuple[int, ...]) -> float:
+    """Multiply-adds of the symmetric product ``x'x`` of a T x n array (half the n x n entries)."""
+    return shape[0] * shape[1] ** 2 / 2.0
+
+
+@single_blas_thread(unless=_large_product)
 def risk_matrix(
     returns: pd.DataFrame,
     model: RiskModel = RiskModel.SAMPLE,

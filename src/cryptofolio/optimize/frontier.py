@@ -16,20 +16,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cryptofolio._blas import single_blas_thread
+from cryptofolio.blas import single_blas_thread
 from cryptofolio.errors import InfeasibleError, SolverError
-from cryptofolio.optimize._solve import (
-    check_weights,
+from cryptofolio.optimize.engines.box_qp import solve_verified
+from cryptofolio.optimize.objectives.efficient_return import (
+    EfficientReturn,
     efficient_return_qp,
     frontier_path_segment,
-    make_problem,
     max_return_portfolio,
-    optimize_portfolio,
     path_step,
-    solve_min_variance,
-    solve_verified,
 )
-from cryptofolio.optimize._types import Constraints, Objective
+from cryptofolio.optimize.objectives.min_variance import min_variance_weights
+from cryptofolio.optimize.problem import make_problem
+from cryptofolio.optimize.results import check_weights
+from cryptofolio.optimize.solve import optimize_portfolio
+from cryptofolio.optimize.specs import Constraints
+from cryptofolio.optimize.warm import WarmStarts
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ def efficient_frontier(
     pb = make_problem(
         covariance, expected_returns, constraints, need_mu=True, risk_free_rate=risk_free_rate
     )
-    w_mv = solve_min_variance(pb)
+    warm = WarmStarts()
+    w_mv = min_variance_weights(pb, warm)
     r_mv = float(pb.mu @ w_mv)
     r_max, w_max = max_return_portfolio(pb)
     grid = np.linspace(r_mv, r_max, points)
@@ -84,7 +87,7 @@ def efficient_frontier(
             # follow the path: the pivot that ended the last segment usually starts the next
             step = None if pivot is None else path_step(pb, qp, state, pivot, r)
             if step is None:
-                sol, state = solve_verified(qp, None, state)
+                sol, state = solve_verified(qp, None, None, state)
                 sol, seg = frontier_path_segment(pb, qp, state, r)
             else:
                 sol, seg, state = step
@@ -99,12 +102,12 @@ def efficient_frontier(
         # the gross cap binds somewhere: solve those points on the conic path
         for j in range(points):
             if np.abs(W[j]).sum() > box.gross + 1e-9:
+                target = float(grid[j]) if j < points - 1 else float(grid[j]) - 1e-9
                 res = optimize_portfolio(
                     covariance,
                     expected_returns,
-                    objective=Objective.EFFICIENT_RETURN,
+                    objective=EfficientReturn(target_return=target),
                     constraints=constraints,
-                    target_return=float(grid[j]) if j < points - 1 else float(grid[j]) - 1e-9,
                     risk_free_rate=risk_free_rate,
                 )
                 W[j] = res.weights.to_numpy()

@@ -24,13 +24,18 @@ its upper bound).
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as sla
 
-from cryptofolio.optimize._simplex import COLD_FREE, grow_cap, simplex_start, solve_simplex
+from cryptofolio.optimize.engines.kkt import (
+    ActiveSetFailure,
+    cho_solve,
+    cholesky,
+    indefinite_solve,
+    kkt_solve,
+)
+from cryptofolio.optimize.engines.simplex import COLD_FREE, grow_cap, simplex_start, solve_simplex
 
 FREE, LOWER, UPPER = 0, -1, 1
 
@@ -39,10 +44,6 @@ FREE, LOWER, UPPER = 0, -1, 1
 _add = np.add.reduce
 _maximum = np.maximum.reduce
 _any = np.logical_or.reduce
-
-
-class ActiveSetFailure(Exception):
-    """The pivoting did not converge or met a singular reduced system."""
 
 
 @dataclass
@@ -151,7 +152,7 @@ def reduced_solve(
     if ncols == 2:
         r1[:, 1] = 0.0 if lin1 is None else -lin1
         r2[:, 1] = 0.0 if c1 is None else c1
-    z, nu = _kkt_solve(H, G, r1, r2)
+    z, nu = kkt_solve(H, G, r1, r2)
     y = np.zeros((prob.n, ncols))
     if prob.homogeneous:
         y[fi] = z[:-1]
@@ -212,9 +213,9 @@ def _one_row_solve(prob: BoxQP, state: np.ndarray) -> Reduced:
         rhs[:, 0] -= Pf.take(bn, axis=1) @ yb
         c -= a.take(bn) @ yb
     try:
-        sol = _cho_solve(_cholesky(H), rhs)
+        sol = cho_solve(cholesky(H), rhs)
     except np.linalg.LinAlgError:
-        z, nu = _indefinite_solve(H, af[None, :], rhs[:, :1], np.array([[c]]))
+        z, nu = indefinite_solve(H, af[None, :], rhs[:, :1], np.array([[c]]))
         sol = np.column_stack([z[:, 0], np.zeros(fi.size)])
         nu_v = float(nu[0, 0])
     else:
@@ -269,14 +270,14 @@ def _homogeneous_solve(prob: BoxQP, state: np.ndarray) -> Reduced | None:
         rhs[:, 1] = 0.0
         beta = qb = 0.0
     try:
-        X = _cho_solve(_cholesky(H), rhs)
+        X = cho_solve(cholesky(H), rhs)
     except np.linalg.LinAlgError:
         return None
     Xq, Xp, XA = X[:, 0], X[:, 1], X[:, 2:]
     p = rhs[:, 1]
     S = Af @ XA
     try:
-        Ls = _cholesky(S)
+        Ls = cholesky(S)
     except np.linalg.LinAlgError:
         return None
     d = np.abs(Ls.diagonal())
@@ -284,7 +285,7 @@ def _homogeneous_solve(prob: BoxQP, state: np.ndarray) -> Reduced | None:
         return None
     h = h0 - Af @ Xp
     e = prob.c + Af @ Xq
-    Sh = _cho_solve(Ls, np.column_stack([h, e]))
+    Sh = cho_solve(Ls, np.column_stack([h, e]))
     den = beta - float(p @ Xp) + float(h @ Sh[:, 0])
     if not den > 0.0:
         raise ActiveSetFailure("singular reduced KKT system")
@@ -301,78 +302,6 @@ def _homogeneous_solve(prob: BoxQP, state: np.ndarray) -> Reduced | None:
     g += q
     g += A.T @ nu
     return Reduced(y=y, k=k, nu=nu, g=g)
-
-
-_POTRF, _POTRS = sla.get_lapack_funcs(("potrf", "potrs"), dtype=np.float64)
-
-
-def _cholesky(M: np.ndarray) -> np.ndarray:
-    """Lower Cholesky factor of a symmetric matrix (LAPACK potrf on a copy; the upper triangle
-    is left as is). Raises ``LinAlgError`` when ``M`` is not positive definite."""
-    c, info = _POTRF(M, lower=1, clean=0, overwrite_a=0)
-    if info != 0:
-        raise np.linalg.LinAlgError("not positive definite")
-    return c
-
-
-def _cho_solve(c: np.ndarray, b: np.ndarray) -> np.ndarray:
-    x, info = _POTRS(c, b, lower=1)
-    if info != 0:  # pragma: no cover - only on malformed arguments
-        raise np.linalg.LinAlgError("potrs failed")
-    return x
-
-
-def _kkt_solve(
-    H: np.ndarray, G: np.ndarray, r1: np.ndarray, r2: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Solve [[H, G'], [G, 0]] [z; nu] = [r1; r2] (range-space when H is positive definite)."""
-    m = G.shape[0]
-    nh = H.shape[0]
-    if nh < m:
-        # fewer free variables than equality rows: the rows cannot all be met (or only by luck)
-        raise ActiveSetFailure("singular reduced KKT system (too few free variables)")
-    try:
-        L = _cholesky(H)
-        k = r1.shape[1]
-        both = _cho_solve(L, np.concatenate([r1, G.T], axis=1))  # one solve: H^-1 [r1, G']
-        Hr, HG = both[:, :k], both[:, k:]
-        S = G @ HG
-        if m == 1:  # a 1 x 1 Schur complement: its Cholesky is a square root
-            if not S[0, 0] > 0.0:
-                raise ActiveSetFailure("singular reduced KKT system (dependent rows)")
-            nu = (G @ Hr - r2) / S[0, 0]
-        else:
-            try:
-                Ls = _cholesky(S)
-            except np.linalg.LinAlgError as exc:
-                raise ActiveSetFailure("singular reduced KKT system (dependent rows)") from exc
-            d = np.abs(Ls.diagonal())
-            if d.min() <= 1e-7 * d.max():  # the free columns of G are (nearly) dependent
-                raise ActiveSetFailure("singular reduced KKT system (dependent rows)")
-            nu = _cho_solve(Ls, G @ Hr - r2)
-        z = Hr - HG @ nu
-    except np.linalg.LinAlgError:
-        z, nu = _indefinite_solve(H, G, r1, r2)
-    if not (np.isfinite(z).all() and np.isfinite(nu).all()):
-        raise ActiveSetFailure("singular reduced KKT system")
-    return z, nu
-
-
-def _indefinite_solve(
-    H: np.ndarray, G: np.ndarray, r1: np.ndarray, r2: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    nh, m = H.shape[0], G.shape[0]
-    K = np.zeros((nh + m, nh + m))
-    K[:nh, :nh] = H
-    K[:nh, nh:] = G.T
-    K[nh:, :nh] = G
-    try:
-        with warnings.catch_warnings():  # conditioning is judged by the KKT verification
-            warnings.simplefilter("ignore", sla.LinAlgWarning)
-            sol = sla.solve(K, np.vstack([r1, r2]), assume_a="sym", check_finite=False)
-    except (np.linalg.LinAlgError, sla.LinAlgError) as exc:
-        raise ActiveSetFailure("singular reduced KKT system") from exc
-    return sol[:nh], sol[nh:]
 
 
 def infeasible_sets(
@@ -518,7 +447,7 @@ def _simplex_solve(
     prob: BoxQP, state: np.ndarray, tol: float, max_iter: int = 50
 ) -> tuple[Reduced, np.ndarray, int] | None:
     """:func:`solve_box_qp` for a problem with ``prob.simplex`` (minimum variance or utility,
-    long-only, within the budget): :func:`~cryptofolio.optimize._simplex.solve_simplex` from
+    long-only, within the budget): :func:`~cryptofolio.optimize.engines.simplex.solve_simplex` from
     the free set of ``state`` (bound variables sit at 0), as a :class:`Reduced` and a state.
 
     Returns ``None`` (the caller then runs the general pivoting) where that function does: a
@@ -571,7 +500,7 @@ def cold_state(prob: BoxQP, score: np.ndarray | None = None) -> np.ndarray:
     """Initial guess: every variable with a finite lower bound at that bound, except the few
     with the smallest ``score`` (by default ``P_ii / 2 + q_i``: the cheapest to hold alone),
     which start free; within the budget (``prob.simplex``, no ``score``), the start of
-    :func:`~cryptofolio.optimize._simplex.simplex_start`.
+    :func:`~cryptofolio.optimize.engines.simplex.simplex_start`.
 
     Long-only solutions hold few assets (a minimum-variance portfolio of 50 coins holds about
     10), so growing the free set from a handful of candidates takes fewer pivots than

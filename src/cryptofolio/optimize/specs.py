@@ -45,7 +45,7 @@ class PortfolioResult:
     expected_return: float
     volatility: float
     sharpe: float
-    objective: Objective
+    objective: Objective | str
     risk_free_rate: float = 0.0
     status: str = "optimal"
     objective_value: float = math.nan

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from cryptofolio.errors import InfeasibleError
-from cryptofolio.optimize._inputs import align_series, check_covariance
+from cryptofolio.optimize.inputs import align_series, check_covariance
 
 
 def random_portfolios(

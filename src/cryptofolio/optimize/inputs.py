@@ -7,21 +7,10 @@ import pandas as pd
 
 from cryptofolio.errors import EstimationError, InfeasibleError
 
-_LAST_LABELS: tuple[pd.Index, list[str]] | None = None
-
 
 def asset_labels(columns: pd.Index) -> list[str]:
-    """The labels of ``columns`` as strings. A backtest passes the same Index object at every
-    rebalance while its universe is unchanged; an Index is immutable, so the last answer is
-    kept and reused for that object (converting string labels costs more than the rest of a
-    small solve's input checks)."""
-    global _LAST_LABELS
-    last = _LAST_LABELS
-    if last is not None and last[0] is columns:
-        return list(last[1])
-    labels = [str(a) for a in columns.tolist()]
-    _LAST_LABELS = (columns, labels)
-    return list(labels)
+    """The labels of ``columns`` as strings."""
+    return [str(a) for a in columns.tolist()]
 
 
 def check_covariance(covariance: pd.DataFrame) -> tuple[list[str], np.ndarray]:

@@ -16,7 +16,7 @@ Both are written with the same few array operations (slices, products, reduction
 problem solved right after other code has run (one minimum variance in a loop of estimates, or
 the benchmark suite's interleaved calls), most of the time goes to bringing code back into the
 CPU caches, so the number of distinct functions a solve runs matters more than its arithmetic:
-the optimiser's minimum-variance and utility solves take this path first (``_solve.py``), and
+the optimiser's minimum-variance and utility solves take this path first (``objectives/min_variance.py``, ``objectives/max_utility.py``), and
 the general pivoting, which has the safeguards against cycling and singular blocks, only when
 it hands a problem back.
 """
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
-_POTRF, _POTRS = sla.get_lapack_funcs(("potrf", "potrs"), dtype=np.float64)
+POTRF, POTRS = sla.get_lapack_funcs(("potrf", "potrs"), dtype=np.float64)
 # the reductions called as ufuncs (what ndarray.sum/.max/.any call, without numpy's
 # Python-level wrapper around them)
 _add = np.add.reduce
@@ -142,10 +142,10 @@ def solve_simplex(
         else:
             rhs = np.empty(fi.size)
             rhs.fill(1.0)
-        chol, info = _POTRF(Pf.take(fi, axis=1), lower=1, clean=0, overwrite_a=1)
+        chol, info = POTRF(Pf.take(fi, axis=1), lower=1, clean=0, overwrite_a=1)
         if info != 0:
             return None
-        sol, info = _POTRS(chol, rhs, lower=1, overwrite_b=1)
+        sol, info = POTRS(chol, rhs, lower=1, overwrite_b=1)
         if info != 0:  # pragma: no cover - only on malformed arguments
             return None
         if linear:

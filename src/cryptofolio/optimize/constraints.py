@@ -12,7 +12,7 @@ import numpy as np
 from cryptofolio.errors import InfeasibleError
 
 if TYPE_CHECKING:
-    from cryptofolio.optimize import Constraints
+    from cryptofolio.optimize.specs import Constraints
 
 FEAS_TOL = 1e-9
 
@@ -48,15 +48,10 @@ class Box:
         return (self.assets, self.lo.tobytes(), self.hi.tobytes(), self.budget, self.gross)
 
 
-_LAST_BOX: tuple[Constraints, tuple, tuple[str, ...], Box] | None = None
-
-
 def resolve_box(constraints: Constraints, assets: list[str] | tuple[str, ...]) -> Box:
     """Per-asset bounds from the global and per-asset settings, with every conflict named.
 
-    The box of the last call is kept and returned again for the same ``constraints`` object
-    with the same per-asset bounds, and the same assets (a backtest solves with one
-    configuration at every rebalance): its bound arrays are read-only.
+    The bound arrays of the box are read-only.
 
     Raises
     ------
@@ -64,18 +59,10 @@ def resolve_box(constraints: Constraints, assets: list[str] | tuple[str, ...]) -
         When a bound pair is reversed, an override names an unknown asset, or the bounds, the
         budget and the gross-exposure cap cannot all hold at once.
     """
-    global _LAST_BOX
-    overrides = tuple(constraints.bounds.items())  # a mapping may change in place
-    last = _LAST_BOX
-    if last is not None and last[0] is constraints and last[1] == overrides:
-        key = tuple(assets)
-        if key == last[2]:  # the cached assets are strings: equal only to the same strings
-            return last[3]
     assets = tuple(assets) if all(type(a) is str for a in assets) else tuple(map(str, assets))
     box = _resolve_box(constraints, assets)
     box.lo.flags.writeable = False
     box.hi.flags.writeable = False
-    _LAST_BOX = (constraints, overrides, assets, box)
     return box
 
 

@@ -32,8 +32,7 @@ The working set starts from the ``1.5 (1 - alpha) T`` worst losses of the equal-
 (clipped to the box; only a ranking direction, it need not be feasible). A reduced LP can be
 unbounded where the full one is not (weights unbounded, e.g. assets with only an upper bound
 next to assets with only a lower one): then every remaining scenario joins and the full LP
-decides. When SciPy ships HiGHS's Python bindings (``scipy.optimize._highspy._core``, as the
-installed 1.17 does) the reduced LP is kept in one HiGHS instance and each round *adds* the new
+decides. With HiGHS's Python bindings (the ``highspy`` package) the reduced LP is kept in one HiGHS instance and each round *adds* the new
 rows and columns to it: the previous optimal basis stays dual feasible, so the dual simplex
 restarts from it and only a few pivots are needed per round. Without that private module (or if
 its interface changed) every round is solved afresh with :func:`scipy.optimize.linprog`.
@@ -43,6 +42,8 @@ from __future__ import annotations
 
 import enum
 import math
+import os
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -50,14 +51,33 @@ import numpy as np
 import scipy.sparse as sp
 
 from cryptofolio.errors import SolverError
+from cryptofolio.optimize.measures import historical_cvar
 
 if TYPE_CHECKING:
-    from cryptofolio.optimize._solve import Problem
+    from cryptofolio.optimize.problem import Problem
 
-try:  # recent SciPy exposes the HiGHS object it wraps; private, hence the linprog fallback
-    from scipy.optimize._highspy import _core as _highs_core
-except ImportError:  # pragma: no cover - depends on the SciPy version
+try:  # the HiGHS Python bindings (a declared dependency; linprog when they are missing)
+    import highspy as _highs_core
+except ImportError:  # pragma: no cover - depends on the installation
     _highs_core = None
+
+
+def _new_highs():
+    """A ``highspy.Highs`` instance, its one-time start-up banner kept off standard output.
+
+    HiGHS prints the banner from C++ when the first instance of a process is made, before any
+    option can be set; a command's JSON output must not carry it, so standard output's file
+    descriptor points at the null device for that call."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            return _highs_core.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
 
 VERIFY_TOL = 1e-7  # relative tolerance of every check of the full-problem certificate
 VIOLATION_TOL = 1e-11  # a dropped scenario is violated when L_t > this (scaled returns, <= 1)
@@ -135,7 +155,7 @@ class _HotStartLP:
         inf = h.kHighsInf
         n = lo.size
         self._c, self._inf = c, inf
-        self._highs = highs = h._Highs()
+        self._highs = highs = _new_highs()
         for key, value in {
             "output_flag": False,
             "presolve": "off",  # small LP; presolve would also discard the basis between rounds
@@ -302,8 +322,6 @@ def verify_full(
     cvar : float
         That direct CVaR of ``w`` (in the units of ``Rs``).
     """
-    from cryptofolio.optimize._solve import historical_cvar
-
     n, T = pb.n, Rs.shape[0]
     lo, hi, budget = pb.box.lo, pb.box.hi, pb.box.budget
     c = 1.0 / ((1 - alpha) * T)
@@ -373,7 +391,7 @@ def min_cvar_by_generation(
     alpha
         CVaR level in (0, 1) (0.95: the mean of the worst 5 % losses).
     backend
-        Force how the reduced LPs are solved; default :attr:`Backend.HOT_START` when SciPy
+        Force how the reduced LPs are solved; default :attr:`Backend.HOT_START` when highspy
         exposes HiGHS, else :attr:`Backend.LINPROG`.
 
     Returns
@@ -392,8 +410,7 @@ def min_cvar_by_generation(
         backend = Backend.HOT_START if _highs_core is not None else Backend.LINPROG
     if backend is Backend.HOT_START and _highs_core is None:
         raise SolverError(
-            "min-cvar: this SciPy does not expose HiGHS (scipy.optimize._highspy._core); "
-            "use Backend.LINPROG",
+            "min-cvar: the highspy package is not installed; use Backend.LINPROG",
             status="unavailable",
         )
     n, T = pb.n, R.shape[0]
@@ -460,7 +477,7 @@ def min_cvar_by_generation(
 
 
 def solve_min_cvar(pb: Problem, R: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
-    """Minimum-CVaR weights by scenario generation; same contract as ``solve_min_cvar_lp``.
+    """Minimum-CVaR weights by scenario generation; verified on the full LP.
 
     Parameters
     ----------
@@ -486,7 +503,7 @@ def solve_min_cvar(pb: Problem, R: np.ndarray, alpha: float) -> tuple[np.ndarray
     except (AttributeError, TypeError):
         if _highs_core is None:
             raise
-        # SciPy's private HiGHS interface changed: solve each round with linprog instead
+        # the highspy interface differs from the one this module was written for
         sol = min_cvar_by_generation(pb, R, alpha, backend=Backend.LINPROG)
     return sol.weights, sol.cvar
 

@@ -1,0 +1,142 @@
+"""From a price window to weights: estimation choices, objective and constraints in one spec.
+
+:func:`build_portfolio` is the one path from prices to a portfolio; the backtest calls it at
+every rebalance with the warm starts of its run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cryptofolio import estimate as est
+from cryptofolio.errors import DataError
+from cryptofolio.estimate.returns import check_prices, price_ratios, returns_from_ratios
+from cryptofolio.optimize.objectives import ObjectiveSpec, objective_from_keywords
+from cryptofolio.optimize.problem import Trades
+from cryptofolio.optimize.solve import optimize_portfolio
+from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult
+from cryptofolio.optimize.warm import WarmStarts
+
+
+@dataclass(frozen=True)
+class PortfolioConfig:
+    """A full optimiser configuration: estimation choices + objective + constraints.
+
+    ``objective`` is a registered name (or an :class:`~cryptofolio.optimize.Objective`) whose
+    parameters are read from ``risk_aversion``, ``target_return``, ``target_volatility`` and
+    ``cvar_alpha``, or an objective spec carrying its own parameters. Rates are annualised
+    fractions; ``periods_per_year`` ``None`` infers it from the data (365 daily, 8760 hourly).
+    """
+
+    objective: Objective | str | ObjectiveSpec = Objective.MIN_VARIANCE
+    risk_model: est.RiskModel = est.RiskModel.SAMPLE
+    expected_returns: est.ExpectedReturnsMethod = est.ExpectedReturnsMethod.MEAN
+    returns_kind: est.ReturnsKind = est.ReturnsKind.SIMPLE
+    constraints: Constraints = Constraints()  # noqa: RUF009 - frozen, shared safely
+    risk_free_rate: float = 0.0
+    risk_aversion: float = 1.0
+    target_return: float | None = None
+    target_volatility: float | None = None
+    cvar_alpha: float = 0.95
+    periods_per_year: float | None = None
+
+    def objective_spec(self) -> ObjectiveSpec:
+        """The objective as a spec with its parameters."""
+        if isinstance(self.objective, ObjectiveSpec):
+            return self.objective
+        name = self.objective.value if isinstance(self.objective, Objective) else self.objective
+        return objective_from_keywords(
+            name,
+            risk_aversion=self.risk_aversion,
+            target_return=self.target_return,
+            target_volatility=self.target_volatility,
+            cvar_alpha=self.cvar_alpha,
+        )
+
+
+def _price_window(prices: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """The price ratios and the returns of a wide price window, with its checks."""
+    if not isinstance(prices, pd.DataFrame) or prices.shape[1] == 0:
+        raise DataError("prices must be a wide DataFrame with one column per asset")
+    values = prices.to_numpy(dtype=float)
+    ratio, clean = price_ratios(values)
+    if not clean:
+        bad = ~np.isfinite(values)
+        if bad.any():
+            cols = [str(prices.columns[j]) for j in np.flatnonzero(bad.any(axis=0))]
+            first = prices.index[int(np.flatnonzero(bad.any(axis=1))[0])]
+            raise DataError(
+                f"prices have missing values for {', '.join(cols)} (first at {first}); choose "
+                "a window where every asset has data (or drop those assets)"
+            )
+    if prices.shape[0] < 3:
+        raise DataError(f"need at least 3 price rows to estimate, got {prices.shape[0]}")
+    if not clean:  # a non-positive price: named by check_prices
+        check_prices(prices, values)
+    return ratio, prices
+
+
+def build_portfolio(
+    prices: pd.DataFrame,
+    config: PortfolioConfig = PortfolioConfig(),
+    *,
+    expected_returns: pd.Series | None = None,
+    previous_weights: pd.Series | None = None,
+    transaction_cost: float | pd.Series = 0.0,
+    max_turnover: float | None = None,
+    warm_starts: WarmStarts | None = None,
+) -> PortfolioResult:
+    """Estimate from a wide price window (no NaN) and optimise with ``config``.
+
+    Parameters
+    ----------
+    prices
+        Wide prices, rows = UTC timestamps, columns = assets; every price positive and finite.
+    config
+        Estimation choices, objective and constraints.
+    expected_returns
+        Annualised fractions that replace the estimate of ``config.expected_returns`` (views,
+        forecasts).
+    previous_weights, transaction_cost, max_turnover
+        Turnover-aware optimisation (see :class:`~cryptofolio.optimize.problem.Trades`).
+    warm_starts
+        The caller's :class:`WarmStarts` (a backtest's, for its run); ``None``: a cold start.
+
+    Raises
+    ------
+    DataError
+        The price window has NaN (names the assets and the first date) or fewer than 3 rows.
+    """
+    ratio, prices = _price_window(prices)
+    ppy = config.periods_per_year
+    if ppy is None:
+        ppy = est.infer_periods_per_year(prices.index)
+    rets = returns_from_ratios(ratio, prices, config.returns_kind)
+    cov = est.risk_matrix(rets, config.risk_model, periods_per_year=ppy)
+    spec = config.objective_spec()
+    mu = expected_returns
+    if mu is None:
+        mu = est.expected_returns(
+            rets, config.expected_returns, periods_per_year=ppy, kind=config.returns_kind
+        )
+    trades = None
+    if previous_weights is not None or max_turnover is not None or _any_cost(transaction_cost):
+        trades = Trades(previous_weights, transaction_cost, max_turnover)
+    return optimize_portfolio(
+        cov,
+        mu,
+        objective=spec,
+        constraints=config.constraints,
+        risk_free_rate=config.risk_free_rate,
+        returns=rets,
+        periods_per_year=ppy,
+        trades=trades,
+        warm_starts=warm_starts,
+    )
+
+
+def _any_cost(cost: float | pd.Series) -> bool:
+    return isinstance(cost, pd.Series) or cost != 0

@@ -1,0 +1,151 @@
+"""One portfolio solve: validate the inputs, find the objective in the registry, verify the answer."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import pandas as pd
+
+from cryptofolio.blas import single_blas_thread
+from cryptofolio.optimize.objectives import ObjectiveSpec, objective_from_keywords
+from cryptofolio.optimize.problem import (
+    Problem,
+    Trades,
+    attach_scenarios,
+    make_problem,
+    trade_terms,
+)
+from cryptofolio.optimize.results import make_result
+from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult
+from cryptofolio.optimize.warm import WarmStarts
+
+#: The keyword arguments of the original API, mapped to the spec that now carries them.
+OBJECTIVE_KEYWORDS = ("risk_aversion", "target_return", "target_volatility", "cvar_alpha")
+TRADE_KEYWORDS = ("previous_weights", "transaction_cost", "max_turnover")
+
+#: Up to this many assets the solve stays below BLAS's threading thresholds (no limit needed).
+SMALL_PROBLEM = 64
+
+
+def _small_problem(covariance: object, *args: object, **kwargs: object) -> bool:
+    return isinstance(covariance, pd.DataFrame) and covariance.shape[1] <= SMALL_PROBLEM
+
+
+def result_objective(spec: ObjectiveSpec) -> Objective | str:
+    """The ``objective`` field of a result: the :class:`Objective` member where there is one."""
+    try:
+        return Objective(spec.name)
+    except ValueError:
+        return spec.name
+
+
+@single_blas_thread(unless=_small_problem)
+def optimize_portfolio(
+    covariance: pd.DataFrame,
+    expected_returns: pd.Series | None = None,
+    *,
+    objective: ObjectiveSpec | Objective | str = Objective.MIN_VARIANCE,
+    constraints: Constraints = Constraints(),
+    risk_free_rate: float = 0.0,
+    returns: pd.DataFrame | None = None,
+    periods_per_year: float = 365.0,
+    trades: Trades | None = None,
+    warm_starts: WarmStarts | None = None,
+    **keywords: Any,
+) -> PortfolioResult:
+    """Solve one portfolio problem and verify the solution before returning it.
+
+    Parameters
+    ----------
+    covariance
+        Annualised covariance (assets x assets), symmetric PSD.
+    expected_returns
+        Annualised expected returns (fractions); required by every objective that uses them.
+    objective
+        A spec carrying its parameters (``MaxUtility(risk_aversion=2)``,
+        ``EfficientReturn(target_return=0.3)``, ...; see :mod:`cryptofolio.optimize.objectives`)
+        or a registered name (``"max-sharpe"``, an :class:`Objective`).
+    constraints
+        Budget (net exposure), bounds, gross-exposure cap and L2 penalty.
+    risk_free_rate
+        Annual risk-free rate (fraction) for the Sharpe and Sortino ratios.
+    returns
+        Periodic scenario returns (T x N, no NaN) for the objectives that use scenarios
+        (min-semivariance, max-sortino, min-cvar).
+    periods_per_year
+        Annualisation of the scenario measures (365 daily, 8760 hourly).
+    trades
+        Turnover-aware optimisation (:class:`Trades`: current weights, costs, turnover cap).
+    warm_starts
+        A :class:`WarmStarts` the caller owns, to start from the active sets of its earlier
+        solves (same answers, fewer pivots); ``None``: a cold start.
+    **keywords
+        The original keyword form, still accepted: ``risk_aversion``, ``target_return``,
+        ``target_volatility``, ``cvar_alpha`` (for an objective given by name) and
+        ``previous_weights``, ``transaction_cost``, ``max_turnover`` (instead of ``trades``).
+
+    Raises
+    ------
+    InfeasibleError
+        Constraints in conflict, a target outside the attainable range, no asset above the
+        risk-free rate for max-sharpe, or an invalid parameter (named).
+    SolverError
+        The solver failed or the solution did not verify.
+    """
+    spec, trades = _specs_of_keywords(objective, trades, keywords)
+    spec.validate()
+    pb = make_problem(
+        covariance,
+        expected_returns,
+        constraints,
+        need_mu=spec.uses_expected_returns,
+        risk_free_rate=risk_free_rate,
+    )
+    pb.periods_per_year = float(periods_per_year)
+    return solve_problem(pb, spec, returns=returns, trades=trades, warm_starts=warm_starts)
+
+
+def _specs_of_keywords(
+    objective: ObjectiveSpec | Objective | str, trades: Trades | None, keywords: dict[str, Any]
+) -> tuple[ObjectiveSpec, Trades | None]:
+    unknown = sorted(set(keywords) - set(OBJECTIVE_KEYWORDS) - set(TRADE_KEYWORDS))
+    if unknown:
+        raise TypeError(f"optimize_portfolio() got unexpected keyword arguments: {unknown}")
+    given = {k: keywords[k] for k in OBJECTIVE_KEYWORDS if k in keywords}
+    if isinstance(objective, ObjectiveSpec) and any(v is not None for v in given.values()):
+        raise TypeError(f"{objective.name}: pass {', '.join(given)} in the spec, not beside it")
+    name = objective.value if isinstance(objective, Enum) else objective
+    spec = objective_from_keywords(name, **given)
+    trade_kw = {k: keywords[k] for k in TRADE_KEYWORDS if k in keywords}
+    if trade_kw:
+        if trades is not None:
+            raise TypeError("pass trades= or the trade keywords, not both")
+        trades = Trades(**trade_kw)
+    return spec, trades
+
+
+def solve_problem(
+    pb: Problem,
+    spec: ObjectiveSpec,
+    *,
+    returns: pd.DataFrame | None = None,
+    trades: Trades | None = None,
+    warm_starts: WarmStarts | None = None,
+) -> PortfolioResult:
+    """:func:`optimize_portfolio` of a validated :class:`Problem` (the spec validated too)."""
+    if trades is not None:
+        pb.trades = trade_terms(pb, trades)
+    spec.check(pb)
+    if spec.uses_scenarios:
+        attach_scenarios(pb, returns, spec.name)
+    warm = warm_starts if warm_starts is not None else WarmStarts()
+    sol = spec.solve(pb, warm)
+    return make_result(
+        pb,
+        sol.weights,
+        result_objective(spec),
+        solver=sol.solver,
+        objective_value=sol.objective_value,
+        verified=sol.verified,
+    )
