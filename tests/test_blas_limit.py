@@ -1,14 +1,15 @@
-"""The BLAS thread limit: one thread inside a decorated call, restored after, and BLAS's own
-count inside a large product's region (read back through threadpoolctl, independently of the
-code under test)."""
+"""The BLAS thread limit: one thread inside a decorated call, restored after (read back through
+threadpoolctl's threadpool_info, independently of the code under test)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import scipy.linalg  # noqa: F401  (loads SciPy's BLAS too)
-from cryptofolio._blas import LARGE_PRODUCT, blas_threads_for, single_blas_thread
 from threadpoolctl import threadpool_info, threadpool_limits
+
+from cryptofolio.blas import single_blas_thread
+from cryptofolio.estimate.risk_models import LARGE_PRODUCT, _large_product
 
 
 def _blas_threads() -> list[int]:
@@ -21,7 +22,7 @@ def two_threads():
         yield
 
 
-def test_limit_inside_and_restored_after(two_threads):
+def test_limit_inside_nested_calls_and_restored_after(two_threads):
     before = _blas_threads()
     assert before and max(before) == 2
     seen = {}
@@ -29,22 +30,18 @@ def test_limit_inside_and_restored_after(two_threads):
     @single_blas_thread
     def inner():
         seen["inner"] = _blas_threads()
-        with blas_threads_for(LARGE_PRODUCT):
-            seen["large"] = _blas_threads()
-        with blas_threads_for(LARGE_PRODUCT / 10):
-            seen["small"] = _blas_threads()
-        seen["after_large"] = _blas_threads()
         return np.ones(3) @ np.ones(3)
 
     @single_blas_thread
     def outer():
         seen["outer"] = _blas_threads()
-        return inner()
+        value = inner()
+        seen["after_inner"] = _blas_threads()
+        return value
 
     assert outer() == 3.0
     assert set(seen["outer"]) == {1} and set(seen["inner"]) == {1}
-    assert seen["large"] == before
-    assert set(seen["small"]) == {1} and set(seen["after_large"]) == {1}
+    assert set(seen["after_inner"]) == {1}
     assert _blas_threads() == before
 
 
@@ -60,10 +57,10 @@ def test_restored_when_the_call_raises(two_threads):
     assert _blas_threads() == before
 
 
-def test_small_problems_skip_the_limit(two_threads):
+def test_unless_skips_the_limit(two_threads):
     before = _blas_threads()
 
-    @single_blas_thread(small=lambda n: n < 10)
+    @single_blas_thread(unless=lambda n: n < 10)
     def probe(n):
         return _blas_threads()
 
@@ -71,49 +68,8 @@ def test_small_problems_skip_the_limit(two_threads):
     assert set(probe(50)) == {1}
 
 
-def test_large_product_outside_a_limited_call_changes_nothing(two_threads):
-    before = _blas_threads()
-    with blas_threads_for(LARGE_PRODUCT * 10):
-        assert _blas_threads() == before
-
-
-class _FakeBlas:
-    """A BLAS library as threadpoolctl describes it, recording the thread counts set."""
-
-    user_api = "blas"
-    internal_api = "fake"
-
-    def __init__(self, threading_layer: str, threads: int) -> None:
-        self.threading_layer = threading_layer
-        self.threads = threads
-        self.calls: list[str] = []
-
-    def get_num_threads(self) -> int:
-        self.calls.append("get")
-        return self.threads
-
-    def set_num_threads(self, count: int) -> None:
-        self.calls.append(f"set {count}")
-        self.threads = count
-
-
-def test_libraries_without_threads_are_left_alone(monkeypatch):
-    import cryptofolio._blas as blas
-
-    threaded, single = _FakeBlas("pthreads", 2), _FakeBlas("disabled", 1)
-
-    class Controller:
-        def __init__(self) -> None:
-            self.lib_controllers = [threaded, single]
-
-    monkeypatch.setattr(blas, "ThreadpoolController", Controller)
-    monkeypatch.setattr(blas, "_LIBS", None)
-    monkeypatch.setattr(blas, "_CONTROLS", None)
-
-    @single_blas_thread
-    def solve():
-        return threaded.threads
-
-    assert solve() == 1 and threaded.threads == 2  # limited inside, restored after
-    assert threaded.calls == ["get", "set 1", "set 2"]
-    assert single.calls == []  # a library built without threads is never asked
+def test_large_gram_products_run_on_blas_own_threads():
+    big = np.zeros((1500, 400))  # 1500 * 400**2 / 2 = 1.2e8 multiply-adds
+    assert 1500 * 400**2 / 2 >= LARGE_PRODUCT
+    assert _large_product(big)
+    assert not _large_product(np.zeros((365, 50)))

@@ -78,10 +78,10 @@ def test_turnover_aware_optimizer_gets_current_weights_and_cost_rates(monkeypatc
         w = pd.Series(1 / prices.shape[1], index=prices.columns)
         return PortfolioResult(w, 0.0, 0.0, 0.0, config.objective)
 
-    import cryptofolio.optimize as optimize
+    import cryptofolio.backtest.strategies as strategies
 
-    # the strategy's entry: build_portfolio for a caller that reads only the weights
-    monkeypatch.setattr(optimize, "_build_portfolio", fake_build)
+    # the strategy's entry: build_portfolio
+    monkeypatch.setattr(strategies, "build_portfolio", fake_build)
     close = pd.DataFrame(
         {"A": [10.0, 11, 12, 13, 12, 14, 15], "B": [20.0, 19, 18, 21, 22, 20, 19]},
         index=daily_index(7),
@@ -110,10 +110,10 @@ def test_plain_optimizer_does_not_pass_turnover_arguments(monkeypatch):
         calls.append(kwargs)
         return PortfolioResult(pd.Series(0.5, index=prices.columns), 0, 0, 0, config.objective)
 
-    import cryptofolio.optimize as optimize
+    import cryptofolio.backtest.strategies as strategies
 
-    # the strategy's entry: build_portfolio for a caller that reads only the weights
-    monkeypatch.setattr(optimize, "_build_portfolio", fake_build)
+    # the strategy's entry: build_portfolio
+    monkeypatch.setattr(strategies, "build_portfolio", fake_build)
     close = pd.DataFrame({"A": np.linspace(10, 12, 6), "B": 5.0}, index=daily_index(6))
     run_backtest(panels_from_close(close), OptimizerStrategy(), BacktestConfig("2p", lookback=2))
-    assert calls and all(c == {"weights_only": True} for c in calls)
+    assert calls and all(set(c) == {"warm_starts"} for c in calls)  # the run's own store

@@ -9,6 +9,7 @@ from cryptofolio.optimize.objectives.max_sharpe import max_sharpe_qp
 from cryptofolio.optimize.objectives.max_utility import utility_qp
 from cryptofolio.optimize.objectives.min_variance import minvar_qp
 from cryptofolio.optimize.problem import make_problem
+from cryptofolio.optimize.solve import optimize_portfolio
 
 
 def solve_verified(qp, key=None, state=None):
@@ -18,7 +19,9 @@ def solve_verified(qp, key=None, state=None):
 
 __all__ = [
     "VERIFY_TOL",
+    "efficient_return_qp",
     "make_problem",
+    "optimize_portfolio",
     "max_sharpe_qp",
     "minvar_qp",
     "solve_verified",

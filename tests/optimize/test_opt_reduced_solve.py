@@ -9,7 +9,7 @@ import pytest
 from _opt_problems import make_problem
 
 from cryptofolio.optimize import Constraints
-from cryptofolio.optimize.engines import active_set as AS
+from cryptofolio.optimize.engines import reduced as AS
 
 
 def _dense_reduced(prob: AS.BoxQP, state: np.ndarray):

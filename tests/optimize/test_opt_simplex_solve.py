@@ -14,11 +14,13 @@ import pytest
 from _opt_problems import make_problem
 
 from cryptofolio.optimize import Constraints
-from cryptofolio.optimize.engines import simplex as SX
 from cryptofolio.optimize.engines import active_set as AS
+from cryptofolio.optimize.engines import reduced as RS
+from cryptofolio.optimize.engines import simplex as SX
+from cryptofolio.optimize.engines.segment import kkt_residuals
 
 
-def _clarabel(qp: AS.BoxQP) -> tuple[float, np.ndarray]:
+def _clarabel(qp: RS.BoxQP) -> tuple[float, np.ndarray]:
     """min 1/2 y'Py + q'y s.t. sum(y) = c, lo <= y <= hi, by an interior-point solver."""
     vals, vecs = np.linalg.eigh(qp.P)
     half = vecs * np.sqrt(np.clip(vals, 0.0, None))
@@ -30,11 +32,11 @@ def _clarabel(qp: AS.BoxQP) -> tuple[float, np.ndarray]:
     return float(prob.value), np.asarray(y.value)
 
 
-def _objective(qp: AS.BoxQP, y: np.ndarray) -> float:
+def _objective(qp: RS.BoxQP, y: np.ndarray) -> float:
     return float(0.5 * y @ qp.P @ y + qp.q @ y)
 
 
-def _qps(n: int, seed: int, constraints: Constraints) -> dict[str, AS.BoxQP]:
+def _qps(n: int, seed: int, constraints: Constraints) -> dict[str, RS.BoxQP]:
     cov, mu, _ = make_problem(n, seed=seed, drift=0.003)
     pb = S.make_problem(cov, mu, constraints, need_mu=True)
     return {"min-variance": S.minvar_qp(pb), "utility": S.utility_qp(pb, 2.0)}
@@ -79,7 +81,7 @@ def test_same_answer_as_the_general_pivoting_and_clarabel(n, seed):
         value, _ = _clarabel(qp)
         assert _objective(qp, sol.y) <= value + 1e-9 * max(1.0, abs(value))
         assert sol.y.min() >= 0.0 and sol.y.sum() == pytest.approx(qp.c[0], abs=1e-12)
-        res = AS.kkt_residuals(qp, state, sol)
+        res = kkt_residuals(qp, state, sol)
         assert max(res.values()) < 1e-9, res
 
 
@@ -88,7 +90,7 @@ def test_a_warm_start_reaches_the_same_optimum():
     cold, cold_state, _ = AS.solve_box_qp(qp)
     rng = np.random.default_rng(0)
     for _ in range(5):
-        start = rng.choice([AS.FREE, AS.LOWER, AS.UPPER], size=qp.n).astype(np.int8)
+        start = rng.choice([RS.FREE, RS.LOWER, RS.UPPER], size=qp.n).astype(np.int8)
         warm, state, _ = AS.solve_box_qp(qp, start)
         np.testing.assert_array_equal(state, cold_state)  # 30 assets: not degenerate
         np.testing.assert_allclose(warm.y, cold.y, rtol=0, atol=1e-12)
@@ -104,7 +106,7 @@ def test_a_singular_block_is_handed_back():
     cov = rets.cov() * 365
     qp = S.minvar_qp(S.make_problem(cov, None, Constraints(), need_mu=False))
     start = AS.cold_state(qp)
-    assert start[0] == start[6] == AS.FREE
+    assert start[0] == start[6] == RS.FREE
     assert AS._simplex_solve(qp, start, 1e-11) is None
     w = S.optimize_portfolio(cov).weights.to_numpy()
     value, _ = _clarabel(qp)
@@ -139,5 +141,5 @@ def test_the_minimum_variance_cold_start_holds_the_best_pairs():
         best[j] = np.min(var + grid**2 * P[j, j])
     best[first] = -np.inf
     expected = set(np.argsort(best)[: SX.PAIR_FREE].tolist())
-    assert set(np.flatnonzero(state == AS.FREE).tolist()) == expected
-    assert np.count_nonzero(state == AS.LOWER) == qp.n - SX.PAIR_FREE
+    assert set(np.flatnonzero(state == RS.FREE).tolist()) == expected
+    assert np.count_nonzero(state == RS.LOWER) == qp.n - SX.PAIR_FREE

@@ -38,9 +38,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cryptofolio._warnings import user_stacklevel
 from cryptofolio.data.frame import LONG_COLUMNS, standardize_long
 from cryptofolio.errors import DataError
+from cryptofolio.user_warnings import user_stacklevel
 
 ENV_DATA_DIR = "CRYPTOFOLIO_DATA_DIR"
 #: Test hook only: when set to a file path, a writer creates that file after the temporary file

@@ -9,9 +9,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from cryptofolio._warnings import user_stacklevel
 from cryptofolio.data.symbols import is_stablecoin
 from cryptofolio.errors import EstimationError
+from cryptofolio.user_warnings import user_stacklevel
 
 #: Relative tolerance on the smallest eigenvalue: above ``-PSD_TOLERANCE * max(|eig|)`` the
 #: matrix counts as PSD (floating-point round-off), below it is not.

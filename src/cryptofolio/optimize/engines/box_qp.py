@@ -13,13 +13,10 @@ from collections.abc import Hashable
 import numpy as np
 
 from cryptofolio.errors import SolverError
-from cryptofolio.optimize.engines.active_set import (
-    ActiveSetFailure,
-    BoxQP,
-    kkt_residuals,
-    reduced_solve,
-    solve_box_qp,
-)
+from cryptofolio.optimize.engines.active_set import solve_box_qp
+from cryptofolio.optimize.engines.kkt import ActiveSetFailure
+from cryptofolio.optimize.engines.reduced import BoxQP, reduced_solve
+from cryptofolio.optimize.engines.segment import kkt_residuals
 from cryptofolio.optimize.engines.simplex import simplex_residuals, simplex_start, solve_simplex
 from cryptofolio.optimize.problem import Problem
 from cryptofolio.optimize.warm import WarmStarts

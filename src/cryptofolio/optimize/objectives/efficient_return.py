@@ -15,16 +15,11 @@ from scipy.optimize import linprog
 
 from cryptofolio.errors import InfeasibleError, SolverError
 from cryptofolio.optimize.constraints import FEAS_TOL, extreme_return
-from cryptofolio.optimize.engines.active_set import (
-    ActiveSetFailure,
-    BoxQP,
-    Reduced,
-    Segment,
-    reduced_solve,
-    segment,
-)
 from cryptofolio.optimize.engines.box_qp import box_qp, ridge, solve_verified, unverified
 from cryptofolio.optimize.engines.conic_program import ConicProgram
+from cryptofolio.optimize.engines.kkt import ActiveSetFailure
+from cryptofolio.optimize.engines.reduced import BoxQP, Reduced, reduced_solve
+from cryptofolio.optimize.engines.segment import Segment, segment
 from cryptofolio.optimize.objectives.base import ObjectiveSpec, Solution
 from cryptofolio.optimize.objectives.min_variance import min_variance_weights
 from cryptofolio.optimize.objectives.registry import register_objective

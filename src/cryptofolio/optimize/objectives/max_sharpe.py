@@ -8,9 +8,10 @@ import numpy as np
 
 from cryptofolio.errors import InfeasibleError, SolverError
 from cryptofolio.optimize.constraints import extreme_return
-from cryptofolio.optimize.engines.active_set import BoxQP, cold_state
+from cryptofolio.optimize.engines.active_set import cold_state
 from cryptofolio.optimize.engines.box_qp import ridge, solve_verified
 from cryptofolio.optimize.engines.conic_program import ConicProgram
+from cryptofolio.optimize.engines.reduced import BoxQP
 from cryptofolio.optimize.objectives.base import ObjectiveSpec, Solution
 from cryptofolio.optimize.objectives.registry import register_objective
 from cryptofolio.optimize.problem import Problem

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cryptofolio.optimize.engines.active_set import BoxQP
 from cryptofolio.optimize.engines.box_qp import box_qp, ridge, solve_on_simplex, solve_verified
 from cryptofolio.optimize.engines.conic_program import ConicProgram
+from cryptofolio.optimize.engines.reduced import BoxQP
 from cryptofolio.optimize.objectives.base import ObjectiveSpec, Solution
 from cryptofolio.optimize.objectives.registry import register_objective
 from cryptofolio.optimize.problem import Problem

@@ -1,0 +1,157 @@
+"""The house rules of the code, read from the source with ``ast`` (nothing is imported):
+
+* no module imports a private name (``_x``) or a private module from another package;
+* no module keeps mutable state in ``global`` statements;
+* the module-level imports between cryptofolio's modules form no circle;
+* in the optimize stage, no module has more than ~400 lines of logic and no function more
+  than ~60 lines.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "cryptofolio"
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC.parent).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+MODULES = _modules()
+
+
+def _package(module: str, path: Path) -> str:
+    return module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+
+
+def _imports(tree: ast.Module, module: str, path: Path, top_level_only: bool):
+    """(imported module, imported names) of each ``import``/``from`` statement."""
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = _package(module, path).split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            yield target, [a.name for a in node.names]
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, []
+
+
+def _stage(module: str) -> str:
+    parts = module.split(".")
+    return ".".join(parts[:2]) if len(parts) > 1 else parts[0]
+
+
+def test_no_private_names_cross_a_package():
+    bad = []
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text())
+        for target, names in _imports(tree, module, path, top_level_only=False):
+            if not target.startswith("cryptofolio"):
+                # third-party libraries: their public names only
+                if any(p.startswith("_") and not p.startswith("__") for p in target.split(".")):
+                    bad.append(f"{module} imports private module {target}")
+                continue
+            same_stage = _stage(target) == _stage(module)
+            private_module = any(p.startswith("_") for p in target.split(".")[1:])
+            private_names = [n for n in names if n.startswith("_") and not n.startswith("__")]
+            if not same_stage and (private_module or private_names):
+                bad.append(f"{module} imports {target} {private_names or ''}")
+    assert bad == []
+
+
+def test_no_global_statements():
+    bad = [
+        module
+        for module, path in MODULES.items()
+        if any(isinstance(n, ast.Global) for n in ast.walk(ast.parse(path.read_text())))
+    ]
+    assert bad == []
+
+
+def _graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {m: set() for m in MODULES}
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text())
+        for target, names in _imports(tree, module, path, top_level_only=True):
+            for candidate in [*(f"{target}.{n}" for n in names), target]:
+                if candidate in MODULES and candidate != module:
+                    graph[module].add(candidate)
+                    break
+    return graph
+
+
+def test_module_imports_form_no_circle():
+    graph = _graph()
+    # package faces (__init__) re-export their modules: an edge into a package's own face from
+    # inside it is the re-export, not a dependency
+    for module in graph:
+        graph[module] = {t for t in graph[module] if not module.startswith(t + ".")}
+    state: dict[str, int] = {}
+    circles = []
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                circles.append([*stack[stack.index(nxt):], nxt])
+            elif nxt not in state:
+                visit(nxt, stack)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+    assert circles == []
+
+
+def _logic_lines(tree: ast.Module, source: str) -> int:
+    """Lines that are not blank, comments or docstrings."""
+    doc_lines: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            value = body[0].value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                doc_lines.update(range(body[0].lineno, body[0].end_lineno + 1))
+    count = 0
+    for i, line in enumerate(source.splitlines(), start=1):
+        text = line.strip()
+        if text and not text.startswith("#") and i not in doc_lines:
+            count += 1
+    return count
+
+
+OPTIMIZE = {m: p for m, p in MODULES.items() if m.startswith("cryptofolio.optimize")}
+
+
+@pytest.mark.parametrize("module", sorted(OPTIMIZE))
+def test_optimize_modules_and_functions_are_small(module):
+    path = OPTIMIZE[module]
+    source = path.read_text()
+    tree = ast.parse(source)
+    assert _logic_lines(tree, source) <= 400
+    long = [
+        f"{n.name} ({n.end_lineno - n.lineno + 1} lines)"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        and n.end_lineno - n.lineno + 1 > 70
+    ]
+    assert long == []
