@@ -24,7 +24,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic import synthetic_returns  # noqa: E402
+from synthetic import synthetic_returns
 
 TOL = 1e-10
 

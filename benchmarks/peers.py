@@ -26,8 +26,8 @@ RISKFOLIO = "Riskfolio-Lib"
 SKFOLIO = "skfolio"
 CVXPORTFOLIO = "cvxportfolio"
 FLOOR = "numpy floor"
-# cryptofolio re-solving the identical problem with its warm-start cache kept (not a peer; the
-# headline "cryptofolio" row clears the cache before every call).
+# cryptofolio re-solving the identical problem with one WarmStarts kept across calls (not a
+# peer; the headline "cryptofolio" row solves cold on every call).
 CRYPTOFOLIO_WARM = "cryptofolio (warm repeat)"
 
 LIBRARIES = [CRYPTOFOLIO, PYPFOPT, RISKFOLIO, SKFOLIO, CVXPORTFOLIO, CRYPTOFOLIO_WARM]
@@ -107,24 +107,13 @@ def _cryptofolio_walk_forward(inputs: BenchInputs) -> Runner:
     return run
 
 
-def _cold(runner: Runner) -> Runner:
-    """``runner`` with cryptofolio's process-wide warm-start cache (active sets keyed by
-    problem structure, not data) forgotten before each call, so every timed call is a cold
-    solve like a peer's."""
-    from cryptofolio.optimize import clear_warm_starts  # (looked up once, not per call)
-
-    def run() -> np.ndarray:
-        clear_warm_starts()
-        return runner()
-
-    return run
-
-
 def _cryptofolio(task: Task, inputs: BenchInputs) -> Runner:
-    return _cold(_cryptofolio_warm(task, inputs))
+    """cryptofolio as a user calls it: every call a cold solve, like a peer's."""
+    return _cryptofolio_runner(task, inputs, None)
 
 
-def _cryptofolio_warm(task: Task, inputs: BenchInputs) -> Runner:
+def _cryptofolio_runner(task: Task, inputs: BenchInputs, warm) -> Runner:
+    """The task's call; ``warm``: a WarmStarts kept across calls (T1, T2, T8), or None."""
     from cryptofolio.optimize import (
         Constraints,
         Objective,
@@ -134,12 +123,14 @@ def _cryptofolio_warm(task: Task, inputs: BenchInputs) -> Runner:
 
     mu, cov, cols = inputs.mu, inputs.cov, inputs.returns.columns
     if task is Task.T1:
-        return lambda: _vector(optimize_portfolio(cov, mu).weights, cols)
+        return lambda: _vector(optimize_portfolio(cov, mu, warm_starts=warm).weights, cols)
     if task is Task.T2:
         cons = Constraints(max_weight=t.MAX_WEIGHT_T2)
 
         def t2() -> np.ndarray:
-            res = optimize_portfolio(cov, mu, objective=Objective.MAX_SHARPE, constraints=cons)
+            res = optimize_portfolio(
+                cov, mu, objective=Objective.MAX_SHARPE, constraints=cons, warm_starts=warm
+            )
             return _vector(res.weights, cols)
 
         return t2
@@ -184,6 +175,7 @@ def _cryptofolio_warm(task: Task, inputs: BenchInputs) -> Runner:
                 objective=Objective.MAX_UTILITY,
                 risk_aversion=CRYPTOFOLIO_RISK_AVERSION,
                 constraints=cons,
+                warm_starts=warm,
             )
             return _vector(res.weights, cols)
 
@@ -191,7 +183,7 @@ def _cryptofolio_warm(task: Task, inputs: BenchInputs) -> Runner:
     raise Unsupported(f"unknown task {task}")
 
 
-# cryptofolio's MAX_UTILITY (optimize/_solve.py utility_qp) minimises
+# cryptofolio's MAX_UTILITY (optimize/objectives/max_utility.py) minimises
 # 1/2 w'Σw - risk_aversion * μ'w + l2 ||w||², i.e. its ``risk_aversion`` multiplies the return.
 # Dividing the task's utility w'μ - (δ/2) w'Σw - γ||w||² by δ gives risk_aversion = 1/δ and
 # l2 = γ/δ. (Agreement with PyPortfolioOpt and skfolio in the results checks this mapping.)
@@ -460,7 +452,9 @@ def _cvxportfolio(task: Task, inputs: BenchInputs) -> Runner:
 def _cryptofolio_repeat(task: Task, inputs: BenchInputs) -> Runner:
     if task not in (Task.T1, Task.T2, Task.T8):
         raise Unsupported("warm repeat only reported for T1, T2, T8")
-    return _cryptofolio_warm(task, inputs)
+    from cryptofolio.optimize import WarmStarts
+
+    return _cryptofolio_runner(task, inputs, WarmStarts())
 
 
 _ADAPTERS: dict[str, Callable[[Task, BenchInputs], Runner]] = {

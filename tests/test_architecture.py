@@ -75,11 +75,19 @@ def test_no_private_names_cross_a_package():
     assert bad == []
 
 
+#: Modules allowed a ``global`` statement, and why.
+GLOBAL_ALLOWED = {
+    # the key-redacting logging filter: logging's loggers are process-wide, so is their filter
+    "cryptofolio.trade.keys": "logging filters are process-wide",
+}
+
+
 def test_no_global_statements():
     bad = [
         module
         for module, path in MODULES.items()
-        if any(isinstance(n, ast.Global) for n in ast.walk(ast.parse(path.read_text())))
+        if module not in GLOBAL_ALLOWED
+        and any(isinstance(n, ast.Global) for n in ast.walk(ast.parse(path.read_text())))
     ]
     assert bad == []
 
@@ -149,9 +157,18 @@ def test_optimize_modules_and_functions_are_small(module):
     tree = ast.parse(source)
     assert _logic_lines(tree, source) <= 400
     long = [
-        f"{n.name} ({n.end_lineno - n.lineno + 1} lines)"
+        f"{n.name} ({_function_lines(n)} lines)"
         for n in ast.walk(tree)
-        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-        and n.end_lineno - n.lineno + 1 > 70
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and _function_lines(n) > 60
     ]
     assert long == []
+
+
+def _function_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of a function from its signature to its end, less its docstring."""
+    lines = node.end_lineno - node.lineno + 1
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        if isinstance(first.value.value, str):
+            lines -= first.end_lineno - first.lineno + 1
+    return lines

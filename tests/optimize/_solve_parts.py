@@ -21,9 +21,9 @@ __all__ = [
     "VERIFY_TOL",
     "efficient_return_qp",
     "make_problem",
-    "optimize_portfolio",
     "max_sharpe_qp",
     "minvar_qp",
+    "optimize_portfolio",
     "solve_verified",
     "utility_qp",
 ]

@@ -27,7 +27,7 @@ from cryptofolio.optimize.objectives.efficient_return import (
     path_step,
 )
 from cryptofolio.optimize.objectives.min_variance import min_variance_weights
-from cryptofolio.optimize.problem import make_problem
+from cryptofolio.optimize.problem import Problem, make_problem
 from cryptofolio.optimize.results import check_weights
 from cryptofolio.optimize.solve import optimize_portfolio
 from cryptofolio.optimize.specs import Constraints
@@ -77,40 +77,20 @@ def efficient_frontier(
     if r_max - r_mv <= 1e-12 * max(1.0, abs(r_max)):
         W[:] = w_mv
     else:
-        qp = efficient_return_qp(pb, grid[1])
-        state = None
-        pivot = None
-        j = 1
-        while j < points - 1:
-            r = grid[j]
-            qp.c[1] = r / pb.ms
-            # follow the path: the pivot that ended the last segment usually starts the next
-            step = None if pivot is None else path_step(pb, qp, state, pivot, r)
-            if step is None:
-                sol, state = solve_verified(qp, None, None, state)
-                sol, seg = frontier_path_segment(pb, qp, state, r)
-            else:
-                sol, seg, state = step
-            pivot = seg.exit_pivot
-            W[j] = sol.y
-            j += 1
-            while j < points - 1 and grid[j] <= seg.hi:
-                W[j] = sol.y + (grid[j] - r) * sol.dy
-                j += 1
+        _walk_path(pb, grid, W)
     box = pb.box
-    if box.gross is not None and np.any(np.abs(W).sum(axis=1) > box.gross + 1e-9):
-        # the gross cap binds somewhere: solve those points on the conic path
-        for j in range(points):
-            if np.abs(W[j]).sum() > box.gross + 1e-9:
-                target = float(grid[j]) if j < points - 1 else float(grid[j]) - 1e-9
-                res = optimize_portfolio(
-                    covariance,
-                    expected_returns,
-                    objective=EfficientReturn(target_return=target),
-                    constraints=constraints,
-                    risk_free_rate=risk_free_rate,
-                )
-                W[j] = res.weights.to_numpy()
+    for j in range(points):
+        if box.gross is not None and np.abs(W[j]).sum() > box.gross + 1e-9:
+            # the gross cap binds: this point on the conic path
+            target = float(grid[j]) if j < points - 1 else float(grid[j]) - 1e-9
+            res = optimize_portfolio(
+                covariance,
+                expected_returns,
+                objective=EfficientReturn(target_return=target),
+                constraints=constraints,
+                risk_free_rate=risk_free_rate,
+            )
+            W[j] = res.weights.to_numpy()
     try:
         check_weights(pb, W)
     except SolverError as exc:
@@ -120,6 +100,32 @@ def efficient_frontier(
     rows = np.column_stack([ret, vol, _sharpe(ret, vol, pb.rf)])
     pts = pd.DataFrame(rows, columns=["return", "volatility", "sharpe"])
     return Frontier(points=pts, weights=pd.DataFrame(W, columns=pb.index))
+
+
+def _walk_path(pb: Problem, grid: np.ndarray, W: np.ndarray) -> None:
+    """Fill the inner rows of ``W`` with the efficient-return weights at the returns ``grid``,
+    one solve per segment of the path (the points on a segment are affine in the return)."""
+    points = grid.size
+    qp = efficient_return_qp(pb, grid[1])
+    state = None
+    pivot = None
+    j = 1
+    while j < points - 1:
+        r = grid[j]
+        qp.c[1] = r / pb.ms
+        # follow the path: the pivot that ended the last segment usually starts the next
+        step = None if pivot is None else path_step(pb, qp, state, pivot, r)
+        if step is None:
+            sol, state = solve_verified(qp, None, None, state)
+            sol, seg = frontier_path_segment(pb, qp, state, r)
+        else:
+            sol, seg, state = step
+        pivot = seg.exit_pivot
+        W[j] = sol.y
+        j += 1
+        while j < points - 1 and grid[j] <= seg.hi:
+            W[j] = sol.y + (grid[j] - r) * sol.dy
+            j += 1
 
 
 def _sharpe(ret: np.ndarray, vol: np.ndarray, rf: float) -> np.ndarray:

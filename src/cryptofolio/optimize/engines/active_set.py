@@ -92,14 +92,7 @@ def solve_box_qp(
     max_iter: int = 500,
 ) -> tuple[Reduced, np.ndarray, int]:
     """Block principal pivoting; returns the solution, the final state and the pivot count."""
-    n = prob.n
-    if state is None:
-        state = cold_state(prob)
-    else:
-        state = state.astype(np.int8, copy=True)
-        # never bind an infinite bound
-        state[(state == LOWER) & ~np.isfinite(prob.lo)] = FREE
-        state[(state == UPPER) & ~np.isfinite(prob.hi)] = FREE
+    state = _start_state(prob, state)
     if prob.simplex:
         out = _simplex_solve(prob, state, tol)
         if out is not None:
@@ -109,7 +102,7 @@ def solve_box_qp(
     # the reduced KKT system needs as many free unknowns as equality rows (k is one of them
     # in the homogeneous form)
     min_free = prob.A.shape[0] - (1 if prob.homogeneous else 0)
-    best, fails = n + 1, 0
+    best, fails = prob.n + 1, 0
     # the last state whose reduced system was solvable, with its violators (ranked lazily, most
     # violated first): when a block pivot lands on a singular state (its free variables cannot
     # meet the equality rows, e.g. one free asset for a budget and a return target), go back to
@@ -147,36 +140,61 @@ def solve_box_qp(
         last = (state.copy(), sol, prob, below, above, wrong, scale_g)
         retreat = None
         if fails >= 3:
-            # backup rule: pivot only the most violated indices (a shrinking fraction, down to
-            # Murty's single pivot, which terminates for positive definite problems)
-            ranked = _ranked_pivots(sol, prob, below, above, wrong, scale_g)
-            keep = max(1, int(count * 0.5 ** (fails - 2)))
-            if fails > 12:
-                keep = 1
-            chosen = {p[0] for p in ranked[:keep]}
-            retreat = (last[0], [p for p in ranked if p[0] not in chosen])
-            below = np.array([i for i in below if i in chosen], dtype=int)
-            above = np.array([i for i in above if i in chosen], dtype=int)
-            wrong = np.array([i for i in wrong if i in chosen], dtype=int)
-        n_free = int(np.count_nonzero(state == FREE))
-        cap = grow_cap(n_free, n)
-        if wrong.size > cap:
-            # free the most negative multipliers first: the free set at most doubles, so a
-            # sparse solution never meets a full (and, with n > T, singular) n x n system
-            wrong = wrong[np.argsort(-np.abs(sol.g[wrong]), kind="stable")[:cap]]
-        short = min_free - (n_free - below.size - above.size) - wrong.size
-        if short > 0:
-            # binding the violators would leave too few free variables to meet the equality
-            # rows (a singular reduced system: e.g. three assets at a cap of 0.3 and the fourth
-            # bound at 0 cannot make a budget of 1): also free the bound variables whose
-            # multipliers say they gain most from moving off their bound
-            wrong = np.concatenate(
-                [wrong, _most_attractive(prob, sol, state, below, above, wrong, short)]
-            )
-        state[below] = LOWER
-        state[above] = UPPER
-        state[wrong] = FREE
+            below, above, wrong, retreat = _backup_rule(last, count, fails)
+        _pivot(prob, state, sol, (below, above, wrong), min_free)
     raise ActiveSetFailure(f"active-set pivoting did not converge in {max_iter} pivots")
+
+
+def _start_state(prob: BoxQP, state: np.ndarray | None) -> np.ndarray:
+    """The pivoting's first state: a cold start, or a copy of ``state`` that binds no
+    infinite bound."""
+    if state is None:
+        return cold_state(prob)
+    state = state.astype(np.int8, copy=True)
+    state[(state == LOWER) & ~np.isfinite(prob.lo)] = FREE
+    state[(state == UPPER) & ~np.isfinite(prob.hi)] = FREE
+    return state
+
+
+def _backup_rule(last: tuple, count: int, fails: int) -> tuple:
+    """Pivot only the most violated indices (a shrinking fraction, down to Murty's single
+    pivot, which terminates for positive definite problems): the chosen ``below``, ``above``,
+    ``wrong`` and the retreat (the state with the pivots left, most violated first)."""
+    state, sol, prob, below, above, wrong, scale_g = last
+    ranked = _ranked_pivots(sol, prob, below, above, wrong, scale_g)
+    keep = max(1, int(count * 0.5 ** (fails - 2)))
+    if fails > 12:
+        keep = 1
+    chosen = {p[0] for p in ranked[:keep]}
+    retreat = (state, [p for p in ranked if p[0] not in chosen])
+    below = np.array([i for i in below if i in chosen], dtype=int)
+    above = np.array([i for i in above if i in chosen], dtype=int)
+    wrong = np.array([i for i in wrong if i in chosen], dtype=int)
+    return below, above, wrong, retreat
+
+
+def _pivot(prob: BoxQP, state: np.ndarray, sol: Reduced, violators: tuple, min_free: int) -> None:
+    """Bind the variables ``below`` / ``above`` their bounds and free the ``wrong`` ones (at
+    most :func:`grow_cap` of them), in ``state``."""
+    below, above, wrong = violators
+    n_free = int(np.count_nonzero(state == FREE))
+    cap = grow_cap(n_free, prob.n)
+    if wrong.size > cap:
+        # free the most negative multipliers first: the free set at most doubles, so a
+        # sparse solution never meets a full (and, with n > T, singular) n x n system
+        wrong = wrong[np.argsort(-np.abs(sol.g[wrong]), kind="stable")[:cap]]
+    short = min_free - (n_free - below.size - above.size) - wrong.size
+    if short > 0:
+        # binding the violators would leave too few free variables to meet the equality
+        # rows (a singular reduced system: e.g. three assets at a cap of 0.3 and the fourth
+        # bound at 0 cannot make a budget of 1): also free the bound variables whose
+        # multipliers say they gain most from moving off their bound
+        wrong = np.concatenate(
+            [wrong, _most_attractive(prob, sol, state, below, above, wrong, short)]
+        )
+    state[below] = LOWER
+    state[above] = UPPER
+    state[wrong] = FREE
 
 
 def _simplex_solve(

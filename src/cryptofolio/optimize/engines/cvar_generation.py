@@ -406,26 +406,14 @@ def min_cvar_by_generation(
         A reduced LP failed (status from HiGHS), the full problem is unbounded, or the answer
         does not verify on the full problem (``status="unverified"``).
     """
-    if backend is None:
-        backend = Backend.HOT_START if _highs_core is not None else Backend.LINPROG
-    if backend is Backend.HOT_START and _highs_core is None:
-        raise SolverError(
-            "min-cvar: the highspy package is not installed; use Backend.LINPROG",
-            status="unavailable",
-        )
+    backend = _backend(backend)
     n, T = pb.n, R.shape[0]
     box = pb.box
     rs = max(float(np.max(np.abs(R))), 1e-300)
     Rs = R / rs
     c = 1.0 / ((1 - alpha) * T)
-    tail = (1 - alpha) * T
-    # the reduced LP is bounded in ``a`` only with more than (1 - alpha) T scenarios
-    k0 = min(T, max(math.ceil(INITIAL_TAIL_FACTOR * tail), math.floor(tail) + 1))
-    batch = max(math.ceil(BATCH_TAIL_FACTOR * tail), 16)
-    scale = box.budget if box.budget != 0 else 1.0
-    ranking = np.clip(np.full(n, scale / n), box.lo, box.hi)
-    loss0 = -(Rs @ ranking)
-    order = np.argpartition(-loss0, k0 - 1)[:k0] if k0 < T else np.arange(T)
+    batch = max(math.ceil(BATCH_TAIL_FACTOR * (1 - alpha) * T), 16)
+    order = _initial_working_set(pb, Rs, alpha)
     in_set = np.zeros(T, dtype=bool)
     in_set[order] = True
     lp_type = _HotStartLP if backend is Backend.HOT_START else _LinprogLP
@@ -457,15 +445,7 @@ def min_cvar_by_generation(
         lp.add(Rs[new])
         order = np.concatenate([order, new])
         in_set[new] = True
-    errs, cvar = verify_full(pb, Rs, alpha, order, point)
-    bad = {key: value for key, value in errs.items() if not value <= VERIFY_TOL}
-    if bad:
-        detail = ", ".join(f"{key}={value:.1e}" for key, value in bad.items())
-        raise SolverError(
-            f"the min-cvar solution ({order.size} of {T} scenarios generated) does not verify "
-            f"on the full problem: {detail}",
-            status="unverified",
-        )
+    cvar = _verified_cvar(pb, Rs, alpha, order, point)
     return CvarSolution(
         weights=point.x[:n].copy(),
         cvar=cvar * rs,
@@ -474,6 +454,46 @@ def min_cvar_by_generation(
         simplex_iterations=iterations,
         backend=backend,
     )
+
+
+def _backend(backend: Backend | None) -> Backend:
+    if backend is None:
+        return Backend.HOT_START if _highs_core is not None else Backend.LINPROG
+    if backend is Backend.HOT_START and _highs_core is None:
+        raise SolverError(
+            "min-cvar: the highspy package is not installed; use Backend.LINPROG",
+            status="unavailable",
+        )
+    return backend
+
+
+def _initial_working_set(pb: Problem, Rs: np.ndarray, alpha: float) -> np.ndarray:
+    """The scenarios of the worst losses of the equal-weight portfolio (clipped to the box)."""
+    n, T = pb.n, Rs.shape[0]
+    box = pb.box
+    tail = (1 - alpha) * T
+    # the reduced LP is bounded in ``a`` only with more than (1 - alpha) T scenarios
+    k0 = min(T, max(math.ceil(INITIAL_TAIL_FACTOR * tail), math.floor(tail) + 1))
+    scale = box.budget if box.budget != 0 else 1.0
+    ranking = np.clip(np.full(n, scale / n), box.lo, box.hi)
+    loss0 = -(Rs @ ranking)
+    return np.argpartition(-loss0, k0 - 1)[:k0] if k0 < T else np.arange(T)
+
+
+def _verified_cvar(
+    pb: Problem, Rs: np.ndarray, alpha: float, order: np.ndarray, point: _LPPoint
+) -> float:
+    """The direct CVaR of the reduced LP's weights once the full-problem certificate holds."""
+    errs, cvar = verify_full(pb, Rs, alpha, order, point)
+    bad = {key: value for key, value in errs.items() if not value <= VERIFY_TOL}
+    if bad:
+        detail = ", ".join(f"{key}={value:.1e}" for key, value in bad.items())
+        raise SolverError(
+            f"the min-cvar solution ({order.size} of {Rs.shape[0]} scenarios generated) does "
+            f"not verify on the full problem: {detail}",
+            status="unverified",
+        )
+    return cvar
 
 
 def solve_min_cvar(pb: Problem, R: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:

@@ -100,8 +100,7 @@ def reduced_solve(
     free = state == FREE
     fi = free.nonzero()[0]
     bi = (~free).nonzero()[0]
-    P, A = prob.P, prob.A
-    m = A.shape[0]
+    m = prob.A.shape[0]
     if bi.size:
         bv = np.where(state[bi] < 0, prob.lo[bi], prob.hi[bi])
         # only the bound variables away from zero enter the products (long-only: none); P is
@@ -111,10 +110,30 @@ def reduced_solve(
     else:
         bv = bn = bvn = np.empty(0)
         bn = np.empty(0, dtype=np.intp)
+    H, lin, G, rhs_c, lin1 = _reduced_system(prob, fi, bn, bvn, q1)
+    ncols = 1 if (q1 is None and c1 is None) else 2
+    r1 = np.empty((H.shape[0], ncols))
+    r2 = np.empty((m, ncols))
+    r1[:, 0] = -lin
+    r2[:, 0] = rhs_c
+    if ncols == 2:
+        r1[:, 1] = 0.0 if lin1 is None else -lin1
+        r2[:, 1] = 0.0 if c1 is None else c1
+    z, nu = kkt_solve(H, G, r1, r2)
+    return _reduced_point(prob, (fi, bi, bn, bv), z, nu, q1)
+
+
+def _reduced_system(
+    prob: BoxQP, fi: np.ndarray, bn: np.ndarray, bvn: np.ndarray, q1: np.ndarray | None
+) -> tuple:
+    """``H``, the linear term, ``G``, the equality right-hand side and the second linear term
+    of the reduced KKT system over the free variables ``fi`` (bound variables ``bn`` at their
+    non-zero bound values ``bvn``)."""
+    P, A = prob.P, prob.A
     pb = bvn @ P[bn] if bn.size else np.zeros(prob.n)
     Pff = _take2(P, fi, fi)
     Af = A.take(fi, axis=1)
-    ab = A[:, bn] @ bvn if bn.size else np.zeros(m)
+    ab = A[:, bn] @ bvn if bn.size else np.zeros(A.shape[0])
     if prob.homogeneous:
         # variables z = (y_F, k); y_B = bv * k
         nf = fi.size + 1
@@ -133,15 +152,17 @@ def reduced_solve(
         G = Af
         rhs_c = prob.c - ab - prob.a  # k == 1
         lin1 = None if q1 is None else q1[fi]
-    ncols = 1 if (q1 is None and c1 is None) else 2
-    r1 = np.empty((H.shape[0], ncols))
-    r2 = np.empty((m, ncols))
-    r1[:, 0] = -lin
-    r2[:, 0] = rhs_c
-    if ncols == 2:
-        r1[:, 1] = 0.0 if lin1 is None else -lin1
-        r2[:, 1] = 0.0 if c1 is None else c1
-    z, nu = kkt_solve(H, G, r1, r2)
+    return H, lin, G, rhs_c, lin1
+
+
+def _reduced_point(
+    prob: BoxQP, sets: tuple, z: np.ndarray, nu: np.ndarray, q1: np.ndarray | None
+) -> Reduced:
+    """The full point, multipliers and gradient from the reduced solution ``z`` (one column, or
+    two with the derivative)."""
+    fi, bi, bn, bv = sets
+    P, A = prob.P, prob.A
+    ncols = z.shape[1]
     y = np.zeros((prob.n, ncols))
     if prob.homogeneous:
         y[fi] = z[:-1]
