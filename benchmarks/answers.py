@@ -85,7 +85,9 @@ def _backtest() -> dict[str, np.ndarray]:
     for strat in ["min-variance", "max-sharpe", "min-cvar", "max-utility"]:
         cfg = bt.BacktestConfig(start="2021-01-01", end="2023-12-31", on_failure="hold")
         res = bt.run_backtest(panels, [bt.make_strategy(strat)], cfg)
-        (only,) = list(res.strategies.values()) if isinstance(res.strategies, dict) else res.strategies
+        (only,) = (
+            list(res.strategies.values()) if isinstance(res.strategies, dict) else res.strategies
+        )
         out[f"bt_{strat}"] = only.targets.to_numpy(dtype=float)
     return out
 
