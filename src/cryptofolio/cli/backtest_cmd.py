@@ -231,7 +231,7 @@ def backtest(
       cryptofolio backtest --assets BTC,ETH,LTC --strategies max-sharpe,fixed-weights --fixed-weights BTC=0.6,ETH=0.4 --on-failure hold --report report.html --output-dir out/
     """
     from cryptofolio.backtest import BacktestConfig, run_backtest
-    from cryptofolio.backtest.display import event_summary, metrics_rich_tables
+    from cryptofolio.cli.backtest_tables import event_summary, metrics_rich_tables
     from cryptofolio.data import to_panels
 
     kind, slip_bps = parse_slippage(slippage)
@@ -314,7 +314,7 @@ def backtest(
 
 
 def _report_warnings(caught: list[warnings.WarningMessage]) -> None:
-    from cryptofolio.backtest.display import warning_summary
+    from cryptofolio.cli.backtest_tables import warning_summary
 
     for line in warning_summary(caught):
         err_console.print(f"[yellow]warning[/] {line}", highlight=False)
