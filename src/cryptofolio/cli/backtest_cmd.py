@@ -67,6 +67,7 @@ def build_strategies(
     where the user gave an option: the fields of the options in ``given`` come from ``config``
     (e.g. ``--max-weight 0.5``); it gets the turnover options like the other optimisers.
     """
+    import cryptofolio.forecast  # noqa: F401  (registers lstm-mvo)
     from cryptofolio.backtest import make_strategy
     from cryptofolio.backtest.strategies import parse_weights
     from cryptofolio.optimize import Objective
@@ -84,7 +85,7 @@ def build_strategies(
                 )
             )
         elif name == "lstm-mvo":
-            # the registered factory's own config (no torch needed to build it) is the base
+            # the registered factory's own config is the base
             own = make_strategy(name).config
             out.append(
                 make_strategy(
