@@ -75,17 +75,24 @@ class DataOptions:
         )
 
 
-#: Give a command the data options as one ``data: DataOptions`` keyword-only parameter.
-with_data_options = with_option_group(
-    "data",
-    [
-        keyword_option("dataset", DatasetOpt, None),
-        keyword_option("prices", PricesOpt, None),
-        keyword_option("assets", AssetsOpt, None),
-        keyword_option("start", StartOpt, None),
-        keyword_option("end", EndOpt, None),
-        keyword_option("data_dir", DataDirOpt, None),
-    ],
-    lambda values: DataOptions(**values),
-    what="data",
-)
+def data_option_group(assets: object = AssetsOpt):
+    """Decorator giving a command the data options as one ``data: DataOptions`` keyword-only
+    parameter; ``assets`` is the typer alias of ``--assets`` (its help text differs between
+    commands)."""
+    return with_option_group(
+        "data",
+        [
+            keyword_option("dataset", DatasetOpt, None),
+            keyword_option("prices", PricesOpt, None),
+            keyword_option("assets", assets, None),
+            keyword_option("start", StartOpt, None),
+            keyword_option("end", EndOpt, None),
+            keyword_option("data_dir", DataDirOpt, None),
+        ],
+        lambda values: DataOptions(**values),
+        what="data",
+    )
+
+
+#: :func:`data_option_group` with the common ``--assets`` help.
+with_data_options = data_option_group()

@@ -15,33 +15,19 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from cryptofolio.cli.errors import handle_errors
-from cryptofolio.cli.options import (
-    AssetsOpt,
-    DataDirOpt,
-    DatasetOpt,
-    EndOpt,
-    PricesOpt,
-    StartOpt,
-)
+from cryptofolio.cli.options import DataOptions, with_data_options
 from cryptofolio.cli.portfolio_options import with_portfolio_options
 from cryptofolio.cli.trade_json import allocation_json, execution_json, holdings_json, plan_json
 from cryptofolio.cli.trade_options import (
-    DustOpt,
-    ExchangeOpt,
-    ExecuteOpt,
-    FeeOpt,
+    AccountSource,
     FormatOpt,
-    HoldingsOpt,
-    KeysFileOpt,
-    MarketOpt,
-    MinTradeOpt,
+    OrderSizing,
     OutputFormat,
-    QuoteOpt,
-    RunIdOpt,
-    SlippageBpsOpt,
-    SlippageOpt,
-    TestnetOpt,
-    YesOpt,
+    Sending,
+    with_account_options,
+    with_rebalance_data_options,
+    with_sending_options,
+    with_sizing_options,
 )
 from cryptofolio.cli.trade_tables import (
     console,
@@ -50,7 +36,6 @@ from cryptofolio.cli.trade_tables import (
     print_holdings,
     print_plan,
 )
-from cryptofolio.costs import Slippage
 from cryptofolio.data import parse_symbols
 from cryptofolio.errors import CryptofolioError, TradeError
 from cryptofolio.optimize import PortfolioConfig
@@ -96,6 +81,18 @@ class Account:
     execute: bool
     yes: bool
     run_id: str | None
+
+    @classmethod
+    def of(cls, source: AccountSource, sending: Sending) -> Account:
+        return cls(
+            exchange=source.exchange,
+            market=MarketType(source.market),
+            testnet=sending.testnet,
+            keys_file=sending.keys_file,
+            execute=sending.execute,
+            yes=sending.yes,
+            run_id=sending.run_id,
+        )
 
 
 def _check_account(account: Account, holdings_file: Path | None) -> None:
@@ -188,33 +185,18 @@ def _send(
 
 
 @handle_errors
+@with_account_options
+@with_rebalance_data_options
 @with_portfolio_options()
+@with_sizing_options
+@with_sending_options
 def rebalance(
-    exchange: ExchangeOpt = None,
-    market: MarketOpt = MarketType.SPOT,
-    holdings: HoldingsOpt = None,
-    quote: QuoteOpt = "USDT",
-    dataset: DatasetOpt = None,
-    prices: PricesOpt = None,
-    assets: Annotated[
-        str | None,
-        typer.Option("--assets", help="Assets to add to those held, e.g. SOL,ADA (or USDT)."),
-    ] = None,
-    start: StartOpt = None,
-    end: EndOpt = None,
-    data_dir: DataDirOpt = None,
     *,
+    account: AccountSource,
+    data: DataOptions,
     config: PortfolioConfig,
-    min_trade: MinTradeOpt = 10.0,
-    dust: DustOpt = 1.0,
-    fee_bps: FeeOpt = None,
-    slippage: SlippageOpt = Slippage.NONE,
-    slippage_bps: SlippageBpsOpt = 0.0,
-    testnet: TestnetOpt = False,
-    execute: ExecuteOpt = False,
-    yes: YesOpt = False,
-    run_id: RunIdOpt = None,
-    keys_file: KeysFileOpt = None,
+    sizing: OrderSizing,
+    sending: Sending,
     format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """Compare an exchange account (or a holdings file) with an optimised portfolio and list
@@ -236,39 +218,30 @@ def rebalance(
     """
     request = RebalanceRequest(
         config=config,
-        prices=PriceSource(dataset, prices, start, end, data_dir),
-        quote=quote,
-        holdings_file=holdings,
-        added=tuple(parse_symbols(assets) or ()),
-        min_trade=min_trade,
-        dust=dust,
-        fee_bps=fee_bps,
-        slippage=slippage,
-        slippage_bps=slippage_bps,
+        prices=_price_source(data),
+        quote=account.quote,
+        holdings_file=account.holdings,
+        added=tuple(parse_symbols(data.assets) or ()),
+        min_trade=sizing.min_trade,
+        dust=sizing.dust,
+        fee_bps=sizing.fee_bps,
+        slippage=sizing.slippage,
+        slippage_bps=sizing.slippage_bps,
     )
-    account = Account(
-        exchange=exchange,
-        market=MarketType(market),
-        testnet=testnet,
-        keys_file=keys_file,
-        execute=execute,
-        yes=yes,
-        run_id=run_id,
-    )
-    _run_rebalance(request, account, OutputFormat(format))
+    _run_rebalance(request, Account.of(account, sending), OutputFormat(format))
+
+
+def _price_source(data: DataOptions) -> PriceSource:
+    return PriceSource(data.dataset, data.prices, data.start, data.end, data.data_dir)
 
 
 @handle_errors
+@with_data_options
 @with_portfolio_options()
 def allocate_command(
     value: Annotated[float, typer.Option("--value", help="Amount to invest (quote currency).")],
-    dataset: DatasetOpt = None,
-    prices: PricesOpt = None,
-    assets: AssetsOpt = None,
-    start: StartOpt = None,
-    end: EndOpt = None,
-    data_dir: DataDirOpt = None,
     *,
+    data: DataOptions,
     config: PortfolioConfig,
     method: Annotated[
         AllocationMethod,
@@ -293,8 +266,8 @@ def allocate_command(
 
       cryptofolio allocate --value 10000 --assets BTC,ETH,SOL --objective max-sharpe --method lp
     """
-    source = PriceSource(dataset, prices, start, end, data_dir)
-    done = invest(value, source, config, assets=parse_symbols(assets), method=method, step=step)
+    assets = parse_symbols(data.assets)
+    done = invest(value, _price_source(data), config, assets=assets, method=method, step=step)
     if OutputFormat(format) is OutputFormat.JSON:
         typer.echo(json.dumps(allocation_json(done.allocation, done.target), indent=2, default=str))
     else:

@@ -1,13 +1,18 @@
-"""Options of ``cryptofolio rebalance`` and ``cryptofolio allocate`` (the names are a contract)."""
+"""Options of ``cryptofolio rebalance`` and ``cryptofolio allocate`` (the names are a contract);
+``rebalance`` takes them in groups: the account (:class:`AccountSource`), the order sizing
+(:class:`OrderSizing`) and the sending (:class:`Sending`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from cryptofolio.cli.option_group import keyword_option, with_option_group
+from cryptofolio.cli.options import data_option_group
 from cryptofolio.costs import Slippage
 from cryptofolio.trade.exchange import MarketType
 
@@ -71,3 +76,78 @@ SlippageBpsOpt = Annotated[
     float, typer.Option("--slippage-bps", help="Fixed slippage in basis points.")
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
+RebalanceAssetsOpt = Annotated[
+    str | None,
+    typer.Option("--assets", help="Assets to add to those held, e.g. SOL,ADA (or USDT)."),
+]
+
+
+@dataclass(frozen=True)
+class AccountSource:
+    """Which account: an exchange id (``None``: offline, from ``holdings``), its market type, a
+    holdings file, and the quote currency that values everything."""
+
+    exchange: str | None = None
+    market: MarketType = MarketType.SPOT
+    holdings: Path | None = None
+    quote: str = "USDT"
+
+
+@dataclass(frozen=True)
+class OrderSizing:
+    """Minimum trade and dust (quote currency); the cost estimate's fee and slippage (bps)."""
+
+    min_trade: float = 10.0
+    dust: float = 1.0
+    fee_bps: float | None = None
+    slippage: Slippage = Slippage.NONE
+    slippage_bps: float = 0.0
+
+
+@dataclass(frozen=True)
+class Sending:
+    """Whether and how the plan is sent: testnet, send, skip the prompt, run id, keys file."""
+
+    testnet: bool = False
+    execute: bool = False
+    yes: bool = False
+    run_id: str | None = None
+    keys_file: Path | None = None
+
+
+with_account_options = with_option_group(
+    "account",
+    [
+        keyword_option("exchange", ExchangeOpt, None),
+        keyword_option("market", MarketOpt, MarketType.SPOT),
+        keyword_option("holdings", HoldingsOpt, None),
+        keyword_option("quote", QuoteOpt, "USDT"),
+    ],
+    lambda values: AccountSource(**values),
+    what="account",
+)
+with_rebalance_data_options = data_option_group(RebalanceAssetsOpt)
+with_sizing_options = with_option_group(
+    "sizing",
+    [
+        keyword_option("min_trade", MinTradeOpt, 10.0),
+        keyword_option("dust", DustOpt, 1.0),
+        keyword_option("fee_bps", FeeOpt, None),
+        keyword_option("slippage", SlippageOpt, Slippage.NONE),
+        keyword_option("slippage_bps", SlippageBpsOpt, 0.0),
+    ],
+    lambda values: OrderSizing(**values),
+    what="order sizing",
+)
+with_sending_options = with_option_group(
+    "sending",
+    [
+        keyword_option("testnet", TestnetOpt, False),
+        keyword_option("execute", ExecuteOpt, False),
+        keyword_option("yes", YesOpt, False),
+        keyword_option("run_id", RunIdOpt, None),
+        keyword_option("keys_file", KeysFileOpt, None),
+    ],
+    lambda values: Sending(**values),
+    what="sending",
+)
