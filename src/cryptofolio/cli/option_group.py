@@ -5,7 +5,7 @@ parameters; the command itself should receive the one value they describe (a
 ``PortfolioConfig``, a ``TrainingOptions``). :func:`install_option_group` rewrites the
 signature typer reads and builds the value on each call. Used by
 :func:`~cryptofolio.cli.portfolio_options.with_portfolio_options` and
-:func:`~cryptofolio.cli.forecast_cmd.with_training_options`.
+:func:`~cryptofolio.cli.forecast_options.with_training_options`.
 """
 
 from __future__ import annotations

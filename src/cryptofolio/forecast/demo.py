@@ -38,16 +38,15 @@ def forecast_demo(
     ForecastError
         PyTorch (the ``forecast`` extra) is not installed.
     """
-    from cryptofolio.data import Panels, load_dataset, to_panels
+    from cryptofolio.data import load_dataset, to_panels
     from cryptofolio.forecast.config import FeatureConfig, ForecastSpec, ModelConfig, TrainConfig
-    from cryptofolio.forecast.evaluate import evaluate_forecaster
+    from cryptofolio.forecast.evaluate import evaluate_forecaster, training_history
     from cryptofolio.forecast.training import train_forecaster
 
     panels = to_panels(
         load_dataset("coingecko-daily", symbols=list(assets), start=train_start, end=end)
     )
-    keys = ("close", "volume", "market_cap", "open", "high", "low")
-    train = Panels(**{k: getattr(panels, k).loc[:train_end] for k in keys})
+    train = training_history(panels, train_end)
     spec = ForecastSpec(
         features=FeatureConfig(lookback=30),
         model=ModelConfig(hidden_sizes=(32, 16)),
