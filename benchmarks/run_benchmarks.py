@@ -42,7 +42,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import floor as fl  # noqa: E402
 from benchmarks import peers  # noqa: E402
 from benchmarks import tasks as t  # noqa: E402
 from benchmarks.synthetic import synthetic_returns  # noqa: E402
@@ -493,7 +492,7 @@ def write_markdown(path: Path, meta: dict, cells: list[Cell], summary: list[dict
         "(interpolation bound, re-checked by an exact cryptofolio solve where a peer point looks "
         "better). The summary's gap ignores peer solutions that break a constraint by more than "
         "1e-7 (noted per cell). `numpy floor` is the closed-form *unconstrained* "
-        "problem (see floor.py).",
+        "problem (see tasks.py).",
         "",
     ]
     for note in meta["notes"]:
@@ -639,9 +638,9 @@ def _floor_runner(task: Task, inputs: BenchInputs) -> peers.Runner | None:
     cov = inputs.cov.to_numpy()
     mu = inputs.mu.to_numpy()
     if task is Task.T1:
-        return lambda: fl.min_variance_unconstrained(cov)
+        return lambda: t.min_variance_unconstrained(cov)
     if task is Task.T2:
-        return lambda: fl.tangency_unconstrained(cov, mu)
+        return lambda: t.tangency_unconstrained(cov, mu)
     return None
 
 

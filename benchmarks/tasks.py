@@ -25,6 +25,8 @@ from enum import StrEnum
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import cho_factor, cho_solve
+from threadpoolctl import ThreadpoolController
 
 PERIODS_PER_YEAR = 365.0
 MAX_WEIGHT_T2 = 0.3
@@ -263,3 +265,37 @@ def check_weights(task: Task, solution: np.ndarray, tol: float = 1e-7) -> str | 
     if ws.min() < -tol or ws.max() > upper + tol:
         return f"bounds broken (min {ws.min():.2e}, max {ws.max():.4f})"
     return None
+
+
+# ----------------------------------------------------------------------------- the floor
+#
+# The linear-algebra floor: closed-form *unconstrained* (budget-only) portfolios, easier than
+# T1/T2 (no long-only or position limits), one Cholesky factorisation and a triangular solve:
+# what touching the N x N covariance costs at least. Both run on one BLAS thread (multi-threaded
+# BLAS on a loaded machine would make the floor meaningless).
+
+_CONTROLLER = ThreadpoolController()  # built once: inspecting the BLAS libraries costs ms
+
+
+def min_variance_unconstrained(cov: np.ndarray) -> np.ndarray:
+    """Global minimum-variance weights Σ⁻¹1 / 1'Σ⁻¹1 (sum to 1, shorts allowed)."""
+    with _CONTROLLER.limit(limits=1, user_api="blas"):
+        return _min_variance(cov)
+
+
+def _min_variance(cov: np.ndarray) -> np.ndarray:
+    factor = cho_factor(cov, lower=True, check_finite=False)
+    raw = cho_solve(factor, np.ones(cov.shape[0]), check_finite=False)
+    return raw / raw.sum()
+
+
+def tangency_unconstrained(cov: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Maximum-Sharpe (risk-free 0) weights Σ⁻¹μ / 1'Σ⁻¹μ (sum to 1, shorts allowed)."""
+    with _CONTROLLER.limit(limits=1, user_api="blas"):
+        return _tangency(cov, mu)
+
+
+def _tangency(cov: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    factor = cho_factor(cov, lower=True, check_finite=False)
+    raw = cho_solve(factor, mu, check_finite=False)
+    return raw / raw.sum()

@@ -24,6 +24,7 @@ import cryptofolio.backtest.strategies as strategies_module
 import cryptofolio.cli.backtest_cmd as backtest_cmd
 import cryptofolio.cli.optimize_cmd as optimize_cmd
 import cryptofolio.cli.trade_cmd as trade_cmd
+import cryptofolio.trade.investment as investment_module
 from cryptofolio.cli import app
 from cryptofolio.cli.portfolio_options import (
     PortfolioOption,
@@ -266,12 +267,12 @@ def _config_of(monkeypatch, name: str, args: list[str]) -> PortfolioConfig:
     elif name == "rebalance":
         monkeypatch.setattr(trade_cmd, "_run_rebalance", stop)
     else:
-        monkeypatch.setattr(trade_cmd, "target_weights", stop)
+        monkeypatch.setattr(investment_module, "target_weights", stop)
         extra = ["--value", "1000", "--assets", "BTC,ETH", "--end", "2021-03-01"]
     result = runner.invoke(app, [name, *extra, *args])
     assert "captured" in result.output, result.output
     if name == "rebalance":
-        return seen["kwargs"]["config"]
+        return seen["args"][0].config
     return seen["args"][2 if name == "allocate" else 1]
 
 

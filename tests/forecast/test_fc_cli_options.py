@@ -86,7 +86,7 @@ def captured(monkeypatch):
     frame = pd.DataFrame({"AAA": [1.0, 2.0, 3.0, 4.0, 5.0]}, index=index)
     panels = Panels(*(frame for _ in range(6)))
     monkeypatch.setattr(forecast_cmd, "_panels", lambda *args: panels)
-    monkeypatch.setattr(forecast_cmd, "_train_with_progress", fake_train)
+    monkeypatch.setattr(forecast_cmd, "train_with_progress", fake_train)
     return seen
 
 

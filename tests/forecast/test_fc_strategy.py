@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ pytest.importorskip("torch")
 
 from cryptofolio.backtest import BacktestConfig, make_strategy, run_backtest
 from cryptofolio.data import Panels
+from cryptofolio.errors import ForecastError
 from cryptofolio.forecast import (
     FeatureConfig,
     ForecastSpec,
@@ -76,6 +79,12 @@ def test_default_portfolio_is_long_only_capped_mean_variance():
     # an objective that ignores expected returns is replaced: the forecasts must be used
     s = make_strategy("lstm-mvo", config=PortfolioConfig(objective=Objective.MIN_VARIANCE))
     assert s.config.objective is Objective.MAX_UTILITY
+
+
+def test_lstm_mvo_without_torch_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # an environment without PyTorch
+    with pytest.raises(ForecastError, match=r"cryptofolio\[forecast\]"):
+        make_strategy("lstm-mvo")
 
 
 def test_forecasts_feed_the_optimiser():

@@ -7,15 +7,9 @@
 >>> result.metrics()  # doctest: +SKIP
 """
 
-from cryptofolio.backtest.engine import (
-    BacktestConfig,
-    FailurePolicy,
-    Progress,
-    WindowKind,
-    infer_periods_per_year,
-    run_backtest,
-)
-from cryptofolio.backtest.metrics import metrics_table, strategy_metrics
+from cryptofolio.backtest.config import BacktestConfig, FailurePolicy, WindowKind
+from cryptofolio.backtest.engine import Progress, infer_periods_per_year, run_backtest
+from cryptofolio.backtest.metrics import metrics_json, metrics_table, strategy_metrics
 from cryptofolio.backtest.results import BacktestResult, StrategyResult
 from cryptofolio.backtest.schedule import Schedule, ScheduleKind, parse_schedule
 from cryptofolio.backtest.strategies import (
@@ -50,6 +44,7 @@ __all__ = [
     "available_strategies",
     "infer_periods_per_year",
     "make_strategy",
+    "metrics_json",
     "metrics_table",
     "parse_schedule",
     "register_strategy",

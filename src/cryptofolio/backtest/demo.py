@@ -3,13 +3,10 @@ bundled daily large caps with 10 bps fees and square-root slippage."""
 
 from __future__ import annotations
 
-import warnings
-from pathlib import Path
+from collections.abc import Callable
 
-from rich.console import Console
-
-from cryptofolio.backtest.display import event_summary, metrics_rich_tables, warning_summary
-from cryptofolio.backtest.engine import BacktestConfig, FailurePolicy, run_backtest
+from cryptofolio.backtest.config import BacktestConfig, FailurePolicy
+from cryptofolio.backtest.engine import Progress, run_backtest
 from cryptofolio.backtest.results import BacktestResult
 from cryptofolio.backtest.strategies import make_strategy
 from cryptofolio.costs import CostModel, Slippage
@@ -59,59 +56,17 @@ def demo_config() -> BacktestConfig:
     )
 
 
-def run_backtest_demo(
-    out_dir: str | Path | None = None,
-    console: Console | None = None,
-    report_name: str = "backtest_report.html",
-) -> BacktestResult:
-    """Run the demo backtest, print the metrics table and write the HTML report.
+def run_backtest_demo(progress: Callable[[Progress], None] | None = None) -> BacktestResult:
+    """Run the demo backtest: :data:`DEMO_BACKTEST_STRATEGIES` on :data:`DEMO_BACKTEST_ASSETS`
+    of the bundled ``coingecko-daily`` data (from :data:`DEMO_DATA_START`) with
+    :func:`demo_config`.
 
-    Parameters
-    ----------
-    out_dir
-        Folder for the report (created); ``None`` writes no report.
-    console
-        Where to print (default: a new stdout console).
-    report_name
-        File name of the report inside ``out_dir``.
+    ``progress`` is called after each rebalance of each strategy (see
+    :func:`~cryptofolio.backtest.run_backtest`). The CLI's ``cryptofolio demo`` prints the
+    metrics and writes the HTML report.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    console = console or Console()
     panels = to_panels(
         load_dataset("coingecko-daily", symbols=list(DEMO_BACKTEST_ASSETS), start=DEMO_DATA_START)
     )
     strategies = [make_strategy(name) for name in DEMO_BACKTEST_STRATEGIES]
-    config = demo_config()
-    with Progress(
-        TextColumn("backtest {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("", total=None)
-
-        def on_progress(p) -> None:
-            total = p.total * len(strategies) if p.total else None
-            bar.update(task, advance=1, total=total, description=p.strategy)
-
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = run_backtest(panels, strategies, config, progress=on_progress)
-    for line in warning_summary(caught):
-        console.print(f"[yellow]warning[/] {line}", highlight=False)
-    for table in metrics_rich_tables(result):
-        console.print(table)
-    for line in event_summary(result):
-        console.print(line)
-    if out_dir is not None:
-        from cryptofolio.report.backtest_report import write_backtest_report
-
-        path = write_backtest_report(
-            result,
-            Path(out_dir) / report_name,
-            title="cryptofolio demo: weekly backtest of crypto large caps",
-        )
-        console.print(f"backtest report: {path}")
-    return result
+    return run_backtest(panels, strategies, demo_config(), progress=progress)

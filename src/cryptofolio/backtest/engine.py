@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from cryptofolio.backtest.config import BacktestConfig, FailurePolicy, WindowKind
 from cryptofolio.backtest.results import BacktestResult, StrategyResult
-from cryptofolio.backtest.schedule import Schedule, ScheduleKind, calendar_mask, parse_schedule
+from cryptofolio.backtest.schedule import ScheduleKind, calendar_mask
 from cryptofolio.backtest.strategies import (
     BENCHMARKS,
     DecisionContext,
@@ -41,7 +41,6 @@ from cryptofolio.backtest.strategies import (
 )
 from cryptofolio.blas import single_blas_thread
 from cryptofolio.costs import (
-    CostModel,
     ZeroVolumePolicy,
     post_trade_value,
     trade_cost_array,
@@ -50,78 +49,6 @@ from cryptofolio.costs import (
 from cryptofolio.data import Panels
 from cryptofolio.errors import BacktestError, CryptofolioError
 from cryptofolio.optimize import WarmStarts
-
-
-class WindowKind(StrEnum):
-    """Estimation window: the last ``lookback`` rows, or every clean row so far."""
-
-    ROLLING = "rolling"
-    EXPANDING = "expanding"
-
-
-class FailurePolicy(StrEnum):
-    """What to do when a strategy fails on a date."""
-
-    RAISE = "raise"  # BacktestError naming the strategy and the date
-    HOLD = "hold"  # keep the current holdings (no trade) and record a fallback event
-    CASH = "cash"  # sell everything into cash and record a fallback event
-
-
-@dataclass(frozen=True)
-class BacktestConfig:
-    """How to run a backtest.
-
-    Parameters
-    ----------
-    rebalance
-        Schedule, or its text form (``daily``, ``weekly``, ``monthly``, ``7d``, ``drift:0.05``).
-    lookback
-        Estimation window in rows of the data (365 = one year of daily data). An asset is
-        eligible once it has this many consecutive positive, finite closes before the decision.
-    window
-        :class:`WindowKind`: rolling (the last ``lookback`` rows) or expanding (every row since
-        the youngest eligible asset's clean history began).
-    initial_capital
-        Starting cash, quote currency.
-    costs
-        The :class:`~cryptofolio.costs.CostModel` charged on every trade.
-    start, end
-        First decision time and last row simulated (UTC, inclusive); data before ``start`` is
-        used for the lookback. ``None``: as early / late as the data allows.
-    on_failure
-        :class:`FailurePolicy` when a strategy raises a library error on a date.
-    periods_per_year
-        Annualisation of the metrics; ``None`` infers it (365 daily, 8760 hourly).
-    """
-
-    rebalance: Schedule | str = "weekly"
-    lookback: int = 365
-    window: WindowKind = WindowKind.ROLLING
-    initial_capital: float = 10_000.0
-    costs: CostModel = field(default_factory=CostModel)
-    start: str | pd.Timestamp | None = None
-    end: str | pd.Timestamp | None = None
-    on_failure: FailurePolicy = FailurePolicy.RAISE
-    periods_per_year: float | None = None
-
-    def __post_init__(self) -> None:
-        if isinstance(self.lookback, bool) or int(self.lookback) != self.lookback:
-            raise BacktestError(f"lookback must be a whole number of rows, got {self.lookback}")
-        if self.lookback < 2:
-            raise BacktestError(
-                f"lookback must be at least 2 rows (one return), got {self.lookback}"
-            )
-        if not np.isfinite(self.initial_capital) or self.initial_capital <= 0:
-            raise BacktestError(
-                f"initial capital must be a positive amount, got {self.initial_capital}"
-            )
-        object.__setattr__(self, "window", WindowKind(self.window))
-        object.__setattr__(self, "on_failure", FailurePolicy(self.on_failure))
-
-    @property
-    def schedule(self) -> Schedule:
-        """The parsed rebalance :class:`Schedule`."""
-        return parse_schedule(self.rebalance)
 
 
 @dataclass(frozen=True)

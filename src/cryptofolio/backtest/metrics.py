@@ -15,6 +15,10 @@ number, ``P`` periods per year: 365 for daily data, 8760 hourly; ``V_0`` the ini
   invested portfolio bought from cash has turnover 1.0);
 * costs: commission + slippage paid, liquidations included (quote currency);
 * excess return over a benchmark: annualised return minus the benchmark's.
+
+The functions over series take an equity curve (quote currency, one value per row) or periodic
+simple returns; :func:`metrics_table` and :func:`metrics_json` take a whole
+:class:`~cryptofolio.backtest.results.BacktestResult`.
 """
 
 from __future__ import annotations
@@ -177,3 +181,43 @@ def metrics_table(result: BacktestResult, risk_free_rate: float = 0.0) -> pd.Dat
     for bench in result.benchmarks:
         table[f"excess_vs_{bench}"] = table["annual_return"] - table.loc[bench, "annual_return"]
     return table
+
+
+#: the metrics of the ``--format json`` document, in its order
+JSON_METRICS = (
+    "annual_return",
+    "volatility",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "calmar",
+    "win_rate",
+    "turnover",
+    "costs",
+    "total_return",
+)
+
+
+def metrics_json(result: BacktestResult, risk_free_rate: float = 0.0) -> dict:
+    """The ``backtest --format json`` document: ``strategies`` (name -> the
+    :data:`JSON_METRICS`, ``None`` where not finite), ``start``, ``end`` (ISO timestamps),
+    ``rebalance`` (the schedule's text) and ``lookback`` (rows)."""
+    table = metrics_table(result, risk_free_rate=risk_free_rate)
+    strategies = {
+        name: {k: _json_float(table.loc[name, k]) for k in JSON_METRICS} for name in table.index
+    }
+    return {
+        "strategies": strategies,
+        "start": result.start.isoformat(),
+        "end": result.end.isoformat(),
+        "rebalance": str(result.config.schedule),
+        "lookback": int(result.config.lookback),
+    }
+
+
+def _json_float(value: object) -> float | None:
+    try:
+        f = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return f if pd.notna(f) and abs(f) != float("inf") else None

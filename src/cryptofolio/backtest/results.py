@@ -1,5 +1,10 @@
 """Result types of a backtest: one :class:`StrategyResult` per strategy, gathered in a
-:class:`BacktestResult`."""
+:class:`BacktestResult`.
+
+These are data: the measures computed from them are free functions in
+:mod:`cryptofolio.backtest.metrics` (``metrics_table(result)``, ``metrics_json(result)``);
+:meth:`BacktestResult.metrics` and :meth:`BacktestResult.to_json_dict` are shortcuts to them.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import pandas as pd
 from cryptofolio.errors import BacktestError
 
 if TYPE_CHECKING:
-    from cryptofolio.backtest.engine import BacktestConfig
+    from cryptofolio.backtest.config import BacktestConfig
 
 
 @dataclass(frozen=True)
@@ -100,36 +105,17 @@ class BacktestResult:
         return pd.DataFrame({n: r.equity for n, r in self.strategies.items()})
 
     def metrics(self, risk_free_rate: float = 0.0) -> pd.DataFrame:
-        """Performance metrics, one row per strategy (see :mod:`cryptofolio.backtest.metrics`)."""
-        from cryptofolio.backtest.metrics import metrics_table
+        """Performance metrics, one row per strategy (see
+        :func:`~cryptofolio.backtest.metrics.metrics_table`)."""
+        from cryptofolio.backtest import metrics
 
-        return metrics_table(self, risk_free_rate=risk_free_rate)
+        return metrics.metrics_table(self, risk_free_rate=risk_free_rate)
 
     def to_json_dict(self, risk_free_rate: float = 0.0) -> dict:
-        """The ``--format json`` document: strategies -> metrics, start, end, rebalance, lookback."""
-        table = self.metrics(risk_free_rate)
-        keys = (
-            "annual_return",
-            "volatility",
-            "sharpe",
-            "sortino",
-            "max_drawdown",
-            "calmar",
-            "win_rate",
-            "turnover",
-            "costs",
-            "total_return",
-        )
-        strategies = {
-            name: {k: _json_float(table.loc[name, k]) for k in keys} for name in table.index
-        }
-        return {
-            "strategies": strategies,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "rebalance": str(self.config.schedule),
-            "lookback": int(self.config.lookback),
-        }
+        """The ``--format json`` document: :func:`~cryptofolio.backtest.metrics.metrics_json`."""
+        from cryptofolio.backtest import metrics
+
+        return metrics.metrics_json(self, risk_free_rate=risk_free_rate)
 
     def write(self, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
         """Write equity curves, weight histories, targets, rebalances, trades and events.
@@ -165,11 +151,3 @@ class BacktestResult:
 
 def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
-
-
-def _json_float(value: object) -> float | None:
-    try:
-        f = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return f if pd.notna(f) and abs(f) != float("inf") else None

@@ -26,7 +26,6 @@ Built-ins: every optimiser :class:`~cryptofolio.optimize.Objective` (``min-varia
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -304,7 +303,8 @@ def parse_weights(text: str) -> dict[str, float]:
 # --------------------------------------------------------------------------- registry
 
 _REGISTRY: dict[str, Callable[..., Strategy]] = {}
-_PLUGINS = {"lstm-mvo": "cryptofolio.forecast.strategy"}
+#: strategies an optional stage registers when it is imported: name -> (package, extra)
+_OPTIONAL = {"lstm-mvo": ("cryptofolio.forecast", "forecast")}
 BENCHMARKS = frozenset({"equal-weight", "market-cap", "btc-hold", "fixed-weights"})
 
 
@@ -314,8 +314,8 @@ def register_strategy(name: str, factory: Callable[..., Strategy]) -> None:
 
 
 def available_strategies() -> list[str]:
-    """Names :func:`make_strategy` knows (plug-ins included)."""
-    return sorted(set(_REGISTRY) | set(_PLUGINS))
+    """Names :func:`make_strategy` knows (those of optional stages included)."""
+    return sorted(set(_REGISTRY) | set(_OPTIONAL))
 
 
 def make_strategy(name: str, **options: Any) -> Strategy:
@@ -326,18 +326,12 @@ def make_strategy(name: str, **options: Any) -> Strategy:
     ``market-cap`` accepts ``max_weight``; ``fixed-weights`` needs ``weights``; ``btc-hold``
     accepts ``asset``.
     """
-    if name not in _REGISTRY and name in _PLUGINS:
-        try:
-            importlib.import_module(_PLUGINS[name])
-        except ImportError as exc:
-            if (exc.name or "").split(".")[0] == "torch":
-                raise BacktestError(
-                    f"strategy {name!r} needs PyTorch: pip install cryptofolio[forecast]"
-                ) from exc
-            raise BacktestError(
-                f"strategy {name!r} is not available ({exc}); it needs the forecast stage: "
-                "pip install cryptofolio[forecast]"
-            ) from exc
+    if name not in _REGISTRY and name in _OPTIONAL:
+        package, extra = _OPTIONAL[name]
+        raise BacktestError(
+            f"strategy {name!r} comes with {package}: `import {package}` registers it (it "
+            f"needs the {extra} extra: pip install cryptofolio[{extra}])"
+        )
     if name not in _REGISTRY:
         raise BacktestError(
             f"unknown strategy {name!r}; available: {', '.join(available_strategies())}"

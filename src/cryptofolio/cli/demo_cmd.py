@@ -7,13 +7,19 @@ the bundled ``coingecko-daily`` dataset; pictures and the report go to ``--outpu
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from cryptofolio.cli.errors import handle_errors
+from cryptofolio.errors import ForecastError
+
+if TYPE_CHECKING:
+    from cryptofolio.backtest import BacktestResult
+    from cryptofolio.forecast.demo import ForecastDemo
 
 console = Console()
 
@@ -40,7 +46,6 @@ def demo(
 
       cryptofolio demo --output-dir demo-output
     """
-    from cryptofolio.backtest.demo import run_backtest_demo
     from cryptofolio.cli.data_cmd import data_summary
     from cryptofolio.cli.optimize_cmd import run_optimize_demo
     from cryptofolio.cli.trade_cmd import print_allocation
@@ -57,15 +62,86 @@ def demo(
     print_allocation(alloc.best(), alloc.target, out=console)
 
     console.rule("[bold]Return forecasts: LSTM-attention vs naive, out of sample")
-    from cryptofolio.forecast.demo import demo_lines
-
-    console.print("\n".join(demo_lines()), highlight=False)
+    console.print("\n".join(forecast_section()), highlight=False)
 
     if not skip_backtest:
         console.rule("[bold]Walk-forward backtest after costs")
-        run_backtest_demo(output_dir, console=console)
+        backtest_section(output_dir, console)
     console.rule()
     console.print(f"outputs written to {output_dir.resolve()}")
+
+
+def forecast_section() -> list[str]:
+    """The forecast section's lines (one line saying why when PyTorch is not installed)."""
+    from cryptofolio.forecast.demo import forecast_demo
+
+    try:
+        demo = forecast_demo()
+    except ForecastError as exc:
+        return [f"forecast: skipped ({exc})"]
+    return forecast_lines(demo)
+
+
+def forecast_lines(demo: ForecastDemo) -> list[str]:
+    """What was trained and scored, then RMSE, MAE and direction of each forecaster."""
+    model, report = demo.model, demo.report
+    m = report.metrics
+    lines = [
+        f"forecast: LSTM-attention on {', '.join(model.assets)} (features "
+        f"{', '.join(map(str, model.features))}), trained {demo.train_start} to "
+        f"{demo.train_end}, scored on {report.n_forecasts} daily forecasts "
+        f"{report.start:%Y-%m-%d} to {report.end:%Y-%m-%d}",
+    ]
+    for name, row in m.iterrows():
+        da = row["directional_accuracy"]
+        lines.append(
+            f"  {name:<16} RMSE {row['rmse']:.5f}  MAE {row['mae']:.5f}"
+            + (f"  direction {da:.1%}" if da == da else "")
+        )
+    lines.append(
+        f"  rank IC {m.loc['lstm-attention', 'rank_ic']:+.4f}; {report.level:.0%} interval "
+        f"covers {report.coverage:.1%}"
+    )
+    return lines
+
+
+def backtest_section(
+    out_dir: Path | None, out: Console, report_name: str = "backtest_report.html"
+) -> BacktestResult:
+    """Run the demo backtest under a progress bar, print its metrics and events, and write the
+    HTML report into ``out_dir`` (``None``: no report)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from cryptofolio.backtest.demo import DEMO_BACKTEST_STRATEGIES, run_backtest_demo
+    from cryptofolio.cli.backtest_tables import event_summary, metrics_rich_tables, warning_summary
+
+    columns = (TextColumn("backtest {task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=out, transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def on_progress(p) -> None:
+            total = p.total * len(DEMO_BACKTEST_STRATEGIES) if p.total else None
+            bar.update(task, advance=1, total=total, description=p.strategy)
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = run_backtest_demo(progress=on_progress)
+    for line in warning_summary(caught):
+        out.print(f"[yellow]warning[/] {line}", highlight=False)
+    for table in metrics_rich_tables(result):
+        out.print(table)
+    for line in event_summary(result):
+        out.print(line)
+    if out_dir is not None:
+        from cryptofolio.report.backtest_report import write_backtest_report
+
+        path = write_backtest_report(
+            result,
+            Path(out_dir) / report_name,
+            title="cryptofolio demo: weekly backtest of crypto large caps",
+        )
+        out.print(f"backtest report: {path}")
+    return result
 
 
 def register(app: typer.Typer) -> None:

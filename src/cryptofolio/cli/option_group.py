@@ -5,7 +5,7 @@ parameters; the command itself should receive the one value they describe (a
 ``PortfolioConfig``, a ``TrainingOptions``). :func:`install_option_group` rewrites the
 signature typer reads and builds the value on each call. Used by
 :func:`~cryptofolio.cli.portfolio_options.with_portfolio_options` and
-:func:`~cryptofolio.cli.forecast_cmd.with_training_options`.
+:func:`~cryptofolio.cli.forecast_options.with_training_options`.
 """
 
 from __future__ import annotations
@@ -72,3 +72,35 @@ def install_option_group(
     if signature.return_annotation is not inspect.Signature.empty:
         wrapper.__annotations__["return"] = signature.return_annotation
     return wrapper  # type: ignore[return-value]
+
+
+def keyword_option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    """One option of a group: a keyword-only parameter ``name`` with its typer alias
+    ``annotation`` (``Annotated[type, typer.Option(...)]``) and its default."""
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+def with_option_group(
+    name: str,
+    options: Sequence[inspect.Parameter],
+    build: Callable[[dict[str, Any]], Any],
+    *,
+    what: str,
+) -> Callable[[F], F]:
+    """Decorator form of :func:`install_option_group`: the command declares a keyword-only
+    parameter ``name`` where ``options`` belong in ``--help`` and receives ``build(values)``.
+    Decorators stack: the outermost group's value is built first."""
+
+    def decorate(func: F) -> F:
+        return install_option_group(
+            func,
+            name=name,
+            options=options,
+            build=build,
+            declare=f"*, {name}: ...",
+            what=what,
+        )
+
+    return decorate

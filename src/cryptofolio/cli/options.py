@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
+from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.data import load_market_data, parse_symbols
 
 DatasetOpt = Annotated[
@@ -51,3 +53,46 @@ def load_from_options(
         end=end,
         data_dir=data_dir,
     )
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """The data options as given: a dataset name or a prices file (neither: the default
+    dataset), the assets (comma-separated text), the dates (UTC) and the local store."""
+
+    dataset: str | None = None
+    prices: Path | None = None
+    assets: str | None = None
+    start: str | None = None
+    end: str | None = None
+    data_dir: Path | None = None
+
+    def load(self, *, start: str | None = None) -> pd.DataFrame:
+        """The long frame of the assets up to ``end``, from ``start`` (not ``self.start``:
+        a backtest reads the history before its first decision)."""
+        return load_from_options(
+            self.dataset, self.prices, self.assets, start, self.end, self.data_dir
+        )
+
+
+def data_option_group(assets: object = AssetsOpt):
+    """Decorator giving a command the data options as one ``data: DataOptions`` keyword-only
+    parameter; ``assets`` is the typer alias of ``--assets`` (its help text differs between
+    commands)."""
+    return with_option_group(
+        "data",
+        [
+            keyword_option("dataset", DatasetOpt, None),
+            keyword_option("prices", PricesOpt, None),
+            keyword_option("assets", assets, None),
+            keyword_option("start", StartOpt, None),
+            keyword_option("end", EndOpt, None),
+            keyword_option("data_dir", DataDirOpt, None),
+        ],
+        lambda values: DataOptions(**values),
+        what="data",
+    )
+
+
+#: :func:`data_option_group` with the common ``--assets`` help.
+with_data_options = data_option_group()

@@ -3,7 +3,8 @@ interval, used as the expected-returns input of the optimisers and judged out of
 
 PyTorch is an optional extra (``pip install "cryptofolio[forecast]"``): this package imports
 without it, and only training, loading or predicting needs it (a clear
-:class:`~cryptofolio.errors.ForecastError` says so otherwise).
+:class:`~cryptofolio.errors.ForecastError` says so otherwise). Importing it registers the
+``lstm-mvo`` backtest strategy (:func:`cryptofolio.backtest.make_strategy`).
 
 Main entry points::
 
@@ -17,7 +18,6 @@ Main entry points::
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
 from cryptofolio.forecast.config import (
@@ -29,27 +29,20 @@ from cryptofolio.forecast.config import (
     ModelConfig,
     TrainConfig,
 )
+from cryptofolio.forecast.evaluate import EvaluationReport, evaluate_forecaster, evaluate_forecasts
 from cryptofolio.forecast.features import supported_features
-
-_LAZY = {
-    "Forecast": "cryptofolio.forecast.forecaster",
-    "Forecaster": "cryptofolio.forecast.forecaster",
-    "TrainingReport": "cryptofolio.forecast.forecaster",
-    "EpochLog": "cryptofolio.forecast.forecaster",
-    "train_forecaster": "cryptofolio.forecast.training",
-    "load_forecaster": "cryptofolio.forecast.predict",
-    "forecast_expected_returns": "cryptofolio.forecast.predict",
-    "EvaluationReport": "cryptofolio.forecast.evaluate",
-    "evaluate_forecaster": "cryptofolio.forecast.evaluate",
-    "evaluate_forecasts": "cryptofolio.forecast.evaluate",
-    "LstmMvoStrategy": "cryptofolio.forecast.strategy",
-}
+from cryptofolio.forecast.forecaster import EpochLog, Forecast, Forecaster, TrainingReport
+from cryptofolio.forecast.predict import forecast_expected_returns, load_forecaster
+from cryptofolio.forecast.strategy import LstmMvoStrategy  # registers the lstm-mvo strategy
 
 
 def __getattr__(name: str) -> Any:
-    """Import the torch-backed parts only when they are used."""
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
+    """``train_forecaster`` imports PyTorch: it is imported when first used (a
+    :class:`~cryptofolio.errors.ForecastError` names the extra when PyTorch is missing)."""
+    if name == "train_forecaster":
+        from cryptofolio.forecast.training import train_forecaster
+
+        return train_forecaster
     raise AttributeError(f"module 'cryptofolio.forecast' has no attribute {name!r}")
 
 

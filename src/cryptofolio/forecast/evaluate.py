@@ -27,7 +27,16 @@ from cryptofolio.errors import ForecastError
 from cryptofolio.forecast.features import next_period_log_return
 
 MODEL, ZERO, HIST_MEAN = "lstm-attention", "zero", "historical-mean"
+_PANEL_FIELDS = ("close", "volume", "market_cap", "open", "high", "low")
 MIN_IC_ASSETS = 3
+
+
+def training_history(panels: Panels, train_end: str | pd.Timestamp) -> Panels:
+    """The rows of ``panels`` up to ``train_end`` (UTC, inclusive; a naive time is read as
+    UTC): the training part of a train-then-evaluate split."""
+    cut = pd.Timestamp(train_end)
+    cut = cut.tz_localize("UTC") if cut.tzinfo is None else cut
+    return Panels(**{k: getattr(panels, k).loc[:cut] for k in _PANEL_FIELDS})
 
 
 @dataclass(frozen=True)

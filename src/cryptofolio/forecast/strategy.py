@@ -23,6 +23,7 @@ import pandas as pd
 from cryptofolio.backtest.strategies import DecisionContext, OptimizerStrategy, register_strategy
 from cryptofolio.data import Panels
 from cryptofolio.errors import ForecastError
+from cryptofolio.forecast._torch import import_torch
 from cryptofolio.forecast.config import (
     FeatureConfig,
     ForecastSpec,
@@ -263,7 +264,14 @@ def make_lstm_mvo(
     **options: Any,
 ) -> LstmMvoStrategy:
     """Factory behind ``make_strategy("lstm-mvo", ...)``; ``options`` go to
-    :class:`LstmMvoStrategy` (``spec``, ``retrain_every``, ``warm_start``, ...)."""
+    :class:`LstmMvoStrategy` (``spec``, ``retrain_every``, ``warm_start``, ...).
+
+    Raises
+    ------
+    ForecastError
+        PyTorch (the ``forecast`` extra) is not installed: the strategy could not train.
+    """
+    import_torch()
     return LstmMvoStrategy(
         config,
         transaction_cost=transaction_cost,

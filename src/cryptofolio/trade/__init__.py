@@ -6,7 +6,10 @@
 * :mod:`~cryptofolio.trade.orders` -- the order plan (exchange steps and minimums, sells before
   buys, estimated costs, resulting weights);
 * :mod:`~cryptofolio.trade.execution` -- sending a plan (client order ids, partial failures);
+* :mod:`~cryptofolio.trade.rebalance` -- the whole rebalance: holdings, target and order plan
+  from one :class:`RebalanceRequest`;
 * :mod:`~cryptofolio.trade.allocation` -- discrete allocation, greedy and exact MILP;
+  :mod:`~cryptofolio.trade.investment` -- a cash amount invested in an optimised portfolio;
 * :mod:`~cryptofolio.trade.keys` / :mod:`~cryptofolio.trade.exchange` -- credentials and ccxt
   clients (testnet, secrets never shown).
 
@@ -38,10 +41,12 @@ from cryptofolio.trade.holdings import (
     ticker_prices,
     value_holdings,
 )
+from cryptofolio.trade.investment import Investment, invest
 from cryptofolio.trade.keys import Credentials, load_credentials
 from cryptofolio.trade.markets import MarketRules, load_rules, market_symbol
 from cryptofolio.trade.orders import Order, OrderPlan, Side, SkippedTrade, plan_orders
-from cryptofolio.trade.target import Target, target_weights, universe
+from cryptofolio.trade.rebalance import Rebalance, RebalanceRequest, plan_rebalance
+from cryptofolio.trade.target import PriceSource, Target, target_weights, universe
 
 __all__ = [
     "AllocationMethod",
@@ -50,12 +55,16 @@ __all__ = [
     "ExchangeSession",
     "ExecutionReport",
     "Holdings",
+    "Investment",
     "MarketRules",
     "MarketType",
     "Order",
     "OrderOutcome",
     "OrderPlan",
     "OrderStatus",
+    "PriceSource",
+    "Rebalance",
+    "RebalanceRequest",
     "Side",
     "SkippedTrade",
     "Target",
@@ -67,12 +76,14 @@ __all__ = [
     "execute_plan",
     "fetch_holdings",
     "greedy_allocation",
+    "invest",
     "latest_prices",
     "load_credentials",
     "load_rules",
     "lp_allocation",
     "market_symbol",
     "plan_orders",
+    "plan_rebalance",
     "read_holdings_file",
     "target_weights",
     "ticker_prices",

@@ -8,9 +8,11 @@ where every asset has data and the error names the asset that limits it).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
+from cryptofolio.data import load_market_data, to_panels
 from cryptofolio.data.symbols import to_asset
 from cryptofolio.errors import TradeError
 from cryptofolio.estimate import common_window
@@ -25,6 +27,32 @@ class Target:
     start: pd.Timestamp
     end: pd.Timestamp
     result: PortfolioResult
+
+
+@dataclass(frozen=True)
+class PriceSource:
+    """Where a price history comes from: a named ``dataset`` *or* a ``prices_file`` (neither:
+    the bundled default dataset), cut to ``start``..``end`` (UTC, inclusive); ``data_dir`` is
+    the local store. See :func:`cryptofolio.data.load_market_data`."""
+
+    dataset: str | None = None
+    prices_file: Path | None = None
+    start: str | None = None
+    end: str | None = None
+    data_dir: Path | None = None
+
+    def close(self, assets: list[str] | None = None) -> pd.DataFrame:
+        """Close prices (quote currency), one column per asset of ``assets`` (``None``: every
+        asset of the data), one row per timestamp; nothing filled."""
+        long = load_market_data(
+            self.dataset,
+            self.prices_file,
+            symbols=assets,
+            start=self.start,
+            end=self.end,
+            data_dir=self.data_dir,
+        )
+        return to_panels(long).close
 
 
 def universe(held: list[str], added: list[str] | None, quote: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Terminal rendering of backtest metrics (a rich table)."""
+"""Terminal rendering of a backtest: metrics as rich tables, event and warning summaries."""
 
 from __future__ import annotations
 

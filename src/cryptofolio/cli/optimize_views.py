@@ -1,0 +1,165 @@
+"""How ``optimize`` and ``frontier`` show their results: JSON records (the field names are a
+contract), rich tables, the frontier picture, and library warnings as one line each."""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from cryptofolio.cli.estimation import EstimationInputs, FrontierRun
+from cryptofolio.optimize import Frontier, PortfolioResult
+
+err_console = Console(stderr=True)
+
+
+@contextmanager
+def reported_warnings() -> Iterator[None]:
+    """Print library warnings (ill-conditioning, repairs) as one ``warning:`` line each on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen: set[str] = set()
+            for w in caught:
+                if issubclass(w.category, DeprecationWarning):
+                    continue
+                text = str(w.message)
+                if text not in seen:
+                    seen.add(text)
+                    err_console.print(f"[yellow]warning:[/] {text}", highlight=False)
+
+
+def timestamp_text(ts: pd.Timestamp, index: pd.DatetimeIndex | None = None) -> str:
+    """A date (``2024-01-31``) for daily data, an ISO timestamp for intraday data."""
+    ts = pd.Timestamp(ts)
+    daily = (index == index.normalize()).all() if index is not None else ts == ts.normalize()
+    return str(ts.date()) if daily else ts.isoformat()
+
+
+def spinner(text: str):
+    return err_console.status(text, spinner="dots")
+
+
+def portfolio_record(result: PortfolioResult, inputs: EstimationInputs) -> dict[str, Any]:
+    """The JSON record of one portfolio (annualised figures as fractions)."""
+    return {
+        "objective": str(result.objective),
+        "weights": {str(k): float(v) for k, v in result.weights.items()},
+        "expected_return": float(result.expected_return),
+        "volatility": float(result.volatility),
+        "sharpe": float(result.sharpe),
+        "start": timestamp_text(inputs.window.start, inputs.window.prices.index),
+        "end": timestamp_text(inputs.window.end, inputs.window.prices.index),
+        "n_observations": int(inputs.window.n_observations),
+        "periods_per_year": float(inputs.periods_per_year),
+    }
+
+
+def weights_csv(weights: pd.Series) -> str:
+    """``symbol,weight`` lines (header first), weights as exact float reprs."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["symbol", "weight"])
+    for sym, w in weights.items():
+        writer.writerow([sym, repr(float(w))])
+    return buf.getvalue()
+
+
+def _weights_table(weights: pd.Series) -> Table:
+    table = Table()
+    table.add_column("asset")
+    table.add_column("weight", justify="right")
+    for sym, w in weights.sort_values(ascending=False).items():
+        table.add_row(str(sym), f"{w:.2%}")
+    return table
+
+
+def print_portfolio(result: PortfolioResult, inputs: EstimationInputs, out: Console) -> None:
+    """Readable summary of one portfolio: weights, then return/volatility/Sharpe and window."""
+    out.print(f"[bold]{result.objective} portfolio[/]")
+    out.print(_weights_table(result.weights))
+    out.print(
+        f"expected return {result.expected_return:.2%} a year, volatility "
+        f"{result.volatility:.2%} a year, Sharpe {result.sharpe:.2f} "
+        f"(risk-free {result.risk_free_rate:.2%})",
+        highlight=False,
+    )
+    out.print(
+        f"window {timestamp_text(inputs.window.start)} to {timestamp_text(inputs.window.end)}, "
+        f"{inputs.window.n_observations} returns, annualised with "
+        f"{inputs.periods_per_year:g} periods a year",
+        highlight=False,
+    )
+
+
+def frontier_records(frontier: Frontier) -> list[dict[str, Any]]:
+    """The JSON list of frontier points: return, volatility, sharpe, weights per point."""
+    out = []
+    for i in range(len(frontier.points)):
+        row = frontier.points.iloc[i]
+        weights = frontier.weights.iloc[i]
+        out.append(
+            {
+                "return": float(row["return"]),
+                "volatility": float(row["volatility"]),
+                "sharpe": float(row["sharpe"]),
+                "weights": {str(k): float(v) for k, v in weights.items()},
+            }
+        )
+    return out
+
+
+def draw_frontier(run: FrontierRun, path: Path | str, title: str | None = None) -> Path:
+    """Write the frontier picture of ``run`` (assets, cloud, marked portfolios) to ``path``."""
+    from cryptofolio.report.plots import plot_efficient_frontier, save_figure
+
+    window = run.inputs.window
+    fig = plot_efficient_frontier(
+        run.frontier,
+        run.covariance,
+        run.expected_returns,
+        random=run.random,
+        min_variance=run.min_variance,
+        max_sharpe=run.max_sharpe,
+        risk_free_rate=run.max_sharpe.risk_free_rate if run.max_sharpe is not None else 0.0,
+        title=title
+        or f"Efficient frontier, {timestamp_text(window.start)} to {timestamp_text(window.end)} "
+        f"({window.n_observations} returns)",
+    )
+    return save_figure(fig, path)
+
+
+def print_frontier(run: FrontierRun, out: Console) -> None:
+    table = Table(title=f"Efficient frontier ({len(run.frontier.points)} points)")
+    for col in ("#", "return", "volatility", "sharpe", "largest weights"):
+        table.add_column(col, justify="left" if col == "largest weights" else "right")
+    for i in range(len(run.frontier.points)):
+        row = run.frontier.points.iloc[i]
+        top = run.frontier.weights.iloc[i].sort_values(ascending=False)
+        top = top[top.abs() > 5e-4].head(4)
+        table.add_row(
+            str(i + 1),
+            f"{row['return']:.2%}",
+            f"{row['volatility']:.2%}",
+            f"{row['sharpe']:.2f}",
+            ", ".join(f"{k} {v:.0%}" for k, v in top.items()),
+        )
+    out.print(table)
+    w = run.inputs.window
+    out.print(
+        f"window {timestamp_text(w.start)} to {timestamp_text(w.end)}, {w.n_observations} returns, "
+        f"annualised with {run.inputs.periods_per_year:g} periods a year",
+        highlight=False,
+    )
+    for note in run.notes:
+        out.print(f"note: {note}", highlight=False)
