@@ -201,26 +201,28 @@ class ScreenResult:
 
 
 def _window_cross_section(data: PowData, day: pd.Timestamp, days: int) -> pd.DataFrame:
-    """Each coin's mean figures over the ``days`` days ending on ``day``, using only rows
-    under the algorithm in force on ``day`` (an algorithm change changes the unit)."""
+    """Each coin's mean figures over the ``days`` days ending on ``day``: USD figures over
+    every row, hash rates only over the rows under the algorithm in force on ``day`` (an
+    algorithm change changes the unit). NaN days are skipped; ``days_used`` counts the rows."""
     rows = data.between(day - pd.Timedelta(days=days - 1), day)
     if rows.empty:
         return pd.DataFrame()
     algos = {s: data.algorithms.algorithm_at(s, day) for s in rows["symbol"].unique()}
-    rows = rows[rows["algorithm"].to_numpy() == rows["symbol"].map(algos).to_numpy()]
+    same = rows["algorithm"].to_numpy() == rows["symbol"].map(algos).to_numpy()
     budget = security_budget_per_hour(rows["issuance_usd"].to_numpy(), rows["fees_usd"].to_numpy())
     frame = pd.DataFrame(
         {
             "symbol": rows["symbol"].to_numpy(),
-            "hash_rate": rows["hash_rate"].to_numpy(float),
+            "hash_rate": np.where(same, rows["hash_rate"].to_numpy(float), np.nan),
             "security_budget_usd_per_hour": budget,
             "market_cap_usd": rows["market_cap_usd"].to_numpy(float),
         }
     )
     grouped = frame.groupby("symbol", sort=True)
-    out = grouped.mean()  # NaN days skipped; days_used says how many rows there were
-    out["days_used"] = grouped.size()
+    out = grouped.mean()
+    out["days_used"] = grouped["hash_rate"].count()
     out["usd_days"] = grouped["security_budget_usd_per_hour"].count()
+    out = out[out["days_used"] > 0]
     out["algorithm"] = [algos[s] for s in out.index]
     out["merged_with"] = [data.algorithms.parent_at(s, day) for s in out.index]
     out["source"] = "coinmetrics"
