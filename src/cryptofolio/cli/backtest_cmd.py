@@ -30,6 +30,7 @@ from cryptofolio.cli.portfolio_options import (
     given_portfolio_options,
     with_portfolio_options,
 )
+from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
 from cryptofolio.costs import CostModel, FeeSide, ZeroVolumePolicy, parse_slippage
 from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import PortfolioConfig
@@ -213,6 +214,7 @@ def backtest(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write a self-contained HTML report.")
     ] = None,
+    exclude_pow_risk: ExcludePowRiskOpt = False,
 ) -> None:
     """Walk-forward backtest of portfolio strategies after trading costs.
 
@@ -277,6 +279,10 @@ def backtest(
     # the whole history up to --end is loaded: rows before --start feed the lookback
     long = load_from_options(dataset, prices, assets, None, end, data_dir)
     panels = to_panels(long)
+    if exclude_pow_risk:
+        from cryptofolio.cli.security_cmd import pow_filtered
+
+        strategy_objects = pow_filtered(strategy_objects, panels.close.index[-1])
     with Progress(
         TextColumn("[bold]backtest[/] {task.description:<14}"),
         BarColumn(),
@@ -305,12 +311,21 @@ def backtest(
         path = write_backtest_report(result, report)
         err_console.print(f"report: {path}")
     if output_format is BacktestFormat.JSON:
-        typer.echo(json.dumps(result.to_json_dict(config.risk_free_rate), indent=2))
+        doc = result.to_json_dict(config.risk_free_rate)
+        if exclude_pow_risk:
+            from cryptofolio.cli.security_cmd import backtest_pow_report
+
+            doc["pow_risk"] = backtest_pow_report(strategy_objects)
+        typer.echo(json.dumps(doc, indent=2))
         return
     for table in metrics_rich_tables(result, config.risk_free_rate):
         console.print(table)
     for line in event_summary(result):
         console.print(line)
+    if exclude_pow_risk:
+        from cryptofolio.cli.security_cmd import print_backtest_pow_report
+
+        print_backtest_pow_report(strategy_objects, console)
 
 
 def _report_warnings(caught: list[warnings.WarningMessage]) -> None:

@@ -35,6 +35,7 @@ from cryptofolio.cli.options import (
     load_from_options,
 )
 from cryptofolio.cli.portfolio_options import PortfolioOption, with_portfolio_options
+from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
 from cryptofolio.data import parse_symbols, to_panels
 from cryptofolio.errors import CryptofolioError, DataError
 from cryptofolio.estimate import (
@@ -255,6 +256,7 @@ def optimize(
     config: PortfolioConfig,
     output_format: FormatOpt = OutputFormat.TABLE,
     plot: PlotOpt = None,
+    exclude_pow_risk: ExcludePowRiskOpt = False,
 ) -> None:
     """Optimise one portfolio on historical prices and print its weights and figures.
 
@@ -274,13 +276,25 @@ def optimize(
     fmt = OutputFormat(output_format)
     with reported_warnings():
         window = load_window(dataset, prices, assets, start, end, data_dir)
+        pow_risk = None
+        if exclude_pow_risk:
+            from cryptofolio.cli.security_cmd import optimize_pow_exclusions
+
+            pow_risk = optimize_pow_exclusions(window.assets, window.end)
+            kept = ",".join(a for a in window.assets if a not in pow_risk)
+            window = (
+                load_window(dataset, prices, kept, start, end, data_dir) if pow_risk else window
+            )
         inputs = estimation_inputs(window, config)
         if config.periods_per_year is None:
             config = _with_periods(config, inputs.periods_per_year)
         with _spinner(f"optimising {len(window.assets)} assets ({config.objective})"):
             result = build_portfolio(window.prices, config)
     if fmt is OutputFormat.JSON:
-        typer.echo(json.dumps(portfolio_record(result, inputs), indent=2))
+        record = portfolio_record(result, inputs)
+        if pow_risk is not None:
+            record["pow_risk"] = pow_risk.to_json_dict()
+        typer.echo(json.dumps(record, indent=2))
     elif fmt is OutputFormat.CSV:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -290,6 +304,10 @@ def optimize(
         typer.echo(buf.getvalue(), nl=False)
     else:
         print_portfolio(result, inputs, console)
+    if pow_risk is not None and fmt is not OutputFormat.JSON:
+        from cryptofolio.cli.security_cmd import print_pow_exclusions
+
+        print_pow_exclusions(pow_risk, console if fmt is OutputFormat.TABLE else err_console)
     if plot is not None:
         from cryptofolio.report.plots import plot_weights
 

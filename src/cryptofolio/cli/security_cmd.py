@@ -16,6 +16,7 @@ from rich.table import Table
 
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.data import parse_symbols
+from cryptofolio.errors import SecurityError
 from cryptofolio.security import (
     PowExclusions,
     PowRiskThresholds,
@@ -269,7 +270,13 @@ def print_backtest_pow_report(strategies: list, out: Console) -> None:
 def optimize_pow_exclusions(assets: list[str], end: pd.Timestamp) -> PowExclusions:
     """``optimize --exclude-pow-risk``: the screen at the window's last row ``end`` (it reads
     the last day complete then)."""
-    return pow_risk_exclusions(assets, end)
+    try:
+        return pow_risk_exclusions(assets, end)
+    except SecurityError as exc:
+        raise SecurityError(
+            f"--exclude-pow-risk on the window ending {end:%Y-%m-%d}: {exc}; set --end inside "
+            "the PoW data or drop --exclude-pow-risk"
+        ) from exc
 
 
 def print_pow_exclusions(excluded: PowExclusions, out: Console) -> None:
