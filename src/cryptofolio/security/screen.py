@@ -130,6 +130,16 @@ COLUMNS = (
     "nicehash_fraction",
 )
 
+_FLOAT_COLUMNS = (
+    "hash_rate",
+    "hash_share",
+    "security_budget_usd_per_hour",
+    "market_cap_usd",
+    "budget_to_market_cap",
+    "residual",
+    "nicehash_fraction",
+)
+
 
 @dataclass(frozen=True)
 class ScreenResult:
@@ -178,14 +188,14 @@ class ScreenResult:
                 value = row[col]
                 if col == "reasons":
                     value = list(value)
-                elif col == "rank":
-                    value = None if pd.isna(value) else int(value)
+                elif value is None or pd.isna(value):
+                    value = None
+                elif isinstance(value, (bool, np.bool_)):
+                    value = bool(value)
+                elif isinstance(value, (int, np.integer)):
+                    value = int(value)
                 elif isinstance(value, (float, np.floating)):
                     value = float(value) if np.isfinite(value) else None
-                elif isinstance(value, (np.bool_, bool)):
-                    value = bool(value)
-                elif isinstance(value, (np.integer,)):
-                    value = int(value)
                 rec[col] = value
             coins.append(rec)
         return {
@@ -405,6 +415,13 @@ def _add_unscreened(
             _not_screened_rows(not_pow, [NOT_POW_REASON] * len(not_pow), ScreenStatus.NOT_POW)
         )
         notes.append(f"not screened (no proof-of-work data: PoS or unknown): {', '.join(not_pow)}")
-    return (
-        pd.concat([p for p in parts if not p.empty]) if any(not p.empty for p in parts) else table
-    )
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return table
+    out = pd.concat(parts) if len(parts) > 1 else parts[0].copy()
+    for col in _FLOAT_COLUMNS:
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    out["days_used"] = pd.to_numeric(out["days_used"]).astype("Int64")
+    out["rank"] = pd.to_numeric(out["rank"]).astype("Int64")
+    out["danger"] = out["danger"].astype(bool)
+    return out
