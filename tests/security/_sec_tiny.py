@@ -30,17 +30,31 @@ def tiny_daily() -> pd.DataFrame:
     #          hash   issuance  fees   market cap
     spec = {
         "AAA": [(90.0, 2400.0, 240.0, 1e8)] * 4,
-        "BBB": [(10.0, 480.0, 0.0, 2e7), (10.0, 480.0, 0.0, 2e7), (5.0, 240.0, 24.0, 1e7),
-                (5.0, 240.0, 24.0, 1e7)],
+        "BBB": [
+            (10.0, 480.0, 0.0, 2e7),
+            (10.0, 480.0, 0.0, 2e7),
+            (5.0, 240.0, 24.0, 1e7),
+            (5.0, 240.0, 24.0, 1e7),
+        ],
         "PAR": [(100.0, 4800.0, 0.0, 4e8)] * 4,
-        "KID": [(20.0, 48.0, 0.0, 1e6), (80.0, 48.0, 0.0, 1e6), (80.0, 48.0, 0.0, 1e6),
-                (120.0, 48.0, 24.0, 1e6)],
+        "KID": [
+            (20.0, 48.0, 0.0, 1e6),
+            (80.0, 48.0, 0.0, 1e6),
+            (80.0, 48.0, 0.0, 1e6),
+            (120.0, 48.0, 24.0, 1e6),
+        ],
     }
     for sym, vals in spec.items():
         for day, (h, iss, fee, cap) in zip(days, vals, strict=True):
             rows.append(
-                {"date": day, "symbol": sym, "hash_rate": h, "issuance_usd": iss,
-                 "fees_usd": fee, "market_cap_usd": cap}
+                {
+                    "date": day,
+                    "symbol": sym,
+                    "hash_rate": h,
+                    "issuance_usd": iss,
+                    "fees_usd": fee,
+                    "market_cap_usd": cap,
+                }
             )
     return pd.DataFrame(rows)
 

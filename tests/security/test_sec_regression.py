@@ -27,7 +27,9 @@ def test_grouped_ols_matches_polyfit_per_group():
 
 
 def test_too_few_points_give_nan():
-    slope, intercept, n, _ = grouped_ols(np.array([1.0, 2.0]), np.array([1.0, 3.0]), np.zeros(2, int))
+    slope, intercept, n, _ = grouped_ols(
+        np.array([1.0, 2.0]), np.array([1.0, 3.0]), np.zeros(2, int)
+    )
     assert np.isnan(slope[0]) and np.isnan(intercept[0]) and n[0] == 2
 
 

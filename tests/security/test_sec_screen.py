@@ -141,9 +141,26 @@ def test_bad_thresholds():
 
 def test_json_fields():
     doc = screen_pow_risk("2019-06-01", assets=["BTC", "BCH", "ADA"]).to_json_dict()
-    assert set(doc) == {"date", "data_ends", "thresholds", "fit", "coins", "excluded",
-                        "not_screened", "notes"}
+    assert set(doc) == {
+        "date",
+        "data_ends",
+        "thresholds",
+        "fit",
+        "coins",
+        "excluded",
+        "not_screened",
+        "notes",
+    }
     assert doc["data_ends"] == "2020-07-27"
     btc = next(c for c in doc["coins"] if c["symbol"] == "BTC")
-    assert set(btc) >= {"status", "rank", "danger", "reasons", "hash_share", "residual",
-                        "security_budget_usd_per_hour", "market_cap_usd", "budget_to_market_cap"}
+    assert set(btc) >= {
+        "status",
+        "rank",
+        "danger",
+        "reasons",
+        "hash_share",
+        "residual",
+        "security_budget_usd_per_hour",
+        "market_cap_usd",
+        "budget_to_market_cap",
+    }
