@@ -32,12 +32,12 @@ def test_units():
     assert parse_hash_rate("45 kSol/s") == 45e3
     assert parse_percent("1,215%") == pytest.approx(12.15)
     for bad in ("1.07 T", "$1.07 X", "€5 B"):
-        with pytest.raises(SecurityError, match="not a USD amount"):
+        with pytest.raises(SecurityError, match=r"not a USD amount"):
             parse_money(bad, "Market Cap")
     for bad in ("390172", "390 PH", "12 XH/s"):
-        with pytest.raises(SecurityError, match="needs a unit"):
+        with pytest.raises(SecurityError, match=r"needs a unit"):
             parse_hash_rate(bad)
-    with pytest.raises(SecurityError, match="percentage"):
+    with pytest.raises(SecurityError, match=r"percentage"):
         parse_percent("0.5")
 
 
@@ -84,7 +84,7 @@ def test_bad_crypto51_files(tmp_path, read_error):
         r"Hash Rate '390172' \(BTC, row 1 of units.csv\) needs a unit",
     )
     read_error(read_crypto51_csv, "absent.csv", None, SecurityError, "does not exist")
-    with pytest.raises(SecurityError, match="no table with the columns"):
+    with pytest.raises(SecurityError, match=r"no table with the columns"):
         parse_crypto51_html("<table><tr><th>Name</th></tr></table>")
 
 
@@ -110,5 +110,5 @@ def test_crypto51_replaces_the_proxy():
 
 def test_crypto51_table_dated_after_the_screen_is_refused():
     snap = parse_crypto51_html(PAGE.read_text(encoding="utf-8"), as_of="2020-07-27")
-    with pytest.raises(SecurityError, match="after the screen date 2020-01-01.*look ahead"):
+    with pytest.raises(SecurityError, match=r"after the screen date 2020-01-01.*look ahead"):
         screen_pow_risk("2020-01-01", crypto51=snap)

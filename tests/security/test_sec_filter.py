@@ -112,7 +112,7 @@ def test_context_by_hand_uses_public_fields(panels):
 
 
 def test_beyond_the_data_is_a_clear_error():
-    with pytest.raises(SecurityError, match="ends 2020-07-27.*--end 2020-07-27"):
+    with pytest.raises(SecurityError, match=r"ends 2020-07-27.*--end 2020-07-27"):
         with_pow_risk_filter([EqualWeight()], until="2021-06-01")
-    with pytest.raises(SecurityError, match="no proof-of-work data on"):
+    with pytest.raises(SecurityError, match=r"no proof-of-work data on"):
         pow_risk_exclusions(["BTC"], "2022-01-01")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _sec_tiny import ALGOS, tiny_daily
 
 from cryptofolio.errors import SecurityError
 from cryptofolio.security import (
@@ -16,8 +17,6 @@ from cryptofolio.security import (
     pow_data,
     security_budget_per_hour,
 )
-
-from _sec_tiny import ALGOS, tiny_daily
 
 
 def _row(frame: pd.DataFrame, day: str, sym: str) -> pd.Series:
@@ -81,25 +80,25 @@ def test_compare_hash_rates_refuses_across_algorithms():
     assert rel["BTC"] == 1.0 and 0 < rel["BCH"] < 0.1
     with pytest.raises(SecurityError, match=r"across algorithms.*BTC \(SHA-256\).*LTC \(Scrypt\)"):
         compare_hash_rates(data, ["BTC", "LTC"], "2019-06-01")
-    with pytest.raises(SecurityError, match="ADA has no hash-rate data.*proof-of-stake"):
+    with pytest.raises(SecurityError, match=r"ADA has no hash-rate data.*proof-of-stake"):
         compare_hash_rates(data, ["BTC", "ADA"], "2019-06-01")
-    with pytest.raises(SecurityError, match="no hash rate for BSV on 2018-01-01"):
+    with pytest.raises(SecurityError, match=r"no hash rate for BSV on 2018-01-01"):
         compare_hash_rates(data, ["BTC", "BSV"], "2018-01-01")
 
 
 def test_bad_daily_frames():
     table = AlgorithmTable.from_records(ALGOS)
-    with pytest.raises(SecurityError, match="missing column.*market_cap_usd"):
+    with pytest.raises(SecurityError, match=r"missing column.*market_cap_usd"):
         pow_data(tiny_daily().drop(columns="market_cap_usd"), table)
     dup = pd.concat([tiny_daily(), tiny_daily().iloc[:1]])
-    with pytest.raises(SecurityError, match="duplicate .*AAA on 2020-01-01"):
+    with pytest.raises(SecurityError, match=r"duplicate .*AAA on 2020-01-01"):
         pow_data(dup, table)
     unknown = tiny_daily().assign(symbol=lambda f: f["symbol"].replace("AAA", "ZZZ"))
-    with pytest.raises(SecurityError, match="no algorithm known for ZZZ"):
+    with pytest.raises(SecurityError, match=r"no algorithm known for ZZZ"):
         pow_data(unknown, table)
     zero = tiny_daily()
     zero.loc[0, "hash_rate"] = 0.0
-    with pytest.raises(SecurityError, match="without a positive hash rate"):
+    with pytest.raises(SecurityError, match=r"without a positive hash rate"):
         pow_data(zero, table)
-    with pytest.raises(SecurityError, match="merge-mined with XXX"):
+    with pytest.raises(SecurityError, match=r"merge-mined with XXX"):
         AlgorithmTable.from_records([{**ALGOS[3], "merged_mined_with": "XXX"}])

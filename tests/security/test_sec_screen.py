@@ -122,20 +122,22 @@ def test_coins_without_hash_rate_data_are_reported():
 
 
 def test_dates_outside_the_data():
-    with pytest.raises(SecurityError, match="before the .* starts \\(2009-01-09\\)"):
+    with pytest.raises(SecurityError, match=r"before the .* starts \(2009-01-09\)"):
         screen_pow_risk("2008-06-01")
-    with pytest.raises(SecurityError, match="no proof-of-work data on 2021-01-01.*ends 2020-07-27"):
+    with pytest.raises(
+        SecurityError, match=r"no proof-of-work data on 2021-01-01.*ends 2020-07-27"
+    ):
         screen_pow_risk("2021-01-01")
     late = screen_pow_risk("2020-07-30")
     assert any("ends 2020-07-27" in n for n in late.notes)
-    with pytest.raises(SecurityError, match="cannot read date"):
+    with pytest.raises(SecurityError, match=r"cannot read date"):
         screen_pow_risk("yesterday-ish")
 
 
 def test_bad_thresholds():
-    with pytest.raises(SecurityError, match="fraction"):
+    with pytest.raises(SecurityError, match=r"fraction"):
         PowRiskThresholds(min_hash_share=10)
-    with pytest.raises(SecurityError, match="window_days"):
+    with pytest.raises(SecurityError, match=r"window_days"):
         PowRiskThresholds(window_days=0)
 
 
