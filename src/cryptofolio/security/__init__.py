@@ -38,12 +38,8 @@ from cryptofolio.security.measures import (
     security_budget_per_hour,
 )
 from cryptofolio.security.regression import LogLogFit, fit_log_log, loglog_residuals
-from cryptofolio.security.screen import (
-    PowRiskThresholds,
-    ScreenResult,
-    ScreenStatus,
-    screen_pow_risk,
-)
+from cryptofolio.security.screen import ScreenResult, ScreenStatus, screen_pow_risk
+from cryptofolio.security.thresholds import PowRiskThresholds
 
 __all__ = [
     "CRYPTO51_COLUMNS",

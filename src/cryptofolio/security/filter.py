@@ -19,12 +19,8 @@ import pandas as pd
 from cryptofolio.data.symbols import to_asset
 from cryptofolio.errors import SecurityError
 from cryptofolio.security.data import PowData, load_pow_data
-from cryptofolio.security.screen import (
-    NOT_POW_REASON,
-    PowRiskThresholds,
-    ScreenResult,
-    screen_pow_risk,
-)
+from cryptofolio.security.screen import NOT_POW_REASON, ScreenResult, screen_pow_risk
+from cryptofolio.security.thresholds import PowRiskThresholds
 
 
 def screen_day(at: str | pd.Timestamp) -> pd.Timestamp:

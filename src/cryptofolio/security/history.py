@@ -10,7 +10,8 @@ import pandas as pd
 from cryptofolio.security.data import PowData, load_pow_data, utc_day
 from cryptofolio.security.measures import security_budget_per_hour
 from cryptofolio.security.regression import loglog_residuals
-from cryptofolio.security.screen import PowRiskThresholds, ScreenStatus, screen_pow_risk
+from cryptofolio.security.screen import ScreenStatus, screen_pow_risk
+from cryptofolio.security.thresholds import PowRiskThresholds
 
 
 def residual_history(data: PowData | None = None, window_days: int = 7) -> pd.DataFrame:
