@@ -112,3 +112,17 @@ def test_crypto51_table_dated_after_the_screen_is_refused():
     snap = parse_crypto51_html(PAGE.read_text(encoding="utf-8"), as_of="2020-07-27")
     with pytest.raises(SecurityError, match=r"after the screen date 2020-01-01.*look ahead"):
         screen_pow_risk("2020-01-01", crypto51=snap)
+
+
+def test_nicehash_colour_needs_crypto51(tmp_path):
+    from cryptofolio.security.plots import plot_security_scatter, scatter_html_fragment
+
+    snap = parse_crypto51_html(PAGE.read_text(encoding="utf-8"), as_of="2020-07-27")
+    result = screen_pow_risk("2020-07-27", crypto51=snap)
+    fig = plot_security_scatter(result, colour="nicehash", path=tmp_path / "n.png")
+    assert (tmp_path / "n.png").read_bytes()[:4] == b"\x89PNG"
+    assert len(fig.axes) == 2  # the scatter and its colour bar
+    with pytest.raises(SecurityError, match="no NiceHash-able figures"):
+        plot_security_scatter(screen_pow_risk("2020-07-27"), colour="nicehash")
+    div = scatter_html_fragment(result, include_plotlyjs=False)
+    assert div.startswith("<div") and "BTC" in div
