@@ -165,6 +165,16 @@ def _window_cross_section(data: PowData, day: pd.Timestamp, days: int) -> pd.Dat
     return out
 
 
+def _with_shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (index symbol; ``algorithm``, ``merged_with``, ``hash_rate``) with each
+    coin's ``hash_share`` and ``algorithm_hash`` among its rows."""
+    shares = hash_shares(frame.rename_axis("symbol").reset_index(), ())
+    return frame.assign(
+        hash_share=shares["hash_share"].to_numpy(),
+        algorithm_hash=shares["algorithm_hash"].to_numpy(),
+    )
+
+
 def _check_day(data: PowData, day: pd.Timestamp, window: int, crypto51: bool) -> list[str]:
     notes = []
     if day < data.first_day:
@@ -220,9 +230,7 @@ def _with_crypto51(
         },
         index=t.index,
     )
-    shares = hash_shares(rows.reset_index().assign(hash_rate=rows["hash_rate"].to_numpy()), ())
-    rows["hash_share"] = shares["hash_share"].to_numpy()
-    rows["algorithm_hash"] = shares["algorithm_hash"].to_numpy()
+    rows = _with_shares(rows)  # within the table: its hash rates are all in H/s
     replaced = sorted(set(rows.index) & set(base.index))
     notes = [
         f"crypto51 table of {as_of:%Y-%m-%d}: its 1h attack cost (NiceHash rental) replaces "
@@ -280,9 +288,7 @@ def screen_pow_risk(
     notes = _check_day(data, day, window, crypto51 is not None)
     base = _window_cross_section(data, day, window)
     if not base.empty:
-        shares = hash_shares(base.reset_index(), ())
-        base["hash_share"] = shares["hash_share"].to_numpy()
-        base["algorithm_hash"] = shares["algorithm_hash"].to_numpy()
+        base = _with_shares(base)
     if crypto51 is not None:
         base, more = _with_crypto51(base, crypto51, day, window)
         notes += more
