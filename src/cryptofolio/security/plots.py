@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -123,10 +124,9 @@ def plot_residual_history(
     wide = wide.dropna(how="all")
     fig = _new_figure(10, 4.8)
     ax = fig.add_subplot()
-    colours = [
-        f"C{i}" if i < 10 else ("#000000", "#8c6d31", "#637939")[(i - 10) % 3]
-        for i in range(len(wide.columns))
-    ]
+    palette = colormaps["tab20"]
+    order = [*range(0, 20, 2), *range(1, 20, 2)]  # the dark tones first, then the light
+    colours = [palette(order[k % 20]) for k in range(len(wide.columns))]
     for sym, col in zip(wide.columns, colours, strict=True):
         ax.plot(wide.index, wide[sym].to_numpy(float), lw=0.9, label=str(sym), color=col)
     ax.axhline(0.0, color="0.3", lw=0.8)
