@@ -57,3 +57,9 @@ class ForecastError(CryptofolioError, ValueError):
 
 class TradeError(CryptofolioError):
     """Holdings, orders or an exchange call failed."""
+
+
+class SecurityError(CryptofolioError, ValueError):
+    """A proof-of-work security screen cannot be computed from the given data (a coin without
+    hash-rate data, a date outside the data, a malformed crypto51 table, hash rates compared
+    across algorithms)."""

@@ -74,7 +74,7 @@ BACKTEST_SHARED = [o for o in ALL_SHARED if o != "--objective"]
 
 #: Every option of each command, in --help order (recorded before the refactoring).
 EXPECTED_OPTIONS: dict[str, list[str]] = {
-    "optimize": [*DATA, *ALL_SHARED, "--format", "--plot"],
+    "optimize": [*DATA, *ALL_SHARED, "--format", "--plot", "--exclude-pow-risk"],
     "frontier": [*DATA, *FRONTIER_SHARED, "--points", "--random", "--format", "--plot"],
     "backtest": [
         *DATA,
@@ -100,6 +100,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--output-dir",
         "--file-format",
         "--report",
+        "--exclude-pow-risk",
     ],
     "rebalance": [
         "--exchange",

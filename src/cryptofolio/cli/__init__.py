@@ -15,6 +15,7 @@ from cryptofolio.cli import (
     demo_cmd,
     forecast_cmd,
     optimize_cmd,
+    security_cmd,
     trade_cmd,
 )
 
@@ -51,6 +52,7 @@ def _root(
 
 for _module in (data_cmd, optimize_cmd, backtest_cmd, forecast_cmd, trade_cmd, demo_cmd):
     _module.register(app)
+security_cmd.register(app)
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ from cryptofolio.cli.portfolio_options import (
     given_portfolio_options,
     with_portfolio_options,
 )
+from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
 from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import PortfolioConfig
 
@@ -115,6 +116,7 @@ def backtest(
     simulation: Simulation,
     strategy_options: StrategyOptions,
     output: BacktestOutput,
+    exclude_pow_risk: ExcludePowRiskOpt = False,
 ) -> None:
     """Walk-forward backtest of portfolio strategies after trading costs.
 
@@ -143,8 +145,14 @@ def backtest(
     )
     # the whole history up to --end is loaded: rows before --start feed the lookback
     panels = to_panels(data.load(start=None))
+    if exclude_pow_risk:
+        from cryptofolio.cli.security_cmd import pow_filtered
+
+        strategy_objects = pow_filtered(strategy_objects, panels.close.index[-1])
     result = _run_with_progress(panels, strategy_objects, bt_config)
-    _write_outputs(result, output, config.risk_free_rate)
+    _write_outputs(
+        result, output, config.risk_free_rate, strategy_objects if exclude_pow_risk else None
+    )
 
 
 def _run_with_progress(panels, strategies: list, config: BacktestConfig) -> BacktestResult:
@@ -174,8 +182,14 @@ def _run_with_progress(panels, strategies: list, config: BacktestConfig) -> Back
     return result
 
 
-def _write_outputs(result: BacktestResult, output: BacktestOutput, risk_free_rate: float) -> None:
-    """Files and report (paths on stderr), then the metrics on stdout as tables or JSON."""
+def _write_outputs(
+    result: BacktestResult,
+    output: BacktestOutput,
+    risk_free_rate: float,
+    pow_filters: list | None = None,
+) -> None:
+    """Files and report (paths on stderr), then the metrics on stdout as tables or JSON (with
+    the proof-of-work exclusions of ``pow_filters``, the strategies of --exclude-pow-risk)."""
     from cryptofolio.backtest.metrics import metrics_json
     from cryptofolio.cli.backtest_tables import event_summary, metrics_rich_tables
 
@@ -188,12 +202,21 @@ def _write_outputs(result: BacktestResult, output: BacktestOutput, risk_free_rat
         path = write_backtest_report(result, output.report)
         err_console.print(f"report: {path}")
     if output.output_format is BacktestFormat.JSON:
-        typer.echo(json.dumps(metrics_json(result, risk_free_rate), indent=2))
+        doc = metrics_json(result, risk_free_rate)
+        if pow_filters is not None:
+            from cryptofolio.cli.security_cmd import backtest_pow_report
+
+            doc["pow_risk"] = backtest_pow_report(pow_filters)
+        typer.echo(json.dumps(doc, indent=2))
         return
     for table in metrics_rich_tables(result, risk_free_rate):
         console.print(table)
     for line in event_summary(result):
         console.print(line)
+    if pow_filters is not None:
+        from cryptofolio.cli.security_cmd import print_backtest_pow_report
+
+        print_backtest_pow_report(pow_filters, console)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ optionally draw a PNG.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 from enum import StrEnum
@@ -39,6 +40,7 @@ from cryptofolio.cli.optimize_views import (
 )
 from cryptofolio.cli.options import DataOptions, with_data_options
 from cryptofolio.cli.portfolio_options import PortfolioOption, with_portfolio_options
+from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
 from cryptofolio.estimate import RiskModel
 from cryptofolio.optimize import PortfolioConfig, build_portfolio
 
@@ -121,6 +123,7 @@ def optimize(
     config: PortfolioConfig,
     output_format: FormatOpt = OutputFormat.TABLE,
     plot: PlotOpt = None,
+    exclude_pow_risk: ExcludePowRiskOpt = False,
 ) -> None:
     """Optimise one portfolio on historical prices and print its weights and figures.
 
@@ -140,17 +143,32 @@ def optimize(
     fmt = OutputFormat(output_format)
     with reported_warnings():
         window = load_window(data)
+        pow_risk = None
+        if exclude_pow_risk:
+            from cryptofolio.cli.security_cmd import optimize_pow_exclusions
+
+            pow_risk = optimize_pow_exclusions(window.assets, window.end)
+            if pow_risk:
+                kept = ",".join(a for a in window.assets if a not in pow_risk)
+                window = load_window(dataclasses.replace(data, assets=kept))
         inputs = estimation_inputs(window, config)
         if config.periods_per_year is None:
             config = _with_periods(config, inputs.periods_per_year)
         with spinner(f"optimising {len(window.assets)} assets ({config.objective})"):
             result = build_portfolio(window.prices, config)
     if fmt is OutputFormat.JSON:
-        typer.echo(json.dumps(portfolio_record(result, inputs), indent=2))
+        record = portfolio_record(result, inputs)
+        if pow_risk is not None:
+            record["pow_risk"] = pow_risk.to_json_dict()
+        typer.echo(json.dumps(record, indent=2))
     elif fmt is OutputFormat.CSV:
         typer.echo(weights_csv(result.weights), nl=False)
     else:
         print_portfolio(result, inputs, console)
+    if pow_risk is not None and fmt is not OutputFormat.JSON:
+        from cryptofolio.cli.security_cmd import print_pow_exclusions
+
+        print_pow_exclusions(pow_risk, console if fmt is OutputFormat.TABLE else err_console)
     if plot is not None:
         from cryptofolio.report.plots import plot_weights
 
