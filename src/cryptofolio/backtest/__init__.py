@@ -30,6 +30,7 @@ from cryptofolio.backtest.strategies import (
     make_strategy,
     register_strategy,
 )
+from cryptofolio.backtest.sweep import SweepResult, SweepSpec, run_sweep
 
 __all__ = [
     "BacktestConfig",
@@ -46,6 +47,8 @@ __all__ = [
     "ScheduleKind",
     "Strategy",
     "StrategyResult",
+    "SweepResult",
+    "SweepSpec",
     "WindowKind",
     "available_strategies",
     "infer_periods_per_year",
@@ -54,5 +57,6 @@ __all__ = [
     "parse_schedule",
     "register_strategy",
     "run_backtest",
+    "run_sweep",
     "strategy_metrics",
 ]
