@@ -15,6 +15,7 @@ from cryptofolio.cli import (
     demo_cmd,
     forecast_cmd,
     optimize_cmd,
+    sweep_cmd,
     trade_cmd,
 )
 
@@ -49,7 +50,7 @@ def _root(
     """Build, backtest and rebalance cryptocurrency portfolios."""
 
 
-for _module in (data_cmd, optimize_cmd, backtest_cmd, forecast_cmd, trade_cmd, demo_cmd):
+for _module in (data_cmd, optimize_cmd, backtest_cmd, forecast_cmd, trade_cmd, demo_cmd, sweep_cmd):
     _module.register(app)
 
 
