@@ -5,8 +5,6 @@ out-of-sample rank of the in-sample winner), on local processes or a Dask cluste
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -283,22 +281,15 @@ def sweep(
                 )
     long = load_from_options(dataset, prices, assets, None, end, data_dir)
     panels = to_panels(long)
-    scratch = None
-    if store_dir is None:
-        scratch = Path(tempfile.mkdtemp(prefix="cryptofolio-sweep-"))
-    try:
-        result = _run_with_bar(
-            spec,
-            panels,
-            workers=workers,
-            dask=dask,
-            output_dir=store_dir or scratch,
-            dask_timeout=dask_timeout,
-            budget=None if yes else max_minutes * 60,
-        )
-    finally:
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+    result = _run_with_bar(
+        spec,
+        panels,
+        workers=workers,
+        dask=dask,
+        output_dir=store_dir,
+        dask_timeout=dask_timeout,
+        budget=None if yes else max_minutes * 60,
+    )
     _write_outputs(result, store_dir, heatmap, report)
     if output_format is SweepFormat.JSON:
         typer.echo(json.dumps(result.to_json_dict(), indent=2))

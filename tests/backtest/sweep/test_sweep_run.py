@@ -48,10 +48,16 @@ def test_noise_grid_is_called_luck(small_panels):
     table = result.configurations
     assert list(table.columns[:2]) == ["lookback", "objective"]
     assert table["sharpe"].is_monotonic_decreasing
-    assert sorted(table["oos_rank"]) == sorted(table["oos_sharpe"].rank(ascending=False, method="min"))
+    assert sorted(table["oos_rank"]) == sorted(
+        table["oos_sharpe"].rank(ascending=False, method="min")
+    )
     doc = result.to_json_dict()
-    assert {"configurations", "pbo", "winner", "winner_dsr", "winner_oos_rank", "verdict"} <= set(doc)
-    assert {"is_sharpe", "oos_sharpe", "dsr", "psr", "params", "key"} <= set(doc["configurations"][0])
+    assert {"configurations", "pbo", "winner", "winner_dsr", "winner_oos_rank", "verdict"} <= set(
+        doc
+    )
+    assert {"is_sharpe", "oos_sharpe", "dsr", "psr", "params", "key"} <= set(
+        doc["configurations"][0]
+    )
 
 
 def _frames_equal(a, b) -> None:
@@ -91,8 +97,16 @@ def test_unreachable_dask_scheduler_fails_fast_and_writes_nothing(small_panels, 
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     out = tmp_path / "out"
-    with pytest.raises(BacktestError, match=f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}"):
-        run_sweep(small_spec(), small_panels, dask=f"tcp://127.0.0.1:{port}", output_dir=out, dask_timeout=1.0)
+    with pytest.raises(
+        BacktestError, match=f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}"
+    ):
+        run_sweep(
+            small_spec(),
+            small_panels,
+            dask=f"tcp://127.0.0.1:{port}",
+            output_dir=out,
+            dask_timeout=1.0,
+        )
     assert not out.exists()
 
 
@@ -115,7 +129,9 @@ def test_interrupted_sweep_resumes_from_the_finished_configurations(small_panels
     # a half-written temporary file of an interrupted write is ignored
     (out / "runs" / ".deadbeef.json.tmp").write_text("{")
     rerun: list[str] = []
-    resumed = run_sweep(small_spec(), small_panels, output_dir=out, progress=lambda p: rerun.append(p.key))
+    resumed = run_sweep(
+        small_spec(), small_panels, output_dir=out, progress=lambda p: rerun.append(p.key)
+    )
     assert len(rerun) == 2 and not set(rerun) & set(seen)  # only the two missing ones ran
     _frames_equal(resumed, run_sweep(small_spec(), small_panels))
 
@@ -127,7 +143,7 @@ def test_store_refuses_another_sweeps_folder(small_panels, planted_panels, tmp_p
         run_sweep(small_spec(), planted_panels, output_dir=out)
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
-    with pytest.raises(BacktestError, match="not empty and holds no sweep.json"):
+    with pytest.raises(BacktestError, match=r"not empty and holds no sweep\.json"):
         run_sweep(small_spec(), small_panels, output_dir=tmp_path / "other")
 
 

@@ -90,7 +90,12 @@ class ProcessRunner:
         portfolio: PortfolioConfig,
     ) -> Iterator[ConfigurationRun]:
         """Yield the run of each item as it finishes."""
-        from joblib import Parallel, delayed
+        try:
+            from joblib import Parallel, delayed
+        except ImportError as exc:
+            raise BacktestError(
+                "workers > 1 needs joblib: pip install 'cryptofolio[sweep]'"
+            ) from exc
 
         if self._folder is None:
             raise BacktestError("ProcessRunner.run outside its `with` block")

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from filelock import FileLock
 
 from cryptofolio.backtest.sweep.evaluate import ConfigurationRun
 from cryptofolio.data import Panels
@@ -59,6 +58,12 @@ class ResultsStore:
     def __init__(self, root: str | Path, identity: Mapping[str, Any]) -> None:
         self.root = Path(root)
         self.identity = json.loads(json.dumps(dict(identity), sort_keys=True))
+        try:
+            from filelock import FileLock
+        except ImportError as exc:  # the sweep extra
+            raise BacktestError(
+                "keeping sweep results on disk needs filelock: pip install 'cryptofolio[sweep]'"
+            ) from exc
         self._lock = FileLock(str(self.root / ".lock"), timeout=30)
 
     @property
