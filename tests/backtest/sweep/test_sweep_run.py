@@ -187,3 +187,15 @@ def test_cpcv_validation(small_panels):
     j = result.judgement
     assert len(j.winner_oos_ranks) == 3  # C(3, 2) splits
     assert j.n_paths == 2 and j.embargo == 2
+
+
+def test_one_configuration_has_no_pbo(small_panels):
+    spec = SweepSpec(
+        {"lookback": [30]},
+        backtest=BacktestConfig(start="2021-03-15"),
+        validation=ValidationSpec(folds=3, cscv_blocks=4),
+    )
+    result = run_sweep(spec, small_panels)
+    assert np.isnan(result.pbo) and not result.distinguishable_from_luck
+    assert "no PBO to report" in result.verdict
+    assert result.to_json_dict()["pbo"] is None
