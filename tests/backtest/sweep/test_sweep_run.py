@@ -7,11 +7,29 @@ import socket
 import numpy as np
 import pandas as pd
 import pytest
+from sweep_data import synthetic_panels
 
 from cryptofolio.backtest import BacktestConfig, SweepSpec, run_sweep
 from cryptofolio.backtest.sweep import ResultsStore, ValidationSpec
 from cryptofolio.backtest.sweep.store import run_to_record
+from cryptofolio.data import Panels
 from cryptofolio.errors import BacktestError
+
+
+@pytest.fixture(scope="module")
+def planted_panels() -> Panels:
+    """Four assets, one (A0) with a real edge: drift 0.6 % a day (a daily Sharpe of 0.3)
+    against -0.2 % for the others, 800 days. Only a configuration free to hold A0 alone
+    (max-sharpe with max_weight 1) gets the whole edge; on seeds 0-4 that configuration wins
+    with a DSR of 0.978 to 1.0 (seed 1 is used)."""
+    return synthetic_panels([0.006, -0.002, -0.002, -0.002], 800, seed=1)
+
+
+@pytest.fixture(scope="module")
+def small_panels() -> Panels:
+    """Three driftless assets, 300 days."""
+    return synthetic_panels([0.0, 0.0, 0.0], 300, seed=5)
+
 
 SMALL_GRID = {"lookback": [30, 60], "objective": ["min-variance", "equal-weight"]}
 

@@ -1,10 +1,10 @@
-"""Synthetic panels for the sweep tests: few assets, short windows."""
+"""Synthetic panels for the sweep tests: few assets, short windows (a helper module, not a
+conftest: `from conftest import ...` in tests/backtest must find that folder's conftest)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from cryptofolio.data import Panels
 
@@ -25,18 +25,3 @@ def synthetic_panels(drifts: list[float], n_rows: int, seed: int, vol: float = 0
         high=close.copy(),
         low=close.copy(),
     )
-
-
-@pytest.fixture(scope="module")
-def planted_panels() -> Panels:
-    """Four assets, one (A0) with a real edge: drift 0.6 % a day (a daily Sharpe of 0.3)
-    against -0.2 % for the others, 800 days. Only a configuration free to hold A0 alone
-    (max-sharpe with max_weight 1) gets the whole edge; on seeds 0-4 that configuration wins
-    with a DSR of 0.978 to 1.0 (seed 1 is used)."""
-    return synthetic_panels([0.006, -0.002, -0.002, -0.002], 800, seed=1)
-
-
-@pytest.fixture(scope="module")
-def small_panels() -> Panels:
-    """Three driftless assets, 300 days."""
-    return synthetic_panels([0.0, 0.0, 0.0], 300, seed=5)
