@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch pinned and installed first so nothing can resolve another (CUDA) build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[test,forecast,yahoo]"
+	$(BIN)/python -m pip install --quiet -e ".[test,forecast,yahoo,sweep]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -24,6 +24,7 @@ from cryptofolio.backtest.strategies import (
     make_strategy,
     register_strategy,
 )
+from cryptofolio.backtest.sweep import SweepResult, SweepSpec, run_sweep
 
 __all__ = [
     "BacktestConfig",
@@ -40,6 +41,8 @@ __all__ = [
     "ScheduleKind",
     "Strategy",
     "StrategyResult",
+    "SweepResult",
+    "SweepSpec",
     "WindowKind",
     "available_strategies",
     "infer_periods_per_year",
@@ -49,5 +52,6 @@ __all__ = [
     "parse_schedule",
     "register_strategy",
     "run_backtest",
+    "run_sweep",
     "strategy_metrics",
 ]

@@ -16,6 +16,7 @@ from cryptofolio.cli import (
     forecast_cmd,
     optimize_cmd,
     security_cmd,
+    sweep_cmd,
     trade_cmd,
 )
 
@@ -50,7 +51,7 @@ def _root(
     """Build, backtest and rebalance cryptocurrency portfolios."""
 
 
-for _module in (data_cmd, optimize_cmd, backtest_cmd, forecast_cmd, trade_cmd, demo_cmd):
+for _module in (data_cmd, optimize_cmd, backtest_cmd, forecast_cmd, trade_cmd, demo_cmd, sweep_cmd):
     _module.register(app)
 security_cmd.register(app)
 
