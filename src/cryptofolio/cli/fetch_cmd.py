@@ -121,51 +121,68 @@ def print_report(report: FetchReport) -> None:
     )
 
 
+SourceArg = Annotated[
+    str,
+    typer.Argument(
+        help="A ccxt exchange id (binance, bybit, kraken, ...), 'cryptocompare' or 'yahoo'.",
+        show_default=False,
+    ),
+]
+
+SymbolsOpt = Annotated[
+    str,
+    typer.Option(
+        "--symbols", help="Comma-separated assets (BTC,ETH) or markets (BTC/USDT,ETH/BTC)."
+    ),
+]
+
+SinceOpt = Annotated[
+    str, typer.Option("--since", help="First candle open time (UTC), e.g. 2021-01-01.")
+]
+
+TimeframeOpt = Annotated[
+    str, typer.Option("--timeframe", help="Candle length: 1d, 1h or another of the source's.")
+]
+
+UntilOpt = Annotated[
+    str | None,
+    typer.Option("--until", help="Last candle open time (UTC); default: last closed candle."),
+]
+
+QuoteOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--quote", help="Quote currency for assets (default USDT; USD for cryptocompare/yahoo)."
+    ),
+]
+
+ExchangeOptionOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exchange-option",
+        help="ccxt setting KEY=VALUE (repeatable; dots nest: options.defaultType=spot).",
+    ),
+]
+
+RefreshOpt = Annotated[
+    bool,
+    typer.Option(
+        "--refresh", help="Download the whole range again (changed candles are reported)."
+    ),
+]
+
+
 @handle_errors
 def fetch_command(
-    source: Annotated[
-        str,
-        typer.Argument(
-            help="A ccxt exchange id (binance, bybit, kraken, ...), 'cryptocompare' or 'yahoo'.",
-            show_default=False,
-        ),
-    ],
-    symbols: Annotated[
-        str,
-        typer.Option(
-            "--symbols", help="Comma-separated assets (BTC,ETH) or markets (BTC/USDT,ETH/BTC)."
-        ),
-    ],
-    since: Annotated[
-        str, typer.Option("--since", help="First candle open time (UTC), e.g. 2021-01-01.")
-    ],
-    timeframe: Annotated[
-        str, typer.Option("--timeframe", help="Candle length: 1d, 1h or another of the source's.")
-    ] = "1d",
-    until: Annotated[
-        str | None,
-        typer.Option("--until", help="Last candle open time (UTC); default: last closed candle."),
-    ] = None,
-    quote: Annotated[
-        str | None,
-        typer.Option(
-            "--quote", help="Quote currency for assets (default USDT; USD for cryptocompare/yahoo)."
-        ),
-    ] = None,
+    source: SourceArg,
+    symbols: SymbolsOpt,
+    since: SinceOpt,
+    timeframe: TimeframeOpt = "1d",
+    until: UntilOpt = None,
+    quote: QuoteOpt = None,
     data_dir: DataDirOpt = None,
-    exchange_option: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--exchange-option",
-            help="ccxt setting KEY=VALUE (repeatable; dots nest: options.defaultType=spot).",
-        ),
-    ] = None,
-    refresh: Annotated[
-        bool,
-        typer.Option(
-            "--refresh", help="Download the whole range again (changed candles are reported)."
-        ),
-    ] = False,
+    exchange_option: ExchangeOptionOpt = None,
+    refresh: RefreshOpt = False,
 ) -> None:
     """Fetch OHLCV candles into the local store (dataset SOURCE-TIMEFRAME, e.g. binance-1d).
 

@@ -81,68 +81,6 @@ LevelOpt = Annotated[
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
 
 
-def training_spec(
-    *,
-    lookback: int,
-    epochs: int,
-    hidden: str,
-    dropout: float,
-    head: HeadKind,
-    asset_embedding: int,
-    features: str | None,
-    batch_size: int,
-    learning_rate: float,
-    validation_fraction: float,
-    patience: int,
-    seed: int,
-    device: str,
-    skip_gaps: bool,
-    stride: int,
-    threads: int,
-) -> ForecastSpec:
-    """The :class:`ForecastSpec` the training options describe.
-
-    Raises
-    ------
-    ForecastError
-        ``--hidden`` is not a list of sizes, or ``--features`` names an unknown feature.
-    """
-    try:
-        sizes = tuple(int(h) for h in hidden.split(",") if h.strip())
-    except ValueError as exc:
-        raise ForecastError(
-            f"cannot parse --hidden {hidden!r}; expected sizes like 128,64"
-        ) from exc
-    feats = None
-    if features:
-        names = [f.strip() for f in features.split(",") if f.strip()]
-        known = {f.value for f in Feature}
-        bad = [n for n in names if n not in known]
-        if bad:
-            raise ForecastError(
-                f"unknown feature(s) {', '.join(bad)}; choose from {', '.join(sorted(known))}"
-            )
-        feats = tuple(Feature(n) for n in names)
-    return ForecastSpec(
-        features=FeatureConfig(lookback=lookback, features=feats),
-        model=ModelConfig(
-            hidden_sizes=sizes, dropout=dropout, head=head, asset_embedding_dim=asset_embedding
-        ),
-        train=TrainConfig(
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            seed=seed,
-            device=device,
-            gap_policy=GapPolicy.SKIP if skip_gaps else GapPolicy.RAISE,
-            sample_stride=stride,
-            threads=threads,
-        ),
-    )
-
-
 @dataclass(frozen=True)
 class TrainingOptions:
     """The training options shared by ``forecast train`` and ``forecast evaluate``, as given on
@@ -167,8 +105,58 @@ class TrainingOptions:
     threads: int = 1
 
     def spec(self) -> ForecastSpec:
-        """The :class:`ForecastSpec` these options describe (see :func:`training_spec`)."""
-        return training_spec(**dataclasses.asdict(self))
+        """The :class:`ForecastSpec` these options describe.
+
+        Raises
+        ------
+        ForecastError
+            ``--hidden`` is not a list of sizes, or ``--features`` names an unknown feature.
+        """
+        sizes = _hidden_sizes(self.hidden)
+        features = _features(self.features)
+        return ForecastSpec(
+            features=FeatureConfig(lookback=self.lookback, features=features),
+            model=ModelConfig(
+                hidden_sizes=sizes,
+                dropout=self.dropout,
+                head=self.head,
+                asset_embedding_dim=self.asset_embedding,
+            ),
+            train=TrainConfig(
+                epochs=self.epochs,
+                batch_size=self.batch_size,
+                learning_rate=self.learning_rate,
+                validation_fraction=self.validation_fraction,
+                patience=self.patience,
+                seed=self.seed,
+                device=self.device,
+                gap_policy=GapPolicy.SKIP if self.skip_gaps else GapPolicy.RAISE,
+                sample_stride=self.stride,
+                threads=self.threads,
+            ),
+        )
+
+
+def _hidden_sizes(hidden: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(h) for h in hidden.split(",") if h.strip())
+    except ValueError as exc:
+        raise ForecastError(
+            f"cannot parse --hidden {hidden!r}; expected sizes like 128,64"
+        ) from exc
+
+
+def _features(features: str | None) -> tuple[Feature, ...] | None:
+    if not features:
+        return None
+    names = [f.strip() for f in features.split(",") if f.strip()]
+    known = {f.value for f in Feature}
+    bad = [n for n in names if n not in known]
+    if bad:
+        raise ForecastError(
+            f"unknown feature(s) {', '.join(bad)}; choose from {', '.join(sorted(known))}"
+        )
+    return tuple(Feature(n) for n in names)
 
 
 #: The typer alias (flag and help text) of each field of :class:`TrainingOptions`.

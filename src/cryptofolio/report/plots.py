@@ -94,76 +94,15 @@ def plot_efficient_frontier(
     fig = _new_figure(9, 6)
     ax = fig.add_subplot()
     if random is not None and len(random):
-        cloud = ax.scatter(
-            random["volatility"],
-            random["return"],
-            c=random["sharpe"],
-            cmap="viridis",
-            s=6,
-            alpha=0.5,
-            linewidths=0,
-            label=f"random portfolios ({len(random):,})",
-            zorder=1,
-        )
-        bar = fig.colorbar(cloud, ax=ax, pad=0.01)
-        bar.set_label("Sharpe ratio (annualised)")
+        _draw_cloud(fig, ax, random)
     if frontier is not None:
-        pts = _frontier_points(frontier)
-        ax.plot(
-            pts["volatility"],
-            pts["return"],
-            "-",
-            color="black",
-            lw=2,
-            marker="o",
-            ms=2.5,
-            label="efficient frontier",
-            zorder=3,
-        )
+        _draw_frontier(ax, _frontier_points(frontier))
     if covariance is not None and expected_returns is not None:
-        vol = np.sqrt(np.diag(covariance.to_numpy(dtype=float)))
-        mu = expected_returns.reindex(covariance.index).to_numpy(dtype=float)
-        ax.scatter(
-            vol, mu, marker="o", s=40, color="tab:red", edgecolor="white", label="assets", zorder=4
-        )
-        for name, x, y in zip(covariance.index, vol, mu, strict=True):
-            ax.annotate(
-                str(name), (x, y), xytext=(5, 3), textcoords="offset points", fontsize=9, zorder=5
-            )
+        _draw_assets(ax, covariance, expected_returns)
     if max_sharpe is not None:
-        if max_sharpe.volatility > 0:
-            xs = np.array([0.0, max_sharpe.volatility * 1.25])
-            slope = (max_sharpe.expected_return - risk_free_rate) / max_sharpe.volatility
-            ax.plot(
-                xs,
-                risk_free_rate + slope * xs,
-                "--",
-                color="tab:orange",
-                lw=1,
-                label="capital market line",
-                zorder=2,
-            )
-        ax.scatter(
-            [max_sharpe.volatility],
-            [max_sharpe.expected_return],
-            marker="D",
-            s=110,
-            color="tab:orange",
-            edgecolor="black",
-            label=f"max Sharpe (Sharpe {max_sharpe.sharpe:.2f})",
-            zorder=6,
-        )
+        _draw_max_sharpe(ax, max_sharpe, risk_free_rate)
     if min_variance is not None:
-        ax.scatter(
-            [min_variance.volatility],
-            [min_variance.expected_return],
-            marker="*",
-            s=260,
-            color="tab:blue",
-            edgecolor="black",
-            label=f"min variance (vol {min_variance.volatility:.1%})",
-            zorder=6,
-        )
+        _draw_min_variance(ax, min_variance)
     ax.set_xlabel("Volatility (annualised, %)")
     ax.set_ylabel("Expected return (annualised, %)")
     ax.xaxis.set_major_formatter(_PCT)
@@ -174,6 +113,89 @@ def plot_efficient_frontier(
     ax.set_title(title)
     ax.legend(loc="best", fontsize=9, framealpha=0.9)
     return _finish(fig, path)
+
+
+def _draw_cloud(fig: Figure, ax, random: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    """Random portfolios coloured by Sharpe ratio, with a colour bar."""
+    cloud = ax.scatter(
+        random["volatility"],
+        random["return"],
+        c=random["sharpe"],
+        cmap="viridis",
+        s=6,
+        alpha=0.5,
+        linewidths=0,
+        label=f"random portfolios ({len(random):,})",
+        zorder=1,
+    )
+    bar = fig.colorbar(cloud, ax=ax, pad=0.01)
+    bar.set_label("Sharpe ratio (annualised)")
+
+
+def _draw_frontier(ax, pts: pd.DataFrame) -> None:  # type: ignore[no-untyped-def]
+    ax.plot(
+        pts["volatility"],
+        pts["return"],
+        "-",
+        color="black",
+        lw=2,
+        marker="o",
+        ms=2.5,
+        label="efficient frontier",
+        zorder=3,
+    )
+
+
+def _draw_assets(ax, covariance: pd.DataFrame, expected_returns: pd.Series) -> None:  # type: ignore[no-untyped-def]
+    """Each asset at (its volatility, its expected return), labelled."""
+    vol = np.sqrt(np.diag(covariance.to_numpy(dtype=float)))
+    mu = expected_returns.reindex(covariance.index).to_numpy(dtype=float)
+    ax.scatter(
+        vol, mu, marker="o", s=40, color="tab:red", edgecolor="white", label="assets", zorder=4
+    )
+    for name, x, y in zip(covariance.index, vol, mu, strict=True):
+        ax.annotate(
+            str(name), (x, y), xytext=(5, 3), textcoords="offset points", fontsize=9, zorder=5
+        )
+
+
+def _draw_max_sharpe(ax, max_sharpe: PortfolioResult, risk_free_rate: float) -> None:  # type: ignore[no-untyped-def]
+    """The max-Sharpe portfolio (a diamond) and the capital market line through it."""
+    if max_sharpe.volatility > 0:
+        xs = np.array([0.0, max_sharpe.volatility * 1.25])
+        slope = (max_sharpe.expected_return - risk_free_rate) / max_sharpe.volatility
+        ax.plot(
+            xs,
+            risk_free_rate + slope * xs,
+            "--",
+            color="tab:orange",
+            lw=1,
+            label="capital market line",
+            zorder=2,
+        )
+    ax.scatter(
+        [max_sharpe.volatility],
+        [max_sharpe.expected_return],
+        marker="D",
+        s=110,
+        color="tab:orange",
+        edgecolor="black",
+        label=f"max Sharpe (Sharpe {max_sharpe.sharpe:.2f})",
+        zorder=6,
+    )
+
+
+def _draw_min_variance(ax, min_variance: PortfolioResult) -> None:  # type: ignore[no-untyped-def]
+    ax.scatter(
+        [min_variance.volatility],
+        [min_variance.expected_return],
+        marker="*",
+        s=260,
+        color="tab:blue",
+        edgecolor="black",
+        label=f"min variance (vol {min_variance.volatility:.1%})",
+        zorder=6,
+    )
 
 
 def _heatmap(

@@ -286,11 +286,45 @@ def lp_allocation(
     # lots that can never meet the minimum are fixed at zero
     upper = np.where(mins > upper, 0.0, upper)
     k = len(semi)
+    nv = 2 * n + 1 + k  # variables: n (n ints), u (n continuous >= 0), u_cash (1), z (k binaries)
+    obj = np.concatenate([np.zeros(n), np.ones(n), [1.0], np.zeros(k)])
+    integrality = np.concatenate([np.ones(n), np.zeros(n + 1), np.ones(k)])
+    bounds = Bounds(
+        np.zeros(nv),
+        np.concatenate([upper, np.full(n + 1, np.inf), np.ones(k)]),
+    )
+    res = milp(
+        obj,
+        constraints=_lp_constraints(w, c, value, mins, upper, semi),
+        integrality=integrality,
+        bounds=bounds,
+        options={"time_limit": time_limit, "mip_rel_gap": 0.0},
+    )
+    if res.status != 0 or res.x is None:
+        raise TradeError(
+            f"the integer allocation did not solve to optimality ({res.message}); "
+            "use --method greedy"
+        )
+    lots = np.rint(res.x[:n])
+    return _result(lots, weights, prices, steps, value, AllocationMethod.LP)
+
+
+def _lp_constraints(
+    w: np.ndarray,
+    c: np.ndarray,
+    value: float,
+    mins: np.ndarray,
+    upper: np.ndarray,
+    semi: np.ndarray,
+) -> LinearConstraint:
+    """The MILP's rows over ``(n, u, u_cash, z)``: ``u_i >= |w_i V - c_i n_i|``,
+    ``u_cash >= |sum(w) V - c.n|``, the budget ``c.n <= V``, and for each asset in ``semi``
+    ``min_i z_i <= n_i <= upper_i z_i`` (``c``: cost of one lot, quote; ``mins``/``upper``:
+    lots)."""
     invest = float(w.sum())
-    # variables: n (n ints), u (n continuous >= 0), u_cash (1 continuous), z (k binaries)
+    n, k = len(w), len(semi)
     nv = 2 * n + 1 + k
     zc = 2 * n + 1  # first binary
-    obj = np.concatenate([np.zeros(n), np.ones(n), [1.0], np.zeros(k)])
     rows, lo, hi = [], [], []
     # u_cash >= |leftover - (1 - s) V| = |s V - c.n|
     r = np.zeros(nv)
@@ -319,25 +353,7 @@ def lp_allocation(
         r = np.zeros(nv)
         r[i], r[zc + j] = 1.0, -upper[i]
         rows.append(r), lo.append(-np.inf), hi.append(0.0)
-    integrality = np.concatenate([np.ones(n), np.zeros(n + 1), np.ones(k)])
-    bounds = Bounds(
-        np.zeros(nv),
-        np.concatenate([upper, np.full(n + 1, np.inf), np.ones(k)]),
-    )
-    res = milp(
-        obj,
-        constraints=LinearConstraint(np.array(rows), np.array(lo), np.array(hi)),
-        integrality=integrality,
-        bounds=bounds,
-        options={"time_limit": time_limit, "mip_rel_gap": 0.0},
-    )
-    if res.status != 0 or res.x is None:
-        raise TradeError(
-            f"the integer allocation did not solve to optimality ({res.message}); "
-            "use --method greedy"
-        )
-    lots = np.rint(res.x[:n])
-    return _result(lots, weights, prices, steps, value, AllocationMethod.LP)
+    return LinearConstraint(np.array(rows), np.array(lo), np.array(hi))
 
 
 def allocate(

@@ -292,34 +292,22 @@ def fetch_holdings(
             source=source,
         )
         return holdings, tickers
+    return _linear_holdings(session, quote, totals, source, dust_threshold)
+
+
+def _linear_holdings(
+    session: ExchangeSession,
+    quote: str,
+    totals: dict[str, float],
+    source: str,
+    dust_threshold: float,
+) -> tuple[Holdings, pd.DataFrame]:
+    """A linear futures account: its ``quote``-settled positions at their mark prices, the
+    quote balance as cash, equity = cash + unrealised PnL."""
     if not session.has("fetchPositions"):
         raise TradeError(f"{session.exchange_id} has no fetchPositions in ccxt; use --market spot")
     session.load_markets()
-    raw_positions = session.call("fetch_positions")
-    rows: dict[str, dict[str, Any]] = {}
-    upnl = 0.0
-    for p in raw_positions:
-        symbol = str(p.get("symbol", ""))
-        market = session.client.markets.get(symbol, {}) if session.client.markets else {}
-        if not (market.get("linear") and str(market.get("settle", "")).upper() == quote):
-            continue
-        contracts = float(p.get("contracts") or 0.0)
-        if contracts == 0:
-            continue
-        size = float(p.get("contractSize") or market.get("contractSize") or 1.0)
-        sign = -1.0 if p.get("side") == "short" else 1.0
-        mark = p.get("markPrice")
-        if mark is None:
-            raise TradeError(f"{session.exchange_id} position {symbol} has no mark price")
-        asset = str(market.get("base") or to_asset(symbol)).upper()
-        amount = sign * contracts * size
-        rows[asset] = {
-            "amount": amount,
-            "price": float(mark),
-            "value": amount * float(mark),
-            "cash_like": is_stablecoin(asset),
-        }
-        upnl += float(p.get("unrealizedPnl") or 0.0)
+    rows, upnl = _position_rows(session, quote)
     cash = float(totals.get(quote, 0.0))
     equity = cash + upnl
     if not equity > 0:
@@ -346,3 +334,33 @@ def fetch_holdings(
         source=source,
     )
     return holdings, tickers
+
+
+def _position_rows(session: ExchangeSession, quote: str) -> tuple[dict[str, dict[str, Any]], float]:
+    """Open linear positions settled in ``quote`` (signed base amount, mark price, signed
+    notional, cash-like flag) by asset, and their total unrealised PnL (quote)."""
+    rows: dict[str, dict[str, Any]] = {}
+    upnl = 0.0
+    for p in session.call("fetch_positions"):
+        symbol = str(p.get("symbol", ""))
+        market = session.client.markets.get(symbol, {}) if session.client.markets else {}
+        if not (market.get("linear") and str(market.get("settle", "")).upper() == quote):
+            continue
+        contracts = float(p.get("contracts") or 0.0)
+        if contracts == 0:
+            continue
+        size = float(p.get("contractSize") or market.get("contractSize") or 1.0)
+        sign = -1.0 if p.get("side") == "short" else 1.0
+        mark = p.get("markPrice")
+        if mark is None:
+            raise TradeError(f"{session.exchange_id} position {symbol} has no mark price")
+        asset = str(market.get("base") or to_asset(symbol)).upper()
+        amount = sign * contracts * size
+        rows[asset] = {
+            "amount": amount,
+            "price": float(mark),
+            "value": amount * float(mark),
+            "cash_like": is_stablecoin(asset),
+        }
+        upnl += float(p.get("unrealizedPnl") or 0.0)
+    return rows, upnl

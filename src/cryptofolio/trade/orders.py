@@ -181,16 +181,43 @@ def plan_orders(
     TradeError
         Negative targets on a spot account, target assets with no price, or no equity.
     """
-    quote = holdings.quote
-    spot = holdings.market_type is MarketType.SPOT
     equity = holdings.equity
     if not equity > 0:
         raise TradeError("the account has no equity to rebalance")
+    target = _checked_target(holdings, target_weights)
+    notes: list[str] = []
+    if rules is None:
+        notes.append("no exchange metadata: amounts are not rounded to exchange steps/minimums")
+    cost_model = cost_model or _default_cost_model(rules)
+    sizer = _Sizer.of(holdings, target, rules, prices, min_trade)
+    orders: list[Order] = []
+    skipped: list[SkippedTrade] = []
+    for asset in sizer.risky:
+        wanted = (sizer.target[asset] * equity - sizer.value[asset]) / sizer.price[asset]
+        if abs(wanted * sizer.price[asset]) <= 1e-9 * equity:  # optimiser round-off, not a trade
+            continue
+        order, skip = sizer.size(asset, wanted)
+        orders.extend([order] if order else [])
+        skipped.extend([skip] if skip else [])
+    orders = _with_costs(orders, cost_model, volumes)
+    if sizer.spot:
+        orders = _fund_buys(
+            orders, sizer, holdings.quote_balance, (cost_model, volumes), notes, skipped
+        )
+    sells = sorted((o for o in orders if o.side is Side.SELL), key=lambda o: -o.notional)
+    buys = sorted((o for o in orders if o.side is Side.BUY), key=lambda o: -o.notional)
+    return _plan(holdings, sizer, tuple(sells + buys), tuple(skipped), cost_model, tuple(notes))
+
+
+def _checked_target(holdings: Holdings, target_weights: pd.Series) -> pd.Series:
+    """Target weights by upper-case asset; no NaN; on spot no negative weight (then clipped at
+    0 against round-off)."""
+    quote = holdings.quote
     target = target_weights.astype(float).copy()
     target.index = [str(a).upper() for a in target.index]
     if target.isna().any():
         raise TradeError(f"target weights are NaN for {', '.join(target.index[target.isna()])}")
-    if spot:
+    if holdings.market_type is MarketType.SPOT:
         neg = target[(target < -1e-12) & (target.index != quote)]
         if not neg.empty:
             raise TradeError(
@@ -198,48 +225,89 @@ def plan_orders(
                 "use --min-weight 0 or --market linear"
             )
         target = target.clip(lower=0.0)
-    notes: list[str] = []
-    if rules is None:
-        notes.append("no exchange metadata: amounts are not rounded to exchange steps/minimums")
-    if cost_model is None:
-        fees = [r.taker_fee for r in (rules or {}).values() if r.taker_fee is not None]
-        fee_bps = float(np.max(fees) * 1e4) if fees else 10.0
-        cost_model = CostModel(fee_bps=fee_bps)
-    positions = holdings.positions
-    px = positions["price"].copy()
-    if prices is not None:
-        for a, p in prices.items():
+    return target
+
+
+def _default_cost_model(rules: dict[str, MarketRules] | None) -> CostModel:
+    """The largest taker fee the markets state (10 bps when none does), no slippage."""
+    fees = [r.taker_fee for r in (rules or {}).values() if r.taker_fee is not None]
+    return CostModel(fee_bps=float(np.max(fees) * 1e4) if fees else 10.0)
+
+
+@dataclass(frozen=True)
+class _Sizer:
+    """What sizing an order needs: per non-quote asset (``risky``) its price (quote per unit),
+    amount held, current value and target weight; the markets' rules; the minimum trade."""
+
+    quote: str
+    market_type: MarketType
+    risky: list[str]
+    price: pd.Series
+    held: pd.Series
+    value: pd.Series
+    target: pd.Series
+    rules: dict[str, MarketRules] | None
+    min_trade: float
+
+    @property
+    def spot(self) -> bool:
+        return self.market_type is MarketType.SPOT
+
+    @classmethod
+    def of(
+        cls,
+        holdings: Holdings,
+        target: pd.Series,
+        rules: dict[str, MarketRules] | None,
+        prices: pd.Series | None,
+        min_trade: float,
+    ) -> _Sizer:
+        quote = holdings.quote
+        positions = holdings.positions
+        px = positions["price"].copy()
+        for a, p in (prices if prices is not None else pd.Series(dtype=float)).items():
             a = str(a).upper()
             if a not in px.index and np.isfinite(p) and p > 0:
                 px[a] = float(p)
-    px[quote] = 1.0
-    risky = [a for a in dict.fromkeys([*holdings.risky_assets(), *target.index]) if a != quote]
-    no_price = [a for a in risky if a not in px.index]
-    if no_price:
-        raise TradeError(f"no latest price for {', '.join(no_price)}; cannot size their orders")
-    held = positions["amount"].reindex(risky).fillna(0.0)
-    cur_value = positions["value"].reindex(risky).fillna(0.0)
-    tgt_w = target.reindex(risky).fillna(0.0)
-    if spot:
-        over = float(tgt_w.sum())
-        if over > 1 + 1e-6:
-            raise TradeError(f"target weights of non-cash assets sum to {over:.4f} > 1 on spot")
+        px[quote] = 1.0
+        held = [*holdings.risky_assets(), *target.index]
+        risky = [a for a in dict.fromkeys(held) if a != quote]
+        no_price = [a for a in risky if a not in px.index]
+        if no_price:
+            raise TradeError(f"no latest price for {', '.join(no_price)}; cannot size their orders")
+        tgt_w = target.reindex(risky).fillna(0.0)
+        if holdings.market_type is MarketType.SPOT:
+            over = float(tgt_w.sum())
+            if over > 1 + 1e-6:
+                raise TradeError(f"target weights of non-cash assets sum to {over:.4f} > 1 on spot")
+        return cls(
+            quote=quote,
+            market_type=holdings.market_type,
+            risky=risky,
+            price=px,
+            held=positions["amount"].reindex(risky).fillna(0.0),
+            value=positions["value"].reindex(risky).fillna(0.0),
+            target=tgt_w,
+            rules=rules,
+            min_trade=min_trade,
+        )
 
-    orders: list[Order] = []
-    skipped: list[SkippedTrade] = []
-
-    def size(asset: str, wanted_base: float) -> tuple[Order | None, SkippedTrade | None]:
+    def size(self, asset: str, wanted_base: float) -> tuple[Order | None, SkippedTrade | None]:
+        """The order for ``wanted_base`` units of ``asset`` (negative: a sell), rounded to the
+        market's step; or why it is skipped."""
+        rules = self.rules
         side = Side.BUY if wanted_base > 0 else Side.SELL
         market = (
             rules[asset].symbol
             if rules and asset in rules
-            else market_symbol(asset, quote, holdings.market_type)
+            else market_symbol(asset, self.quote, self.market_type)
         )
-        price = float(px[asset])
+        price = float(self.price[asset])
         want = abs(wanted_base)
-        if spot and side is Side.SELL:
+        if self.spot and side is Side.SELL:
             # an exit sells exactly what is held (no float residue from value / price)
-            want = float(held[asset]) if tgt_w[asset] == 0 else min(want, float(held[asset]))
+            held = float(self.held[asset])
+            want = held if self.target[asset] == 0 else min(want, held)
         wanted_notional = want * price
         r = rules.get(asset) if rules is not None else None
         if rules is not None and r is None:
@@ -250,79 +318,87 @@ def plan_orders(
         contracts = r.round_amount(want / csize) if r else want
         base = contracts * csize
         notional = base * price
-        if notional < min_trade:
+        if notional < self.min_trade:
             return None, SkippedTrade(
-                asset, market, side, want, wanted_notional, f"below --min-trade {min_trade:g}"
+                asset, market, side, want, wanted_notional, f"below --min-trade {self.min_trade:g}"
             )
         reason = _min_reason(r, contracts, notional)
         if reason:
             return None, SkippedTrade(asset, market, side, want, wanted_notional, reason)
         return Order(asset, market, side, contracts, base, price, notional), None
 
-    wanted = {a: (tgt_w[a] * equity - cur_value[a]) / px[a] for a in risky}
-    for asset, w_base in wanted.items():
-        if abs(w_base * px[asset]) <= 1e-9 * equity:  # optimiser round-off, not a trade
-            continue
-        order, skip = size(asset, w_base)
-        if order:
-            orders.append(order)
-        if skip:
-            skipped.append(skip)
 
-    def with_costs(batch: list[Order]) -> list[Order]:
-        if not batch:
-            return []
-        signed = pd.Series(
-            [o.notional if o.side is Side.BUY else -o.notional for o in batch],
-            index=[o.asset for o in batch],
-            dtype=float,
+def _with_costs(
+    batch: list[Order], cost_model: CostModel, volumes: pd.Series | None
+) -> list[Order]:
+    """``batch`` with each order's estimated fee and slippage (quote)."""
+    if not batch:
+        return []
+    signed = pd.Series(
+        [o.notional if o.side is Side.BUY else -o.notional for o in batch],
+        index=[o.asset for o in batch],
+        dtype=float,
+    )
+    vol = volumes.reindex(signed.index).astype(float) if volumes is not None else None
+    c = _costs(signed, cost_model, vol)
+    return [
+        Order(
+            **{
+                **o.__dict__,
+                "fee": float(c["fee"].iloc[i]),
+                "slippage": float(c["slippage"].iloc[i]),
+            }
         )
-        vol = volumes.reindex(signed.index).astype(float) if volumes is not None else None
-        c = _costs(signed, cost_model, vol)
-        return [
-            Order(
-                **{
-                    **o.__dict__,
-                    "fee": float(c["fee"].iloc[i]),
-                    "slippage": float(c["slippage"].iloc[i]),
-                }
-            )
-            for i, o in enumerate(batch)
-        ]
+        for i, o in enumerate(batch)
+    ]
 
-    orders = with_costs(orders)
-    if spot:
-        # fund the buys from the quote balance plus the sells, net of every cost
-        for _ in range(5):
-            sells = [o for o in orders if o.side is Side.SELL]
-            buys = [o for o in orders if o.side is Side.BUY]
-            available = holdings.quote_balance + sum(o.notional - o.cost for o in sells)
-            need = sum(o.notional + o.cost for o in buys)
-            if need <= available + 1e-9 or not buys:
-                break
-            factor = max(available, 0.0) / need
-            notes.append(
-                f"buys scaled by {factor:.4f} so that the quote balance covers them after costs"
-            )
-            resized: list[Order] = []
-            for o in buys:
-                order, skip = size(o.asset, o.base_amount * factor * (1 - 1e-9))
-                if order:
-                    resized.append(order)
-                if skip:
-                    skipped.append(skip)
-            orders = sells + with_costs(resized)
 
-    sells = sorted((o for o in orders if o.side is Side.SELL), key=lambda o: -o.notional)
-    buys = sorted((o for o in orders if o.side is Side.BUY), key=lambda o: -o.notional)
-    ordered = tuple(sells + buys)
+def _fund_buys(
+    orders: list[Order],
+    sizer: _Sizer,
+    quote_balance: float,
+    costs: tuple[CostModel, pd.Series | None],
+    notes: list[str],
+    skipped: list[SkippedTrade],
+) -> list[Order]:
+    """Scale the spot buys down together until the quote balance plus the sells, net of every
+    cost, pays for them (at most 5 rounds; each scaling is noted, new skips appended)."""
+    for _ in range(5):
+        sells = [o for o in orders if o.side is Side.SELL]
+        buys = [o for o in orders if o.side is Side.BUY]
+        available = quote_balance + sum(o.notional - o.cost for o in sells)
+        need = sum(o.notional + o.cost for o in buys)
+        if need <= available + 1e-9 or not buys:
+            break
+        factor = max(available, 0.0) / need
+        notes.append(
+            f"buys scaled by {factor:.4f} so that the quote balance covers them after costs"
+        )
+        resized: list[Order] = []
+        for o in buys:
+            order, skip = sizer.size(o.asset, o.base_amount * factor * (1 - 1e-9))
+            resized.extend([order] if order else [])
+            skipped.extend([skip] if skip else [])
+        orders = sells + _with_costs(resized, *costs)
+    return orders
 
-    # resulting portfolio after rounding and costs
+
+def _plan(
+    holdings: Holdings,
+    sizer: _Sizer,
+    ordered: tuple[Order, ...],
+    skipped: tuple[SkippedTrade, ...],
+    cost_model: CostModel,
+    notes: tuple[str, ...],
+) -> OrderPlan:
+    """The plan with the portfolio that results after rounding and costs."""
+    quote, risky, positions = holdings.quote, sizer.risky, holdings.positions
     delta = pd.Series({o.asset: o.signed_base_amount for o in ordered}, dtype=float)
-    amounts_after = held.add(delta, fill_value=0.0).reindex(risky).fillna(0.0)
-    values_after = amounts_after * px.reindex(risky)
+    amounts_after = sizer.held.add(delta, fill_value=0.0).reindex(risky).fillna(0.0)
+    values_after = amounts_after * sizer.price.reindex(risky)
     total_cost = sum(o.cost for o in ordered)
-    if spot:
+    target_full = sizer.target.copy()
+    if sizer.spot:
         quote_after = (
             holdings.quote_balance
             + sum(-o.notional if o.side is Side.BUY else o.notional for o in ordered)
@@ -333,26 +409,24 @@ def plan_orders(
         amounts_after[quote] = quote_after
         values_after[quote] = quote_after
         current = positions["weight"].reindex([*risky, quote]).fillna(0.0)
-        target_full = tgt_w.copy()
-        target_full[quote] = 1.0 - float(tgt_w.sum())
+        target_full[quote] = 1.0 - float(sizer.target.sum())
     else:
-        equity_after = equity - total_cost
+        equity_after = holdings.equity - total_cost
         # the quote balance is margin, not an exposure: weights are positions only
         current = positions["weight"].reindex(risky).fillna(0.0)
-        target_full = tgt_w.copy()
         amounts_after[quote] = holdings.cash - total_cost
     resulting = values_after / equity_after if equity_after > 0 else values_after * np.nan
     return OrderPlan(
         orders=ordered,
-        skipped=tuple(skipped),
+        skipped=skipped,
         current_weights=current.rename("current"),
         target_weights=target_full.rename("target"),
         resulting_weights=resulting.rename("resulting"),
         resulting_amounts=amounts_after.rename("amount"),
-        equity=equity,
+        equity=holdings.equity,
         equity_after=equity_after,
         quote=quote,
         market_type=holdings.market_type,
         cost_model=cost_model,
-        notes=tuple(notes),
+        notes=notes,
     )
