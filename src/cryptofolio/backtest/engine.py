@@ -413,6 +413,47 @@ class _Simulation:
             )
         desired = target * value - holdings
         active = np.abs(desired) > _TRADE_TOL * value
+        skipped, volume = self._skipped_trades(i, desired, active)
+        trade = active & ~skipped
+        idx = np.flatnonzero(trade)
+        w = target[idx]
+        h = holdings[idx]
+        vol = volume[idx] if volume is not None else None
+        post = post_trade_value(value, w, h, self.costs, vol)
+        if post is None:
+            raise BacktestError(
+                f"{self.strategy.name}: costs on {m.index[i]} do not converge (trades too "
+                "large for the market's volume?); lower the impact coefficient or the capital"
+            )
+        notional = w * post - h
+        commission, slippage = trade_cost_function(self.costs, vol)(notional)
+        units = notional / price[idx]
+        self.units[idx] += units
+        # traded assets land exactly on their target (no drift from float error in units)
+        self.units[idx] = np.where(w == 0, 0.0, self.units[idx])
+        paid = float(commission.sum() + slippage.sum())
+        self.cash -= float(notional.sum()) + paid
+        self.trades.append(
+            (i, idx, "rebalance", notional, units, price[idx].copy(), commission, slippage)
+        )
+        turnover = float(np.abs(notional).sum()) / value
+        return (
+            value,
+            turnover,
+            float(commission.sum()),
+            float(slippage.sum()),
+            paid,
+            len(idx),
+            int(skipped.sum()),
+        )
+
+    def _skipped_trades(
+        self, i: int, desired: np.ndarray, active: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The trades skipped on row ``i`` (below the minimum notional, or without traded
+        volume for the square-root slippage: recorded as events) and the row's volumes (``None``
+        when the cost model does not read them)."""
+        m = self.m
         skipped = np.zeros_like(active)
         if self.costs.min_notional > 0:
             small = active & (np.abs(desired) < self.costs.min_notional)
@@ -450,38 +491,7 @@ class _Simulation:
                         )
                     )
                 skipped |= novol
-        trade = active & ~skipped
-        idx = np.flatnonzero(trade)
-        w = target[idx]
-        h = holdings[idx]
-        vol = volume[idx] if volume is not None else None
-        post = post_trade_value(value, w, h, self.costs, vol)
-        if post is None:
-            raise BacktestError(
-                f"{self.strategy.name}: costs on {m.index[i]} do not converge (trades too "
-                "large for the market's volume?); lower the impact coefficient or the capital"
-            )
-        notional = w * post - h
-        commission, slippage = trade_cost_function(self.costs, vol)(notional)
-        units = notional / price[idx]
-        self.units[idx] += units
-        # traded assets land exactly on their target (no drift from float error in units)
-        self.units[idx] = np.where(w == 0, 0.0, self.units[idx])
-        paid = float(commission.sum() + slippage.sum())
-        self.cash -= float(notional.sum()) + paid
-        self.trades.append(
-            (i, idx, "rebalance", notional, units, price[idx].copy(), commission, slippage)
-        )
-        turnover = float(np.abs(notional).sum()) / value
-        return (
-            value,
-            turnover,
-            float(commission.sum()),
-            float(slippage.sum()),
-            paid,
-            len(idx),
-            int(skipped.sum()),
-        )
+        return skipped, volume
 
     # ------------------------------------------------------------------ main loop
     def run(self) -> StrategyResult:
@@ -522,24 +532,10 @@ class _Simulation:
                         np.max(np.abs(weights[r - 1] - last_target)) > schedule.threshold
                     )
             if rebalance:
-                eligible_idx = np.flatnonzero(m.eligible[i])
-                ts = m.index[i]
-                target, fallback = self._decide(i, eligible_idx, ts)
-                row = np.full(len(m.assets), np.nan) if target is None else target
-                self.target_rows.append(row)
-                self.target_times.append(ts)
-                if target is None:
-                    value = self.cash + float(self.units @ m.price[i])
-                    self.rebalances.append((ts, value, 0.0, 0.0, 0.0, 0.0, 0, 0, True, fallback))
-                    if drift and len(eligible_idx):
-                        last_target = (self.units * m.price[i]) / value
-                else:
-                    stats = self._execute(i, target)
-                    self.rebalances.append((ts, *stats, False, fallback))
-                    last_target = target
+                last_target = self._rebalance(i, drift, last_target)
                 done += 1
                 if self.progress is not None:
-                    self.progress(Progress(self.strategy.name, ts, done, total))
+                    self.progress(Progress(self.strategy.name, m.index[i], done, total))
             # mark to market at this row's close
             holdings = self.units * m.price[i]
             value = self.cash + float(holdings.sum())
@@ -551,6 +547,25 @@ class _Simulation:
             self.last_volume = np.where(valid_i, m.volume[i], self.last_volume)
             r += 1
         return self._result(equity, weights, cash_w)
+
+    def _rebalance(self, i: int, drift: bool, last_target: np.ndarray | None) -> np.ndarray | None:
+        """Decide and trade on row ``i``; returns the weights the drift schedule compares to."""
+        m = self.m
+        eligible_idx = np.flatnonzero(m.eligible[i])
+        ts = m.index[i]
+        target, fallback = self._decide(i, eligible_idx, ts)
+        row = np.full(len(m.assets), np.nan) if target is None else target
+        self.target_rows.append(row)
+        self.target_times.append(ts)
+        if target is None:
+            value = self.cash + float(self.units @ m.price[i])
+            self.rebalances.append((ts, value, 0.0, 0.0, 0.0, 0.0, 0, 0, True, fallback))
+            if drift and len(eligible_idx):
+                return (self.units * m.price[i]) / value
+            return last_target
+        stats = self._execute(i, target)
+        self.rebalances.append((ts, *stats, False, fallback))
+        return target
 
     def _mark_block(
         self, r0: int, r1: int, equity: np.ndarray, weights: np.ndarray, cash_w: np.ndarray
