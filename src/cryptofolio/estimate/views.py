@@ -239,6 +239,15 @@ def views_from_matrices(
 
 
 def _view_of_record(rec: Mapping, where: str) -> View:
+    try:
+        return _record_view(rec, where)
+    except EstimationError as exc:
+        if str(exc).startswith(where):
+            raise
+        raise EstimationError(f"{where}: {exc}") from None
+
+
+def _record_view(rec: Mapping, where: str) -> View:
     asset, long, short = rec.get("asset"), rec.get("long"), rec.get("short")
     if "return" not in rec:
         raise EstimationError(f"{where}: no 'return' (annual fraction, e.g. 0.40 for 40 %)")
