@@ -7,7 +7,7 @@ Task: HRP weights from a panel of daily returns (seeded synthetic panel, benchma
 starts from the same returns frame, so each figure includes its own covariance and correlation
 estimates, the distance, the linkage, the ordering and the bisection:
 
-* cryptofolio: ``np.cov`` of the returns, then ``HierarchicalRiskParity().weights(cov)``;
+* cryptofolio: ``sample_covariance(returns)``, then ``HierarchicalRiskParity().weights(cov)``;
 * PyPortfolioOpt: ``HRPOpt(returns).optimize("single")``;
 * Riskfolio-Lib: ``HCPortfolio(returns).optimization(model="HRP", linkage="single",
   leaf_order=False)``;
@@ -35,11 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.synthetic import synthetic_returns
 
+from cryptofolio.estimate import sample_covariance
 from cryptofolio.optimize.objectives.hierarchical import HierarchicalRiskParity
 
 
 def ours(returns: pd.DataFrame) -> np.ndarray:
-    cov = np.cov(returns.to_numpy(), rowvar=False)
+    cov = sample_covariance(returns).to_numpy()
     return HierarchicalRiskParity().weights(cov)
 
 

@@ -83,9 +83,11 @@ class _ClusterRisk:
             )
         return risks
 
-    def risk(self, idx: np.ndarray, w: np.ndarray) -> float:
+    def risk(self, idx: np.ndarray | slice, w: np.ndarray) -> float:
+        """Risk of weights ``w`` on the assets ``idx`` (positions, or a slice: a view)."""
         if self.measure is RiskMeasure.VARIANCE:
-            block = self.covariance[np.ix_(idx, idx)]
+            cov = self.covariance
+            block = cov[idx, idx] if isinstance(idx, slice) else cov[np.ix_(idx, idx)]
             return float(w @ block @ w)
         return float(historical_cvar(self.returns[:, idx] @ w, self.beta))
 
@@ -125,9 +127,8 @@ def hrp_weights(
         mid = lo + (hi - lo) // 2
         sides = []
         for a, b in ((lo, mid), (mid, hi)):
-            idx = np.arange(a, b)
             wi = inv[a:b] / inv[a:b].sum()
-            sides.append(risk.risk(idx, wi))
+            sides.append(risk.risk(slice(a, b), wi))
         alpha = _split(*sides)
         w[lo:mid] *= alpha
         w[mid:hi] *= 1.0 - alpha
