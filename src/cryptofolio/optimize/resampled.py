@@ -26,6 +26,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
+from cryptofolio._blas import single_blas_thread
 from cryptofolio.errors import EstimationError, InfeasibleError
 from cryptofolio.optimize import Constraints, Frontier, efficient_frontier
 
@@ -83,6 +84,7 @@ def _evaluate(weights: np.ndarray, cov: pd.DataFrame, mu: pd.Series, rf: float) 
     return pd.DataFrame({"return": ret, "volatility": vol, "sharpe": sharpe})
 
 
+@single_blas_thread
 def resampled_frontier(
     returns: pd.DataFrame,
     *,
