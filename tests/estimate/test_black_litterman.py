@@ -218,7 +218,11 @@ def test_negative_market_premium_is_a_clear_error() -> None:
         ("v.toml", "[[view]\n", "not valid TOML"),
         ("v.toml", "[[view]]\nreturn = 0.4\n", "give 'asset' .* or 'long' and 'short'"),
         ("v.csv", "asset,return\nSOL,0.4\n", "the header must be long,short,return,confidence"),
-        ("v.csv", "long,short,return\nSOL,,abc\n", "line 2: view SOL: return 'abc' is not a number"),
+        (
+            "v.csv",
+            "long,short,return\nSOL,,abc\n",
+            "line 2: view SOL: return 'abc' is not a number",
+        ),
         ("v.csv", "long,short,return,confidence\nSOL,,0.4,150\n", "outside 0-100 %"),
         ("v.txt", "", "use a .toml or .csv file"),
     ],
