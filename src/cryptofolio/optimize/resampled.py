@@ -26,7 +26,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from cryptofolio._blas import single_blas_thread
+from cryptofolio.blas import single_blas_thread
 from cryptofolio.errors import EstimationError, InfeasibleError
 from cryptofolio.optimize import Constraints, Frontier, efficient_frontier
 

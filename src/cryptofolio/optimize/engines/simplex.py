@@ -8,7 +8,7 @@ bind is (the optimiser's ``BoxQP.simplex``)
 
 Only the zero bounds can bind (``y >= 0`` and ``sum(y) = c <= hi_i``), so a pivot only moves
 variables between free and zero. :func:`solve_simplex` runs the block pivoting of
-:mod:`cryptofolio.optimize._active_set` on that structure, and :func:`simplex_residuals` checks
+:mod:`cryptofolio.optimize.engines.active_set` on that structure, and :func:`simplex_residuals` checks
 every KKT condition of the answer, with the gradient recomputed from ``P``, ``y`` and the
 budget's multiplier (not taken from the loop).
 
@@ -189,7 +189,7 @@ def simplex_residuals(
     sol: SimplexSolution,
 ) -> dict[str, float]:
     """Every KKT condition of the problem of :func:`solve_simplex` (caps ``hi``) at ``sol``,
-    in the units of :func:`~cryptofolio.optimize._active_set.kkt_residuals`: the budget row,
+    in the units of :func:`~cryptofolio.optimize.engines.segment.kkt_residuals`: the budget row,
     the bounds, stationarity and the multipliers' sign relative to ``max(1, |P y|, |q|)``,
     complementarity (a bound variable must sit at 0). NaN where the point is not finite."""
     y, free = sol.y, sol.free

@@ -17,7 +17,7 @@ import numpy as np
 
 from cryptofolio.errors import InfeasibleError
 from cryptofolio.optimize import Constraints
-from cryptofolio.optimize._constraints import resolve_box
+from cryptofolio.optimize.constraints import resolve_box
 
 
 @dataclass(frozen=True)

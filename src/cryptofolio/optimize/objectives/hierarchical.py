@@ -24,7 +24,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.cluster.hierarchy as sch
 
-from cryptofolio._blas import single_blas_thread
+from cryptofolio.blas import single_blas_thread
 from cryptofolio.errors import EstimationError, OptimizationError
 from cryptofolio.optimize.objectives.clustering import (
     Distance,

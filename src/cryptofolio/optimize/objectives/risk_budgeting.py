@@ -24,7 +24,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from cryptofolio._blas import single_blas_thread
+from cryptofolio.blas import single_blas_thread
 from cryptofolio.errors import EstimationError, InfeasibleError, SolverError
 
 #: How far budgets may sum from 1 (they are shares).
