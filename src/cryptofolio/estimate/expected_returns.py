@@ -13,7 +13,6 @@ from cryptofolio.estimate.returns import ReturnsKind
 from cryptofolio.estimate.risk_models import ewm_alpha, ewm_weights
 from cryptofolio.estimate.windows import (
     check_returns_window,
-    column_means,
     returns_values_and_means,
 )
 
@@ -39,23 +38,6 @@ def mean_return(
     annual continuously compounded rate)."""
     # the checks of check_returns_window, finiteness read from the means (one pass)
     _, mean = returns_values_and_means(returns, min_observations=1)
-    return pd.Series(mean * periods_per_year, index=returns.columns, name="expected_return")
-
-
-def mean_return_of_values(
-    values: np.ndarray, returns: pd.DataFrame, periods_per_year: float
-) -> pd.Series | None:
-    """:func:`expected_returns` of ``returns`` with the ``mean`` method, from ``values``: the
-    array ``returns.to_numpy()`` gives (the frame's own data, same memory layout, hence the
-    same means to the bit). ``None`` where that call would raise or needs its own checks
-    (duplicate assets, a non-finite mean, a bad ``periods_per_year``): call it then."""
-    if not (np.isfinite(periods_per_year) and periods_per_year > 0):
-        return None
-    if not len(values) or not returns.columns.is_unique:
-        return None
-    mean = column_means(values)
-    if not np.isfinite(mean).all():
-        return None
     return pd.Series(mean * periods_per_year, index=returns.columns, name="expected_return")
 
 

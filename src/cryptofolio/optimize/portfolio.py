@@ -13,7 +13,6 @@ import pandas as pd
 
 from cryptofolio import estimate as est
 from cryptofolio.errors import DataError
-from cryptofolio.estimate.returns import check_prices, price_ratios, returns_from_ratios
 from cryptofolio.optimize.objectives import ObjectiveSpec, objective_from_keywords
 from cryptofolio.optimize.problem import Trades
 from cryptofolio.optimize.solve import optimize_portfolio
@@ -57,26 +56,20 @@ class PortfolioConfig:
         )
 
 
-def _price_window(prices: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """The price ratios and the returns of a wide price window, with its checks."""
+def _check_price_window(prices: pd.DataFrame) -> None:
+    """A wide window with a price for every asset on every row, and at least 3 rows."""
     if not isinstance(prices, pd.DataFrame) or prices.shape[1] == 0:
         raise DataError("prices must be a wide DataFrame with one column per asset")
-    values = prices.to_numpy(dtype=float)
-    ratio, clean = price_ratios(values)
-    if not clean:
-        bad = ~np.isfinite(values)
-        if bad.any():
-            cols = [str(prices.columns[j]) for j in np.flatnonzero(bad.any(axis=0))]
-            first = prices.index[int(np.flatnonzero(bad.any(axis=1))[0])]
-            raise DataError(
-                f"prices have missing values for {', '.join(cols)} (first at {first}); choose "
-                "a window where every asset has data (or drop those assets)"
-            )
+    bad = ~np.isfinite(prices.to_numpy(dtype=float))
+    if bad.any():
+        cols = [str(prices.columns[j]) for j in np.flatnonzero(bad.any(axis=0))]
+        first = prices.index[int(np.flatnonzero(bad.any(axis=1))[0])]
+        raise DataError(
+            f"prices have missing values for {', '.join(cols)} (first at {first}); choose "
+            "a window where every asset has data (or drop those assets)"
+        )
     if prices.shape[0] < 3:
         raise DataError(f"need at least 3 price rows to estimate, got {prices.shape[0]}")
-    if not clean:  # a non-positive price: named by check_prices
-        check_prices(prices, values)
-    return ratio, prices
 
 
 def build_portfolio(
@@ -110,11 +103,11 @@ def build_portfolio(
     DataError
         The price window has NaN (names the assets and the first date) or fewer than 3 rows.
     """
-    ratio, prices = _price_window(prices)
+    _check_price_window(prices)
     ppy = config.periods_per_year
     if ppy is None:
         ppy = est.infer_periods_per_year(prices.index)
-    rets = returns_from_ratios(ratio, prices, config.returns_kind)
+    rets = est.returns_from_prices(prices, config.returns_kind)  # names a non-positive price
     cov = est.risk_matrix(rets, config.risk_model, periods_per_year=ppy)
     spec = config.objective_spec()
     mu = expected_returns
@@ -122,9 +115,7 @@ def build_portfolio(
         mu = est.expected_returns(
             rets, config.expected_returns, periods_per_year=ppy, kind=config.returns_kind
         )
-    trades = None
-    if previous_weights is not None or max_turnover is not None or _any_cost(transaction_cost):
-        trades = Trades(previous_weights, transaction_cost, max_turnover)
+    trades = Trades(previous_weights, transaction_cost, max_turnover)
     return optimize_portfolio(
         cov,
         mu,
@@ -136,7 +127,3 @@ def build_portfolio(
         trades=trades,
         warm_starts=warm_starts,
     )
-
-
-def _any_cost(cost: float | pd.Series) -> bool:
-    return isinstance(cost, pd.Series) or cost != 0

@@ -112,12 +112,16 @@ def make_problem(
     *,
     need_mu: bool,
     risk_free_rate: float = 0.0,
+    periods_per_year: float = 365.0,
 ) -> Problem:
-    """The :class:`Problem` of labelled inputs (checked; errors name the assets at fault)."""
+    """The :class:`Problem` of labelled inputs (checked; errors name the assets at fault);
+    ``periods_per_year`` annualises the scenario measures."""
     assets, S = check_covariance(covariance)
     index = result_index(covariance.columns, assets)
     mu = align_series(expected_returns, assets, "expected returns", required=need_mu, index=index)
-    return problem_of_values(assets, index, S, mu, constraints, risk_free_rate)
+    pb = problem_of_values(assets, index, S, mu, constraints, risk_free_rate)
+    pb.periods_per_year = float(periods_per_year)
+    return pb
 
 
 def problem_of_values(

@@ -101,8 +101,8 @@ def optimize_portfolio(
         constraints,
         need_mu=spec.uses_expected_returns,
         risk_free_rate=risk_free_rate,
+        periods_per_year=periods_per_year,
     )
-    pb.periods_per_year = float(periods_per_year)
     return solve_problem(pb, spec, returns=returns, trades=trades, warm_starts=warm_starts)
 
 

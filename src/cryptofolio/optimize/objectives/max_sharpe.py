@@ -46,6 +46,16 @@ def max_sharpe_qp(pb: Problem) -> BoxQP:
     )
 
 
+def add_excess_return_row(prog: ConicProgram) -> None:
+    """The homogenising row of a ratio objective: ``μ'y - rf k - cost'd = 1`` (scaled by ``1/ms``)."""
+    pb = prog.pb
+    ms = pb.ms
+    terms = [(prog.w, pb.mu[None, :] / ms), (prog.k, [[-pb.rf / ms]])]
+    if prog.cost is not None:
+        terms.append((prog.d, -prog.cost[None, :] / ms))
+    prog.cb.eq(terms, [1.0])
+
+
 @register_objective
 @dataclass(frozen=True)
 class MaxSharpe(ObjectiveSpec):
@@ -76,9 +86,5 @@ class MaxSharpe(ObjectiveSpec):
 
     def add_terms(self, prog: ConicProgram) -> None:
         pb = prog.pb
-        ms = pb.ms
         prog.quad(prog.w, ridge(pb.Ss, pb.l2 / pb.s))
-        terms = [(prog.w, pb.mu[None, :] / ms), (prog.k, [[-pb.rf / ms]])]
-        if prog.cost is not None:
-            terms.append((prog.d, -prog.cost[None, :] / ms))
-        prog.cb.eq(terms, [1.0])
+        add_excess_return_row(prog)

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from cryptofolio.errors import InfeasibleError
 from cryptofolio.optimize.engines.conic_program import ConicProgram
 from cryptofolio.optimize.objectives.base import ObjectiveSpec
-from cryptofolio.optimize.objectives.max_sharpe import check_sharpe_possible
+from cryptofolio.optimize.objectives.max_sharpe import add_excess_return_row, check_sharpe_possible
 from cryptofolio.optimize.objectives.registry import register_objective
 from cryptofolio.optimize.problem import Problem
 
@@ -40,23 +40,27 @@ def add_semivariance(prog: ConicProgram, benchmark: float) -> None:
         prog.quad(prog.w, (2 * pb.l2 / pb.s) * np.eye(pb.n))
 
 
-def _check_benchmark(benchmark: float) -> None:
-    if not math.isfinite(benchmark):
-        raise InfeasibleError(f"the semivariance benchmark must be finite, got {benchmark}")
+@dataclass(frozen=True)
+class _Downside(ObjectiveSpec):
+    """The objectives of the shortfall below ``benchmark`` (a periodic return, fraction)."""
+
+    benchmark: float = 0.0
+    uses_scenarios = True
+
+    def validate(self) -> None:
+        if not math.isfinite(self.benchmark):
+            raise InfeasibleError(
+                f"the semivariance benchmark must be finite, got {self.benchmark}"
+            )
 
 
 @register_objective
 @dataclass(frozen=True)
-class MinSemivariance(ObjectiveSpec):
+class MinSemivariance(_Downside):
     """Least semivariance below ``benchmark`` (a periodic return, fraction; 0 by default)."""
 
-    benchmark: float = 0.0
     name = "min-semivariance"
     uses_expected_returns = False
-    uses_scenarios = True
-
-    def validate(self) -> None:
-        _check_benchmark(self.benchmark)
 
     def add_terms(self, prog: ConicProgram) -> None:
         add_semivariance(prog, self.benchmark)
@@ -66,25 +70,15 @@ class MinSemivariance(ObjectiveSpec):
 
 @register_objective
 @dataclass(frozen=True)
-class MaxSortino(ObjectiveSpec):
+class MaxSortino(_Downside):
     """Highest ``(μ'w - rf) / semideviation`` (annualised; shortfall below ``benchmark``)."""
 
-    benchmark: float = 0.0
     name = "max-sortino"
-    uses_scenarios = True
     homogeneous = True
-
-    def validate(self) -> None:
-        _check_benchmark(self.benchmark)
 
     def check(self, pb: Problem) -> None:
         check_sharpe_possible(pb, self.name)
 
     def add_terms(self, prog: ConicProgram) -> None:
-        pb = prog.pb
         add_semivariance(prog, self.benchmark)
-        ms = pb.ms
-        terms = [(prog.w, pb.mu[None, :] / ms), (prog.k, [[-pb.rf / ms]])]
-        if prog.cost is not None:
-            terms.append((prog.d, -prog.cost[None, :] / ms))
-        prog.cb.eq(terms, [1.0])
+        add_excess_return_row(prog)
