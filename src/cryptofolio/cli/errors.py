@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cryptofolio.errors import CryptofolioError
 
@@ -23,7 +24,8 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except CryptofolioError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            # escaped: a message may hold brackets (`pip install "cryptofolio[gradient]"`)
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(code=2) from exc
 
     return wrapper  # type: ignore[return-value]

@@ -41,6 +41,8 @@ from cryptofolio.cli.optimize_views import (
 from cryptofolio.cli.options import DataOptions, with_data_options
 from cryptofolio.cli.portfolio_options import PortfolioOption, with_portfolio_options
 from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
+from cryptofolio.cli.solver_options import SolverChoice, with_solver_options
+from cryptofolio.cli.solver_views import gradient_portfolio, print_convergence
 from cryptofolio.estimate import RiskModel
 from cryptofolio.optimize import PortfolioConfig, build_portfolio
 
@@ -117,10 +119,12 @@ RandomOpt = Annotated[
 @handle_errors
 @with_data_options
 @with_portfolio_options()
+@with_solver_options()
 def optimize(
     *,
     data: DataOptions,
     config: PortfolioConfig,
+    solver: SolverChoice,
     output_format: FormatOpt = OutputFormat.TABLE,
     plot: PlotOpt = None,
     exclude_pow_risk: ExcludePowRiskOpt = False,
@@ -139,6 +143,8 @@ def optimize(
       cryptofolio optimize --assets BTC,ETH,LTC --min-weight -0.2 --gross-exposure 1.5 --bounds BTC=0.1:0.6 --plot weights.png
 
       cryptofolio optimize --prices my_prices.csv --objective efficient-return --target-return 0.3
+
+      cryptofolio optimize --assets BTC,ETH,SOL,BNB --max-weight 0.4 --solver gradient --lr 0.05 --iterations 2000
     """
     fmt = OutputFormat(output_format)
     with reported_warnings():
@@ -154,10 +160,16 @@ def optimize(
         inputs = estimation_inputs(window, config)
         if config.periods_per_year is None:
             config = _with_periods(config, inputs.periods_per_year)
-        with spinner(f"optimising {len(window.assets)} assets ({config.objective})"):
-            result = build_portfolio(window.prices, config)
+        convergence = None
+        if solver.gradient is not None:
+            result, convergence = gradient_portfolio(window.prices, config, solver.gradient)
+        else:
+            with spinner(f"optimising {len(window.assets)} assets ({config.objective})"):
+                result = build_portfolio(window.prices, config)
     if fmt is OutputFormat.JSON:
         record = portfolio_record(result, inputs)
+        if convergence is not None:
+            record["convergence"] = convergence
         if pow_risk is not None:
             record["pow_risk"] = pow_risk.to_json_dict()
         typer.echo(json.dumps(record, indent=2))
@@ -165,6 +177,8 @@ def optimize(
         typer.echo(weights_csv(result.weights), nl=False)
     else:
         print_portfolio(result, inputs, console)
+        if convergence is not None:
+            print_convergence(convergence, console)
     if pow_risk is not None and fmt is not OutputFormat.JSON:
         from cryptofolio.cli.security_cmd import print_pow_exclusions
 

@@ -27,7 +27,12 @@ from cryptofolio.optimize.objectives import (
     objective_names,
     register_objective,
 )
-from cryptofolio.optimize.portfolio import PortfolioConfig, build_portfolio
+from cryptofolio.optimize.portfolio import (
+    PortfolioConfig,
+    PortfolioMoments,
+    build_portfolio,
+    portfolio_moments,
+)
 from cryptofolio.optimize.problem import Trades
 from cryptofolio.optimize.random_portfolios import best_random_portfolio, random_portfolios
 from cryptofolio.optimize.solve import optimize_portfolio
@@ -62,6 +67,7 @@ __all__ = [
     "Objective",
     "ObjectiveSpec",
     "PortfolioConfig",
+    "PortfolioMoments",
     "PortfolioResult",
     "Trades",
     "WarmStarts",
@@ -73,6 +79,7 @@ __all__ = [
     "objective_class",
     "objective_names",
     "optimize_portfolio",
+    "portfolio_moments",
     "random_portfolios",
     "register_objective",
 ]

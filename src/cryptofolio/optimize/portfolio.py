@@ -72,6 +72,50 @@ def _check_price_window(prices: pd.DataFrame) -> None:
         raise DataError(f"need at least 3 price rows to estimate, got {prices.shape[0]}")
 
 
+@dataclass(frozen=True)
+class PortfolioMoments:
+    """What the optimiser reads from a price window: periodic ``returns`` (dates x assets),
+    annualised ``covariance`` (assets x assets) and ``expected_returns`` (fractions), and the
+    ``periods_per_year`` that annualised them."""
+
+    returns: pd.DataFrame
+    covariance: pd.DataFrame
+    expected_returns: pd.Series
+    periods_per_year: float
+
+
+def portfolio_moments(
+    prices: pd.DataFrame,
+    config: PortfolioConfig = PortfolioConfig(),
+    *,
+    expected_returns: pd.Series | None = None,
+) -> PortfolioMoments:
+    """The estimates of ``config`` on a wide price window (no NaN): what
+    :func:`build_portfolio` and the gradient engine optimise on.
+
+    ``expected_returns`` (annualised fractions) replaces the estimate of
+    ``config.expected_returns`` (views, forecasts).
+
+    Raises
+    ------
+    DataError
+        The price window has NaN (names the assets and the first date), fewer than 3 rows, or
+        a non-positive price.
+    """
+    _check_price_window(prices)
+    ppy = config.periods_per_year
+    if ppy is None:
+        ppy = est.infer_periods_per_year(prices.index)
+    rets = est.returns_from_prices(prices, config.returns_kind)  # names a non-positive price
+    cov = est.risk_matrix(rets, config.risk_model, periods_per_year=ppy)
+    mu = expected_returns
+    if mu is None:
+        mu = est.expected_returns(
+            rets, config.expected_returns, periods_per_year=ppy, kind=config.returns_kind
+        )
+    return PortfolioMoments(rets, cov, mu, float(ppy))
+
+
 def build_portfolio(
     prices: pd.DataFrame,
     config: PortfolioConfig = PortfolioConfig(),
@@ -103,27 +147,16 @@ def build_portfolio(
     DataError
         The price window has NaN (names the assets and the first date) or fewer than 3 rows.
     """
-    _check_price_window(prices)
-    ppy = config.periods_per_year
-    if ppy is None:
-        ppy = est.infer_periods_per_year(prices.index)
-    rets = est.returns_from_prices(prices, config.returns_kind)  # names a non-positive price
-    cov = est.risk_matrix(rets, config.risk_model, periods_per_year=ppy)
-    spec = config.objective_spec()
-    mu = expected_returns
-    if mu is None:
-        mu = est.expected_returns(
-            rets, config.expected_returns, periods_per_year=ppy, kind=config.returns_kind
-        )
+    moments = portfolio_moments(prices, config, expected_returns=expected_returns)
     trades = Trades(previous_weights, transaction_cost, max_turnover)
     return optimize_portfolio(
-        cov,
-        mu,
-        objective=spec,
+        moments.covariance,
+        moments.expected_returns,
+        objective=config.objective_spec(),
         constraints=config.constraints,
         risk_free_rate=config.risk_free_rate,
-        returns=rets,
-        periods_per_year=ppy,
+        returns=moments.returns,
+        periods_per_year=moments.periods_per_year,
         trades=trades,
         warm_starts=warm_starts,
     )

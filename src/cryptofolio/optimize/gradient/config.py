@@ -1,13 +1,17 @@
 """The gradient engine on a :class:`~cryptofolio.optimize.PortfolioConfig`: what
-``cryptofolio optimize --solver gradient`` calls, and its answer as a
-:class:`~cryptofolio.optimize.PortfolioResult`."""
+``cryptofolio optimize --solver gradient`` calls (:func:`build_gradient_portfolio`), its answer
+as a :class:`~cryptofolio.optimize.PortfolioResult` and its convergence report."""
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 import pandas as pd
 
 from cryptofolio.errors import OptimizationError
-from cryptofolio.optimize import Objective, PortfolioConfig, PortfolioResult
+from cryptofolio.optimize import Objective, PortfolioConfig, PortfolioResult, portfolio_moments
+from cryptofolio.optimize.gradient._torch import resolve_device
 from cryptofolio.optimize.gradient.descent import Progress
 from cryptofolio.optimize.gradient.objectives import MinVariance, NegativeSharpe, Utility
 from cryptofolio.optimize.gradient.solve import LossFunction, optimize_gradient
@@ -73,3 +77,67 @@ def portfolio_result(portfolio: GradientPortfolio, objective: Objective) -> Port
         objective_value=portfolio.objective_value,
         solver="gradient",
     )
+
+
+def build_gradient_portfolio(
+    prices: pd.DataFrame,
+    config: PortfolioConfig = PortfolioConfig(),
+    spec: GradientSpec = GradientSpec(),
+    *,
+    progress: Progress | None = None,
+) -> GradientPortfolio:
+    """Estimate from a wide price window (no NaN) as
+    :func:`~cryptofolio.optimize.build_portfolio` does and solve ``config`` with the gradient
+    engine; the answer is verified (first-order residuals, and the objective gap to the exact
+    optimiser).
+
+    ``progress(done, total)`` (iterations) is called at every convergence check.
+
+    Raises
+    ------
+    SolverError
+        The engine did not converge within ``spec.iterations`` (status ``"not-converged"``: the
+        message gives the residual and what to change) or diverged (``"diverged"``: lower
+        ``spec.lr``). A non-converged answer is never returned.
+    OptimizationError
+        The objective of ``config`` is not one the engine solves from a configuration, or
+        PyTorch (the ``gradient`` extra) is not installed.
+    InfeasibleError, DataError
+        The constraints cannot all hold; the price window has NaN or too few rows.
+    """
+    objective = config_objective(config)  # before estimating: a wrong objective fails fast
+    moments = portfolio_moments(prices, config)
+    return optimize_gradient(
+        moments.covariance,
+        moments.expected_returns,
+        objective=objective,
+        constraints=config.constraints,
+        spec=spec,
+        progress=progress,
+    )
+
+
+def convergence_report(portfolio: GradientPortfolio, spec: GradientSpec) -> dict[str, Any]:
+    """How the engine reached ``portfolio`` and how good it is, as JSON-ready values (the field
+    names are the ``convergence`` record of ``cryptofolio optimize --solver gradient``).
+
+    ``residual`` is the first-order residual the engine stops on (``<= tol`` when converged);
+    ``first_order`` the KKT-style residuals of
+    :func:`~cryptofolio.optimize.gradient.verification.first_order_residuals`; ``exact_gap``
+    the objective of these weights minus the exact optimiser's (``None``: no exact counterpart).
+    """
+    gap = portfolio.exact_gap
+    return {
+        "solver": "gradient",
+        "method": str(spec.method),
+        "device": resolve_device(spec.device),
+        "lr": float(spec.lr),
+        "tol": float(spec.tol),
+        "max_iterations": int(spec.iterations),
+        "iterations": int(portfolio.iterations),
+        "converged": bool(portfolio.converged),
+        "residual": float(portfolio.residual),
+        "objective_value": float(portfolio.objective_value),
+        "first_order": {k: float(v) for k, v in portfolio.first_order.items()},
+        "exact_gap": None if gap is None or not math.isfinite(gap) else float(gap),
+    }

@@ -54,6 +54,8 @@ _FIELDS = {"covariance": (2, "covariance"), "expected_returns": (1, "expected re
 def _tensor(value, name: str, dtype, device) -> Tensor:
     if isinstance(value, pd.DataFrame | pd.Series):
         value = value.to_numpy(dtype=float)
+    if isinstance(value, np.ndarray) and not value.flags.writeable:
+        value = value.copy()  # torch warns on read-only arrays (pandas' views are read-only)
     t = torch.as_tensor(value, dtype=dtype, device=device)
     if not bool(torch.isfinite(t).all()):
         where = torch.nonzero(~torch.isfinite(t))[0].tolist()
@@ -295,7 +297,7 @@ def _portfolio(result, objective, data, constraints, covariance, mu, spec) -> Gr
     if covariance is not None:
         exact = exact_weights(objective, covariance, mu, constraints)
         if exact is not None:
-            ref = exact.reindex(list(result.assets)).to_numpy(dtype=float)[None]
+            ref = np.array(exact.reindex(list(result.assets)).to_numpy(dtype=float)[None])
             ref = torch.as_tensor(ref, dtype=dtype, device=device)
             gap = float(objective_gap(loss_fn, w, ref, moved)[0])
     weights = pd.Series(result.weights[0], index=pd.Index(result.assets), name="weight")
