@@ -38,7 +38,9 @@ class PortfolioResult:
     """An optimised portfolio; figures are annualised fractions.
 
     ``objective_value`` is the solver's objective in its scaled units (NaN on the active-set
-    path, which does not need it); ``solver`` says which path produced the weights.
+    path, which does not need it); ``solver`` says which path produced the weights;
+    ``risk_contributions`` are each asset's share of the variance (fractions summing to 1),
+    reported by risk parity and the hierarchical allocators (``None`` for the others).
     """
 
     weights: pd.Series
@@ -50,3 +52,4 @@ class PortfolioResult:
     status: str = "optimal"
     objective_value: float = math.nan
     solver: str = "active-set"
+    risk_contributions: pd.Series | None = None

@@ -26,6 +26,15 @@ import pandas as pd
 
 from cryptofolio.blas import single_blas_thread
 from cryptofolio.errors import EstimationError, InfeasibleError, SolverError
+from cryptofolio.optimize.objectives.base import (
+    ObjectiveSpec,
+    Solution,
+    check_allocation_problem,
+    check_upper_bounds,
+)
+from cryptofolio.optimize.objectives.registry import register_objective
+from cryptofolio.optimize.problem import Problem
+from cryptofolio.optimize.warm import WarmStarts
 
 #: How far budgets may sum from 1 (they are shares).
 BUDGET_SUM_TOLERANCE = 1e-9
@@ -196,8 +205,9 @@ def _budgets_by_name(budgets: Mapping[str, float] | pd.Series, assets: list[str]
     return np.array([float(given[a]) for a in assets])
 
 
+@register_objective
 @dataclass(frozen=True)
-class RiskBudgeting:
+class RiskBudgeting(ObjectiveSpec):
     """Risk budgeting with its parameters: ``budgets`` positional (one per asset, in the
     covariance's order, summing to 1), by asset name (a mapping, stored as sorted pairs), or
     ``None`` for equal risk contribution (risk parity).
@@ -244,3 +254,11 @@ class RiskBudgeting:
     ) -> np.ndarray:
         n = np.shape(covariance)[0]
         return risk_budget_weights(covariance, self.budget_vector(n, assets), assets)
+
+    def solve(self, pb: Problem, warm: WarmStarts | None) -> Solution:
+        """The risk-budgeting weights of ``pb``'s covariance (long-only, fully invested), with
+        their risk contributions (equal to the budgets)."""
+        check_allocation_problem(pb, self.name)
+        w = self.weights(pb.S, assets=pb.assets)
+        check_upper_bounds(pb, self.name, w)
+        return Solution(w, solver="newton", risk_contributions=risk_contributions(w, pb.S))
