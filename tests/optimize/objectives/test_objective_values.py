@@ -9,6 +9,7 @@ losses), not with the optimiser's code.
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
@@ -32,6 +33,7 @@ from cryptofolio.optimize import (
     objective_names,
     optimize_portfolio,
 )
+from cryptofolio.optimize.objectives.max_utility import RiskAversionMeaningWarning
 
 PPY = 365.0
 
@@ -241,7 +243,11 @@ def test_risk_aversion_is_pyportfolioopts_delta():
 
     variances = []
     for delta in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0):
-        with pytest.warns(FutureWarning, match="risk_tolerance") if delta != 1 else _no_warning():
+        with (
+            pytest.warns(RiskAversionMeaningWarning, match="risk_tolerance")
+            if delta != 1
+            else _no_warning()
+        ):
             res = optimize_portfolio(COV, MU, objective=MaxUtility(risk_aversion=delta))
         ef = EfficientFrontier(MU, COV, weight_bounds=(0, 1))
         expected = ef.max_quadratic_utility(risk_aversion=delta)
@@ -249,7 +255,7 @@ def test_risk_aversion_is_pyportfolioopts_delta():
         same = optimize_portfolio(COV, MU, objective=MaxUtility(risk_tolerance=1 / delta))
         np.testing.assert_allclose(same.weights, res.weights, atol=1e-12)
         variances.append(res.volatility**2)
-    assert all(b <= a + 1e-12 for a, b in zip(variances, variances[1:], strict=False))
+    assert all(b <= a + 1e-12 for a, b in itertools.pairwise(variances))
 
 
 def test_risk_aversion_and_tolerance_together_is_an_error():
@@ -259,7 +265,9 @@ def test_risk_aversion_and_tolerance_together_is_an_error():
     with pytest.raises(InfeasibleError, match="not both"):
         MaxUtility(risk_aversion=2.0, risk_tolerance=0.5)
     with pytest.raises(InfeasibleError, match="not both"):
-        PortfolioConfig(objective="max-utility", risk_aversion=2.0, risk_tolerance=0.5).objective_spec()
+        PortfolioConfig(
+            objective="max-utility", risk_aversion=2.0, risk_tolerance=0.5
+        ).objective_spec()
 
 
 def _no_warning():
@@ -267,5 +275,5 @@ def _no_warning():
 
     stack = contextlib.ExitStack()
     stack.enter_context(warnings.catch_warnings())
-    warnings.simplefilter("error", FutureWarning)
+    warnings.simplefilter("error", RiskAversionMeaningWarning)
     return stack

@@ -34,6 +34,11 @@ def utility_qp(pb: Problem, risk_tolerance: float) -> BoxQP:
     return box_qp(pb, *utility_terms(pb, risk_tolerance))
 
 
+class RiskAversionMeaningWarning(DeprecationWarning):
+    """``risk_aversion`` given with a value other than 1: its meaning changed after 0.1.0
+    (it is δ now; λ = 1/δ, the former meaning, is ``risk_tolerance``)."""
+
+
 @register_objective
 @dataclass(frozen=True)
 class MaxUtility(ObjectiveSpec):
@@ -42,7 +47,8 @@ class MaxUtility(ObjectiveSpec):
     one of the two; neither gives δ = λ = 1.
 
     In cryptofolio 0.1.0 ``risk_aversion`` was λ (a larger value took more risk): a value other
-    than 1 given as ``risk_aversion`` warns (``FutureWarning``) that it now means δ.
+    than 1 given as ``risk_aversion`` warns (:class:`RiskAversionMeaningWarning`, a
+    ``DeprecationWarning``) that it now means δ.
     """
 
     risk_aversion: float | None = None
@@ -59,7 +65,7 @@ class MaxUtility(ObjectiveSpec):
                 f"risk_aversion={self.risk_aversion:g} is δ of max μ'w - (δ/2) w'Σw (larger: "
                 "less risk); in cryptofolio 0.1.0 it was λ of 1/2 w'Σw - λ μ'w. For that "
                 f"form pass risk_tolerance={self.risk_aversion:g} instead",
-                FutureWarning,
+                RiskAversionMeaningWarning,
                 stacklevel=3,
             )
 
