@@ -58,7 +58,12 @@ from cryptofolio.estimate.risk_models import (
     semicovariance,
     standard_deviations,
 )
-from cryptofolio.estimate.windows import Window, check_returns_window, common_window
+from cryptofolio.estimate.windows import (
+    Window,
+    check_returns_window,
+    common_window,
+    market_window,
+)
 
 __all__ = [
     "EstimationWarning",
@@ -85,6 +90,7 @@ __all__ = [
     "ledoit_wolf_covariance",
     "ledoit_wolf_shrinkage",
     "log_to_simple",
+    "market_window",
     "mcd_covariance",
     "mean_return",
     "min_eigenvalue",
