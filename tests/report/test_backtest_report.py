@@ -12,9 +12,9 @@ import pytest
 from matplotlib.axes import Axes
 
 from cryptofolio.backtest import BacktestConfig, make_strategy, run_backtest
+from cryptofolio.backtest.plotting import log_ticks, short_number
 from cryptofolio.data import Panels
 from cryptofolio.errors import CryptofolioError
-from cryptofolio.report.analytics_figures import log_ticks, short_number
 from cryptofolio.report.backtest_report import (
     CASH_COLOR,
     ReportOptions,

@@ -129,7 +129,7 @@ class BacktestResult:
         """A matplotlib picture for notebooks: ``kind`` ``equity`` (log scale, quote currency),
         ``drawdown`` (percent) or ``weights`` (of the first strategy, stacked). Draws on ``ax``
         or a new figure; returns the Axes (its figure: ``ax.figure``)."""
-        from cryptofolio.report.result_plots import plot_backtest
+        from cryptofolio.backtest.plotting import plot_backtest
 
         return plot_backtest(self, kind, ax)
 

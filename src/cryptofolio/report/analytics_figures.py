@@ -9,7 +9,6 @@ Returns are shown in percent; volatility is annualised.
 from __future__ import annotations
 
 import html
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,37 +24,12 @@ from cryptofolio.backtest.analytics import (
     rolling_volatility,
     yearly_returns,
 )
+from cryptofolio.backtest.plotting import log_ticks, short_number
 
 if TYPE_CHECKING:
     from cryptofolio.backtest.results import BacktestResult
 
 ROLLING_DAYS = 90  # window of the rolling volatility and beta, in calendar days
-_SHORT = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
-
-
-def log_ticks(lo: float, hi: float) -> list[float]:
-    """Tick values for a log axis from ``lo`` to ``hi`` (both > 0): the 1-2-5 sequence
-    (``..., 1000, 2000, 5000, 10000, ...``), thinned to decades when it would exceed 12 ticks."""
-    if not (lo > 0 and hi >= lo and math.isfinite(hi)):
-        return []
-    first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
-    ticks = [m * 10.0**e for e in range(first, last + 1) for m in (1, 2, 5)]
-    inside = [t for t in ticks if lo <= t <= hi]
-    if len(inside) > 12:
-        inside = [t for t in inside if math.isclose(10 ** round(math.log10(t)), t)]
-    if len(inside) < 2:  # a narrow range: the two 1-2-5 ticks around it
-        below = [t for t in ticks if t <= lo][-1:]
-        above = [t for t in ticks if t >= hi][:1]
-        inside = below + inside + above
-    return sorted(set(inside))
-
-
-def short_number(value: float) -> str:
-    """``12500 -> '12.5k'``, ``2e6 -> '2M'``, ``500 -> '500'`` (axis labels)."""
-    for size, suffix in _SHORT:
-        if abs(value) >= size:
-            return f"{value / size:g}{suffix}"
-    return f"{value:g}"
 
 
 def readable_log_axis(fig: go.Figure, lo: float, hi: float, **where) -> None:  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ from plotly.subplots import make_subplots
 
 from cryptofolio.backtest.analytics import daily_returns
 from cryptofolio.backtest.metrics import drawdown_series, rolling_sharpe
+from cryptofolio.backtest.plotting import CASH_COLOR
 from cryptofolio.data.store import atomic_write_bytes
 from cryptofolio.report.analytics_figures import (
     correlation_figure,
@@ -52,8 +53,6 @@ _PALETTE = (
     "#393b79",
     "#ad494a",
 )
-#: cash in the weight charts: a pale sand colour no asset or strategy gets (no greys above)
-CASH_COLOR = "#e6d8ad"
 OTHER_COLOR = "#6b6b6b"
 _MAX_POINTS = 400  # weight charts are thinned to at most this many rows
 _TOP_ASSETS = 10  # weight charts show the largest assets, the rest grouped as "other"
