@@ -28,6 +28,7 @@ from cryptofolio.estimate.expected_returns import (
     ExpectedReturnsMethod,
     compounded_return,
     ema_return,
+    expected_return_values,
     expected_returns,
     mean_return,
     validate_views,
@@ -43,11 +44,14 @@ from cryptofolio.estimate.returns import (
     log_to_simple,
     periodic_rate,
     returns_from_prices,
+    returns_of_price_values,
     simple_to_log,
 )
 from cryptofolio.estimate.risk_models import (
+    CovarianceOptions,
     RiskModel,
     correlation_matrix,
+    covariance_of_values,
     exponential_covariance,
     ledoit_wolf_covariance,
     ledoit_wolf_shrinkage,
@@ -58,9 +62,15 @@ from cryptofolio.estimate.risk_models import (
     semicovariance,
     standard_deviations,
 )
-from cryptofolio.estimate.windows import Window, check_returns_window, common_window
+from cryptofolio.estimate.windows import (
+    Window,
+    check_returns_window,
+    column_means,
+    common_window,
+)
 
 __all__ = [
+    "CovarianceOptions",
     "EstimationWarning",
     "ExpectedReturnsMethod",
     "ReturnsKind",
@@ -68,15 +78,18 @@ __all__ = [
     "Window",
     "average_returns",
     "check_returns_window",
+    "column_means",
     "common_window",
     "compounded_return",
     "conditioning_problems",
     "correlation_matrix",
+    "covariance_of_values",
     "cumulative_returns",
     "demeaned_returns",
     "ema_return",
     "ensure_psd",
     "excess_returns",
+    "expected_return_values",
     "expected_returns",
     "exponential_covariance",
     "geometric_average_returns",
@@ -91,6 +104,7 @@ __all__ = [
     "oas_covariance",
     "periodic_rate",
     "returns_from_prices",
+    "returns_of_price_values",
     "risk_matrix",
     "sample_covariance",
     "semicovariance",
