@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from cryptofolio.backtest import metrics
 from cryptofolio.errors import BacktestError
 
 if TYPE_CHECKING:
@@ -107,14 +108,10 @@ class BacktestResult:
     def metrics(self, risk_free_rate: float = 0.0) -> pd.DataFrame:
         """Performance metrics, one row per strategy (see
         :func:`~cryptofolio.backtest.metrics.metrics_table`)."""
-        from cryptofolio.backtest import metrics
-
         return metrics.metrics_table(self, risk_free_rate=risk_free_rate)
 
     def to_json_dict(self, risk_free_rate: float = 0.0) -> dict:
         """The ``--format json`` document: :func:`~cryptofolio.backtest.metrics.metrics_json`."""
-        from cryptofolio.backtest import metrics
-
         return metrics.metrics_json(self, risk_free_rate=risk_free_rate)
 
     def write(self, out_dir: str | Path, fmt: str = "csv") -> list[Path]:

@@ -67,6 +67,7 @@ from cryptofolio.estimate.windows import (
     check_returns_window,
     column_means,
     common_window,
+    market_window,
 )
 
 __all__ = [
@@ -98,6 +99,7 @@ __all__ = [
     "ledoit_wolf_covariance",
     "ledoit_wolf_shrinkage",
     "log_to_simple",
+    "market_window",
     "mcd_covariance",
     "mean_return",
     "min_eigenvalue",
