@@ -42,6 +42,8 @@ from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import PortfolioConfig
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from cryptofolio.backtest import BacktestConfig, BacktestResult
 
 console = Console()
@@ -151,7 +153,11 @@ def backtest(
         strategy_objects = pow_filtered(strategy_objects, panels.close.index[-1])
     result = _run_with_progress(panels, strategy_objects, bt_config)
     _write_outputs(
-        result, output, config.risk_free_rate, strategy_objects if exclude_pow_risk else None
+        result,
+        output,
+        config.risk_free_rate,
+        strategy_objects if exclude_pow_risk else None,
+        prices=panels.close,
     )
 
 
@@ -187,19 +193,26 @@ def _write_outputs(
     output: BacktestOutput,
     risk_free_rate: float,
     pow_filters: list | None = None,
+    prices: pd.DataFrame | None = None,
 ) -> None:
-    """Files and report (paths on stderr), then the metrics on stdout as tables or JSON (with
-    the proof-of-work exclusions of ``pow_filters``, the strategies of --exclude-pow-risk)."""
+    """Files, daily returns and report (paths on stderr), then the metrics on stdout as tables
+    or JSON (with the proof-of-work exclusions of ``pow_filters``, the strategies of
+    --exclude-pow-risk); ``prices``, the close panel, gives the report its beta to BTC and the
+    assets' correlations."""
     from cryptofolio.backtest.metrics import metrics_json
     from cryptofolio.cli.backtest_tables import event_summary, metrics_rich_tables
 
     if output.output_dir is not None:
         written = result.write(output.output_dir, output.file_format.value)
         err_console.print(f"wrote {len(written)} files to {output.output_dir}")
+    if output.returns_csv is not None:
+        path = result.write_daily_returns(output.returns_csv)
+        err_console.print(f"daily returns: {path}")
     if output.report is not None:
-        from cryptofolio.report.backtest_report import write_backtest_report
+        from cryptofolio.report.backtest_report import ReportOptions, write_backtest_report
 
-        path = write_backtest_report(result, output.report)
+        options = ReportOptions(plotly=output.plotly, prices=prices)
+        path = write_backtest_report(result, output.report, options=options)
         err_console.print(f"report: {path}")
     if output.output_format is BacktestFormat.JSON:
         doc = metrics_json(result, risk_free_rate)

@@ -15,8 +15,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from cryptofolio.cli.estimation import EstimationInputs, FrontierRun
-from cryptofolio.optimize import Frontier, PortfolioResult
+from cryptofolio.optimize import EstimationInputs, Frontier, FrontierRun, PortfolioResult
 
 err_console = Console(stderr=True)
 

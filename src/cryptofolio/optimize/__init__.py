@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import warnings
 
+from cryptofolio.optimize.estimation import EstimationInputs, estimate_moments, estimation_inputs
 from cryptofolio.optimize.frontier import Frontier, efficient_frontier
+from cryptofolio.optimize.frontier_run import FrontierRun, compute_frontier
 from cryptofolio.optimize.objectives import (
     EfficientReturn,
     EfficientRisk,
@@ -55,7 +57,9 @@ __all__ = [
     "Constraints",
     "EfficientReturn",
     "EfficientRisk",
+    "EstimationInputs",
     "Frontier",
+    "FrontierRun",
     "HierarchicalEqualRiskContribution",
     "HierarchicalRiskParity",
     "MaxSharpe",
@@ -74,7 +78,10 @@ __all__ = [
     "best_random_portfolio",
     "build_portfolio",
     "clear_warm_starts",
+    "compute_frontier",
     "efficient_frontier",
+    "estimate_moments",
+    "estimation_inputs",
     "make_objective",
     "objective_class",
     "objective_names",

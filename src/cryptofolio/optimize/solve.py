@@ -34,8 +34,8 @@ TRADE_KEYWORDS = ("previous_weights", "transaction_cost", "max_turnover")
 SMALL_PROBLEM = 64
 
 
-def _small_problem(covariance: object, *args: object, **kwargs: object) -> bool:
-    return isinstance(covariance, pd.DataFrame) and covariance.shape[1] <= SMALL_PROBLEM
+def _small_problem(pb: Problem, *args: object, **kwargs: object) -> bool:
+    return pb.S.shape[0] <= SMALL_PROBLEM
 
 
 def result_objective(spec: ObjectiveSpec) -> Objective | str:
@@ -46,7 +46,6 @@ def result_objective(spec: ObjectiveSpec) -> Objective | str:
         return spec.name
 
 
-@single_blas_thread(unless=_small_problem)
 def optimize_portfolio(
     covariance: pd.DataFrame,
     expected_returns: pd.Series | None = None,
@@ -132,6 +131,7 @@ def _specs_of_keywords(
     return spec, trades
 
 
+@single_blas_thread(unless=_small_problem)
 def solve_problem(
     pb: Problem,
     spec: ObjectiveSpec,
@@ -140,11 +140,13 @@ def solve_problem(
     trades: Trades | None = None,
     warm_starts: WarmStarts | None = None,
 ) -> PortfolioResult:
-    """:func:`optimize_portfolio` of a validated :class:`Problem` (the spec validated too)."""
+    """:func:`optimize_portfolio` of a validated :class:`Problem` (the spec validated too):
+    ``returns`` the scenarios of the objectives that use them, unless ``pb.scenarios`` already
+    holds them (aligned, finite)."""
     if trades is not None:
         pb.trades = trade_terms(pb, trades)
     spec.check(pb)
-    if spec.uses_scenarios:
+    if spec.uses_scenarios and (returns is not None or pb.scenarios is None):
         attach_scenarios(pb, returns, spec.name)
     warm = warm_starts if warm_starts is not None else WarmStarts()
     sol = spec.solve(pb, warm)
