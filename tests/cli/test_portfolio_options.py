@@ -101,6 +101,8 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--output-dir",
         "--file-format",
         "--report",
+        "--plotly",
+        "--returns-csv",
         "--exclude-pow-risk",
     ],
     "rebalance": [
