@@ -148,6 +148,7 @@ def solve_problem(
         sol.weights,
         result_objective(spec),
         solver=sol.solver,
-        objective_value=sol.objective_value,
+        objective_value=spec.measure(pb, sol.weights),
         verified=sol.verified,
+        objective_units=spec.measure_units,
     )

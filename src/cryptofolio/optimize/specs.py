@@ -37,8 +37,12 @@ class Constraints:
 class PortfolioResult:
     """An optimised portfolio; figures are annualised fractions.
 
-    ``objective_value`` is the solver's objective in its scaled units (NaN on the active-set
-    path, which does not need it); ``solver`` says which path produced the weights.
+    ``objective_value`` is the value of what the objective optimises at these weights, in
+    natural units that ``objective_units`` states (variance for min-variance and
+    efficient-return, the Sharpe ratio for max-sharpe, the utility for max-utility, the
+    expected return for efficient-risk, the semivariance, the Sortino ratio, the periodic
+    CVaR), without the L2 and trading-cost penalties; NaN for allocations that optimise no
+    measure. ``solver`` says which path produced the weights.
     """
 
     weights: pd.Series
@@ -50,3 +54,4 @@ class PortfolioResult:
     status: str = "optimal"
     objective_value: float = math.nan
     solver: str = "active-set"
+    objective_units: str = ""

@@ -161,3 +161,35 @@ def test_constraints_are_honoured_on_the_conic_path_too():
     w = res.weights.to_numpy()
     assert res.solver == "clarabel"
     assert w.max() <= 0.35 + 1e-8 and w.sum() == pytest.approx(1.0, abs=1e-8)
+
+
+# the value each objective reports, recomputed from the weights (natural units, no penalties)
+NATURAL = {
+    "min-variance": lambda w: float(w @ S @ w),
+    "max-sharpe": lambda w: float(M @ w) / math.sqrt(float(w @ S @ w)),
+    "max-utility": lambda w: 0.5 * float(M @ w) - 0.5 * float(w @ S @ w),
+    "efficient-return": lambda w: float(w @ S @ w),
+    "efficient-risk": lambda w: float(M @ w),
+    "min-semivariance": _semivar,
+    "max-sortino": _sortino,
+    "min-cvar": lambda w: _cvar(w, 0.9),
+}
+
+
+@pytest.mark.parametrize("with_costs", [False, True], ids=["exact-path", "conic-path"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_objective_value_is_filled_in_natural_units(name, with_costs):
+    spec, _, _ = CASES[name]
+    costs = {"transaction_cost": 0.001} if with_costs else {}
+    res = optimize_portfolio(COV, MU, objective=spec, returns=R, periods_per_year=PPY, **costs)
+    assert math.isfinite(res.objective_value)
+    assert res.objective_value == pytest.approx(NATURAL[name](res.weights.to_numpy()), rel=1e-9)
+    assert res.objective_units and (
+        "annualised" in res.objective_units or "periodic" in res.objective_units
+    )
+    if name == "max-sharpe":
+        assert res.objective_value == pytest.approx(res.sharpe, rel=1e-12)
+
+
+def test_every_objective_has_a_natural_value():
+    assert set(NATURAL) == set(objective_names())

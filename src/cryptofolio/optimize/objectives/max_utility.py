@@ -35,6 +35,10 @@ class MaxUtility(ObjectiveSpec):
 
     risk_aversion: float = 1.0
     name = "max-utility"
+    measure_units = "utility λ μ'w - w'Σw / 2 (annualised, fraction; λ = risk_aversion)"
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        return self.risk_aversion * float(pb.mu @ w) - 0.5 * float(w @ pb.S @ w)
 
     def validate(self) -> None:
         lam = self.risk_aversion

@@ -40,6 +40,12 @@ def add_semivariance(prog: ConicProgram, benchmark: float) -> None:
         prog.quad(prog.w, (2 * pb.l2 / pb.s) * np.eye(pb.n))
 
 
+def semivariance(pb: Problem, w: np.ndarray, benchmark: float) -> float:
+    """``P / T * sum_t min(r_t'w - B, 0)²`` of the problem's scenarios (annualised, fraction²)."""
+    short = np.minimum(pb.scenarios @ w - benchmark, 0.0)
+    return pb.periods_per_year * float(short @ short) / short.size
+
+
 @dataclass(frozen=True)
 class _Downside(ObjectiveSpec):
     """The objectives of the shortfall below ``benchmark`` (a periodic return, fraction)."""
@@ -61,6 +67,10 @@ class MinSemivariance(_Downside):
 
     name = "min-semivariance"
     uses_expected_returns = False
+    measure_units = "semivariance below the benchmark (annualised, fraction²)"
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        return semivariance(pb, w, self.benchmark)
 
     def add_terms(self, prog: ConicProgram) -> None:
         add_semivariance(prog, self.benchmark)
@@ -75,6 +85,11 @@ class MaxSortino(_Downside):
 
     name = "max-sortino"
     homogeneous = True
+    measure_units = "Sortino ratio (μ'w - rf) / semideviation (annualised, unitless)"
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        down = float(np.sqrt(semivariance(pb, w, self.benchmark)))
+        return (float(pb.mu @ w) - pb.rf) / down if down > 0 else float("nan")
 
     def check(self, pb: Problem) -> None:
         check_sharpe_possible(pb, self.name)
