@@ -76,9 +76,9 @@ def build_strategies(
     import cryptofolio.forecast  # noqa: F401  (registers lstm-mvo)
     from cryptofolio.backtest import make_strategy
     from cryptofolio.backtest.strategies import parse_weights
-    from cryptofolio.optimize import Objective
+    from cryptofolio.optimize import objective_names
 
-    objectives = {o.value for o in Objective}
+    objectives = set(objective_names())
     turnover = dict(transaction_cost=options.turnover_penalty, max_turnover=options.max_turnover)
     out = []
     for name in names:

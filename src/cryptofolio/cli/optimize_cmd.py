@@ -191,6 +191,7 @@ def _with_periods(config: PortfolioConfig, ppy: float) -> PortfolioConfig:
     exclude={
         PortfolioOption.OBJECTIVE,
         PortfolioOption.RISK_AVERSION,
+        PortfolioOption.RISK_TOLERANCE,
         PortfolioOption.TARGET_RETURN,
         PortfolioOption.TARGET_VOLATILITY,
         PortfolioOption.CVAR_ALPHA,

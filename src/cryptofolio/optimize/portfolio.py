@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cryptofolio import estimate as est
-from cryptofolio.errors import DataError
+from cryptofolio.errors import DataError, InfeasibleError
 from cryptofolio.optimize.inputs import align_series, asset_labels
 from cryptofolio.optimize.objectives import ObjectiveSpec, objective_from_keywords
 from cryptofolio.optimize.problem import Trades, problem_of_values, result_index
@@ -26,8 +26,10 @@ class PortfolioConfig:
     """A full optimiser configuration: estimation choices + objective + constraints.
 
     ``objective`` is a registered name (or an :class:`~cryptofolio.optimize.Objective`) whose
-    parameters are read from ``risk_aversion``, ``target_return``, ``target_volatility`` and
-    ``cvar_alpha``, or an objective spec carrying its own parameters. Rates are annualised
+    parameters are read from ``risk_aversion`` (δ of ``max μ'w - (δ/2) w'Σw``; default 1) or
+    ``risk_tolerance`` (λ = 1/δ; when set, ``risk_aversion`` must keep its default),
+    ``target_return``, ``target_volatility`` and ``cvar_alpha``, or an objective spec carrying
+    its own parameters (``HierarchicalRiskParity(linkage="ward")``, ``RiskBudgeting(...)``). Rates are annualised
     fractions; ``periods_per_year`` ``None`` infers it from the data (365 daily, 8760 hourly).
     """
 
@@ -38,6 +40,7 @@ class PortfolioConfig:
     constraints: Constraints = Constraints()  # noqa: RUF009 - frozen, shared safely
     risk_free_rate: float = 0.0
     risk_aversion: float = 1.0
+    risk_tolerance: float | None = None
     target_return: float | None = None
     target_volatility: float | None = None
     cvar_alpha: float = 0.95
@@ -48,9 +51,15 @@ class PortfolioConfig:
         if isinstance(self.objective, ObjectiveSpec):
             return self.objective
         name = self.objective.value if isinstance(self.objective, Objective) else self.objective
+        if self.risk_tolerance is not None and self.risk_aversion != 1.0:
+            raise InfeasibleError(
+                f"give risk_aversion (δ = {self.risk_aversion:g}) or risk_tolerance "
+                f"(λ = {self.risk_tolerance:g}), not both"
+            )
         return objective_from_keywords(
             name,
-            risk_aversion=self.risk_aversion,
+            risk_aversion=self.risk_aversion if self.risk_tolerance is None else None,
+            risk_tolerance=self.risk_tolerance,
             target_return=self.target_return,
             target_volatility=self.target_volatility,
             cvar_alpha=self.cvar_alpha,

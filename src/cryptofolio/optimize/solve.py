@@ -21,7 +21,13 @@ from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult
 from cryptofolio.optimize.warm import WarmStarts
 
 #: The keyword arguments of the original API, mapped to the spec that now carries them.
-OBJECTIVE_KEYWORDS = ("risk_aversion", "target_return", "target_volatility", "cvar_alpha")
+OBJECTIVE_KEYWORDS = (
+    "risk_aversion",
+    "risk_tolerance",
+    "target_return",
+    "target_volatility",
+    "cvar_alpha",
+)
 TRADE_KEYWORDS = ("previous_weights", "transaction_cost", "max_turnover")
 
 #: Up to this many assets the solve stays below BLAS's threading thresholds (no limit needed).
@@ -80,7 +86,8 @@ def optimize_portfolio(
         A :class:`WarmStarts` the caller owns, to start from the active sets of its earlier
         solves (same answers, fewer pivots); ``None``: a cold start.
     **keywords
-        The original keyword form, still accepted: ``risk_aversion``, ``target_return``,
+        The original keyword form, still accepted: ``risk_aversion`` (δ), ``risk_tolerance``
+        (λ = 1/δ), ``target_return``,
         ``target_volatility``, ``cvar_alpha`` (for an objective given by name) and
         ``previous_weights``, ``transaction_cost``, ``max_turnover`` (instead of ``trades``).
 
@@ -151,4 +158,5 @@ def solve_problem(
         objective_value=spec.measure(pb, sol.weights),
         verified=sol.verified,
         objective_units=spec.measure_units,
+        risk_contributions=sol.risk_contributions,
     )

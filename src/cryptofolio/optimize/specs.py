@@ -41,8 +41,11 @@ class PortfolioResult:
     natural units that ``objective_units`` states (variance for min-variance and
     efficient-return, the Sharpe ratio for max-sharpe, the utility for max-utility, the
     expected return for efficient-risk, the semivariance, the Sortino ratio, the periodic
-    CVaR), without the L2 and trading-cost penalties; NaN for allocations that optimise no
-    measure. ``solver`` says which path produced the weights.
+    CVaR, Spinu's risk-budgeting objective for risk-parity; for the hierarchical allocators,
+    which optimise nothing, the portfolio's risk under their risk measure), without the L2 and
+    trading-cost penalties. ``solver`` says which path produced the weights;
+    ``risk_contributions`` are each asset's share of the variance (fractions summing to 1),
+    reported by risk parity and the hierarchical allocators (``None`` for the others).
     """
 
     weights: pd.Series
@@ -55,3 +58,4 @@ class PortfolioResult:
     objective_value: float = math.nan
     solver: str = "active-set"
     objective_units: str = ""
+    risk_contributions: pd.Series | None = None

@@ -16,20 +16,11 @@ import scipy.sparse as sp
 from cryptofolio.errors import InfeasibleError
 from cryptofolio.optimize.engines.conic_program import ConicProgram
 from cryptofolio.optimize.engines.cvar_generation import solve_min_cvar
+from cryptofolio.optimize.measures import historical_cvar
 from cryptofolio.optimize.objectives.base import ObjectiveSpec, Solution
 from cryptofolio.optimize.objectives.registry import register_objective
 from cryptofolio.optimize.problem import Problem
 from cryptofolio.optimize.warm import WarmStarts
-
-
-def historical_cvar(returns: np.ndarray, alpha: float) -> float:
-    """Rockafellar-Uryasev CVaR of periodic ``returns``: ``min_a a + E[max(-r - a, 0)] /
-    (1 - alpha)``, exact (the minimum lies at one of the losses; all are tried at once)."""
-    losses = np.sort(-np.asarray(returns, dtype=float))
-    T = losses.size
-    above = np.concatenate([np.cumsum(losses[::-1])[::-1][1:], [0.0]])  # sum of L_i, i > j
-    excess = above - (T - 1 - np.arange(T)) * losses
-    return float(np.min(losses + excess / ((1 - alpha) * T)))
 
 
 @register_objective
@@ -44,7 +35,7 @@ class MinCVaR(ObjectiveSpec):
     measure_units = "CVaR: mean of the worst 1 - alpha share of periodic losses (fraction)"
 
     def measure(self, pb: Problem, w: np.ndarray) -> float:
-        return historical_cvar(pb.scenarios @ w, self.alpha)
+        return historical_cvar(w, pb.scenarios, self.alpha)
 
     def validate(self) -> None:
         if not (0 < self.alpha < 1):

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from cryptofolio.errors import InfeasibleError
 from cryptofolio.optimize.engines.conic_program import ConicProgram
+from cryptofolio.optimize.measures import semivariance
 from cryptofolio.optimize.objectives.base import ObjectiveSpec
 from cryptofolio.optimize.objectives.max_sharpe import add_excess_return_row, check_sharpe_possible
 from cryptofolio.optimize.objectives.registry import register_objective
@@ -38,12 +39,6 @@ def add_semivariance(prog: ConicProgram, benchmark: float) -> None:
     prog.quad(shortfall, sp.identity(T, format="csr") * (2 * pb.periods_per_year / (T * pb.s)))
     if pb.l2:
         prog.quad(prog.w, (2 * pb.l2 / pb.s) * np.eye(pb.n))
-
-
-def semivariance(pb: Problem, w: np.ndarray, benchmark: float) -> float:
-    """``P / T * sum_t min(r_t'w - B, 0)²`` of the problem's scenarios (annualised, fraction²)."""
-    short = np.minimum(pb.scenarios @ w - benchmark, 0.0)
-    return pb.periods_per_year * float(short @ short) / short.size
 
 
 @dataclass(frozen=True)
@@ -70,7 +65,7 @@ class MinSemivariance(_Downside):
     measure_units = "semivariance below the benchmark (annualised, fraction²)"
 
     def measure(self, pb: Problem, w: np.ndarray) -> float:
-        return semivariance(pb, w, self.benchmark)
+        return semivariance(w, pb.scenarios, pb.periods_per_year, self.benchmark)
 
     def add_terms(self, prog: ConicProgram) -> None:
         add_semivariance(prog, self.benchmark)
@@ -88,7 +83,7 @@ class MaxSortino(_Downside):
     measure_units = "Sortino ratio (μ'w - rf) / semideviation (annualised, unitless)"
 
     def measure(self, pb: Problem, w: np.ndarray) -> float:
-        down = float(np.sqrt(semivariance(pb, w, self.benchmark)))
+        down = float(np.sqrt(semivariance(w, pb.scenarios, pb.periods_per_year, self.benchmark)))
         return (float(pb.mu @ w) - pb.rf) / down if down > 0 else float("nan")
 
     def check(self, pb: Problem) -> None:
