@@ -155,7 +155,8 @@ def solve_problem(
         sol.weights,
         result_objective(spec),
         solver=sol.solver,
-        objective_value=sol.objective_value,
+        objective_value=spec.measure(pb, sol.weights),
         verified=sol.verified,
+        objective_units=spec.measure_units,
         risk_contributions=sol.risk_contributions,
     )

@@ -181,6 +181,45 @@ def test_constraints_are_honoured_on_the_conic_path_too():
     assert w.max() <= 0.35 + 1e-8 and w.sum() == pytest.approx(1.0, abs=1e-8)
 
 
+# the value each objective reports, recomputed from the weights (natural units, no penalties)
+NATURAL = {
+    "min-variance": lambda w: float(w @ S @ w),
+    "max-sharpe": lambda w: float(M @ w) / math.sqrt(float(w @ S @ w)),
+    # risk_tolerance λ = 0.5: δ = 2, utility μ'w - (δ/2) w'Σw
+    "max-utility": lambda w: float(M @ w) - float(w @ S @ w),
+    "efficient-return": lambda w: float(w @ S @ w),
+    "efficient-risk": lambda w: float(M @ w),
+    "min-semivariance": _semivar,
+    "max-sortino": _sortino,
+    "min-cvar": lambda w: _cvar(w, 0.9),
+    "risk-parity": _risk_parity_measure,  # Spinu's objective with budgets 1/n
+    "hrp": lambda w: float(w @ S @ w),  # allocation rules: the variance they allocate
+    "herc": lambda w: float(w @ S @ w),
+}
+ALLOCATION_RULES = {"risk-parity", "hrp", "herc"}  # no trading-cost (conic) path
+
+
+@pytest.mark.parametrize("with_costs", [False, True], ids=["exact-path", "conic-path"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_objective_value_is_filled_in_natural_units(name, with_costs):
+    if with_costs and name in ALLOCATION_RULES:
+        pytest.skip("allocation rules take no trading costs")
+    spec, _, _ = CASES[name]
+    costs = {"transaction_cost": 0.001} if with_costs else {}
+    res = optimize_portfolio(COV, MU, objective=spec, returns=R, periods_per_year=PPY, **costs)
+    assert math.isfinite(res.objective_value)
+    assert res.objective_value == pytest.approx(NATURAL[name](res.weights.to_numpy()), rel=1e-9)
+    assert res.objective_units and (
+        any(u in res.objective_units for u in ("annualised", "periodic", "unitless"))
+    )
+    if name == "max-sharpe":
+        assert res.objective_value == pytest.approx(res.sharpe, rel=1e-12)
+
+
+def test_every_objective_has_a_natural_value():
+    assert set(NATURAL) == set(objective_names())
+
+
 @pytest.mark.parametrize("linkage", ["single", "ward"])
 def test_hierarchical_objectives_by_name_equal_the_peers(linkage):
     """``optimize_portfolio(objective="hrp"/"herc")`` equals PyPortfolioOpt's HRPOpt and

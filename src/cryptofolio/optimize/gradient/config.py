@@ -73,4 +73,5 @@ def portfolio_result(portfolio: GradientPortfolio, objective: Objective) -> Port
         status="converged" if portfolio.converged else "not-converged",
         objective_value=portfolio.objective_value,
         solver="gradient",
+        objective_units="the gradient optimiser's loss (the objective's units, L2 term included)",
     )

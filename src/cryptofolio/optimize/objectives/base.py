@@ -58,6 +58,14 @@ class ObjectiveSpec:
     uses_scenarios: ClassVar[bool] = False
     #: Whether the conic program is homogenised (ratio objectives).
     homogeneous: ClassVar[bool] = False
+    #: What :meth:`measure` returns, in words with its units (``PortfolioResult.objective_units``).
+    measure_units: ClassVar[str] = ""
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        """The value of what the objective optimises at the weights ``w``, in natural units
+        (:attr:`measure_units`), without the L2 and trading-cost penalty terms; NaN for an
+        allocation that optimises no measure."""
+        return math.nan
 
     def validate(self) -> None:
         """Check the spec's own parameters (raise ``InfeasibleError`` naming the parameter)."""

@@ -265,6 +265,19 @@ class _HierarchicalSpec(ObjectiveSpec):
     ) -> np.ndarray:
         raise NotImplementedError
 
+    @property
+    def measure_units(self) -> str:  # type: ignore[override]
+        """The allocators optimise no objective: the value is the portfolio's risk under
+        their ``risk_measure``."""
+        if self.risk_measure is RiskMeasure.CVAR:
+            return "portfolio CVaR at cvar_beta of periodic losses (fraction; no objective: the risk allocated)"
+        return "portfolio variance w'Σw (annualised, fraction²; no objective: the risk allocated)"
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        if self.risk_measure is RiskMeasure.CVAR:
+            return float(historical_cvar(pb.scenarios @ w, self.cvar_beta))
+        return float(w @ pb.S @ w)
+
     def solve(self, pb: Problem, warm: WarmStarts | None) -> Solution:
         """The allocation of ``pb`` (long-only, fully invested; the scenarios when it needs
         them), with the risk contributions of the weights."""

@@ -55,6 +55,18 @@ class MaxUtility(ObjectiveSpec):
     risk_tolerance: float | None = None
     name = "max-utility"
 
+    @property
+    def measure_units(self) -> str:  # type: ignore[override]
+        """The utility's form: with δ (``μ'w - (δ/2) w'Σw``), or ``-w'Σw/2`` when λ = 0."""
+        if self.tolerance == 0:
+            return "utility -w'Σw / 2 (risk_tolerance 0; annualised, fraction²)"
+        return "utility μ'w - (δ/2) w'Σw (annualised, fraction; δ = risk_aversion = 1/λ)"
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        var = float(w @ pb.S @ w)
+        lam = self.tolerance
+        return -0.5 * var if lam == 0 else float(pb.mu @ w) - 0.5 * var / lam
+
     def __post_init__(self) -> None:
         if self.risk_aversion is not None and self.risk_tolerance is not None:
             raise InfeasibleError(

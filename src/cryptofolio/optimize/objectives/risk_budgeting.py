@@ -219,6 +219,10 @@ class RiskBudgeting(ObjectiveSpec):
     budgets: tuple[float, ...] | tuple[tuple[str, float], ...] | Mapping[str, float] | None = None
 
     name: ClassVar[str] = "risk-parity"
+    measure_units: ClassVar[str] = (
+        "Spinu's objective 1/2 log(w'Σw) - Σ b_i log w_i (unitless; least where the risk "
+        "contributions equal the budgets b)"
+    )
     uses_expected_returns: ClassVar[bool] = False
     uses_scenarios: ClassVar[bool] = False
 
@@ -254,6 +258,11 @@ class RiskBudgeting(ObjectiveSpec):
     ) -> np.ndarray:
         n = np.shape(covariance)[0]
         return risk_budget_weights(covariance, self.budget_vector(n, assets), assets)
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        b = self.budget_vector(pb.n, pb.assets)
+        with np.errstate(divide="ignore"):
+            return 0.5 * float(np.log(w @ pb.S @ w)) - float(b @ np.log(w))
 
     def solve(self, pb: Problem, warm: WarmStarts | None) -> Solution:
         """The risk-budgeting weights of ``pb``'s covariance (long-only, fully invested), with
