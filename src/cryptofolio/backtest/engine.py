@@ -96,6 +96,10 @@ def run_backtest(
         raise BacktestError(f"strategy names must be distinct; repeated: {', '.join(dupes)}")
     _ = config.schedule  # parse early: a bad schedule fails before any work
     market = Market(panels, config)
+    for strategy in strategies:
+        check = getattr(strategy, "check_assets", None)
+        if callable(check):
+            check(market.assets)
     results = {}
     for strategy in strategies:
         results[strategy.name] = Simulation(market, strategy, config, progress).run()

@@ -26,7 +26,8 @@ Built-ins: every optimiser :class:`~cryptofolio.optimize.Objective` (``min-varia
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -37,6 +38,7 @@ from cryptofolio.costs import CostModel, linear_cost_rates
 from cryptofolio.data import Panels
 from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import Objective, PortfolioConfig, WarmStarts, build_portfolio
+from cryptofolio.user_warnings import user_stacklevel
 
 
 @dataclass(frozen=True)
@@ -262,10 +264,18 @@ class BuyAndHold:
 
 @dataclass(frozen=True)
 class FixedWeights:
-    """Rebalance to fixed weights; the share of assets not yet eligible stays in cash."""
+    """Rebalance to fixed weights; the share of assets not yet eligible stays in cash.
+
+    The weights must sum to ``budget`` (1: fully invested; anything else would run leveraged
+    or part in cash without a word); with ``normalize=True`` they are scaled to it and a
+    :class:`StrategyNote` says so. Every asset named must be in the backtest's data
+    (:meth:`check_assets`, called by :func:`~cryptofolio.backtest.run_backtest`).
+    """
 
     weights: Mapping[str, float] = field(default_factory=dict)
     name: str = "fixed-weights"
+    normalize: bool = False
+    budget: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.weights:
@@ -276,6 +286,36 @@ class FixedWeights:
         bad = [k for k, v in self.weights.items() if not np.isfinite(v)]
         if bad:
             raise BacktestError(f"fixed-weights: weight of {', '.join(bad)} is not finite")
+        total = float(sum(self.weights.values()))
+        if abs(total - self.budget) <= 1e-9:
+            return
+        given = ",".join(f"{k}={v:g}" for k, v in self.weights.items())
+        if not self.normalize or total <= 0:
+            raise BacktestError(
+                f"--fixed-weights {given} sum to {total:g}, not the budget {self.budget:g} "
+                f"(it would run {total:g}x invested, cash at {self.budget - total:+g}, with no "
+                "borrowing cost); give weights that sum to "
+                f"{self.budget:g}, or pass --normalize-weights to scale them"
+            )
+        scaled = {k: float(v) * self.budget / total for k, v in self.weights.items()}
+        object.__setattr__(self, "weights", scaled)
+        warnings.warn(
+            f"--fixed-weights {given} sum to {total:g}: scaled to "
+            + ",".join(f"{k}={v:.4g}" for k, v in scaled.items())
+            + " (--normalize-weights)",
+            StrategyNote,
+            stacklevel=user_stacklevel(),
+        )
+
+    def check_assets(self, assets: Sequence[str]) -> None:
+        """Refuse weights on assets the backtest has no data for (they would sit in cash)."""
+        unknown = [k for k in self.weights if k not in set(assets)]
+        if unknown:
+            raise BacktestError(
+                f"--fixed-weights names {', '.join(unknown)}, not in the backtest data "
+                f"(assets: {', '.join(assets)}); add it to --assets or remove it from "
+                "--fixed-weights"
+            )
 
     def target_weights(self, context: DecisionContext) -> pd.Series:
         return _restricted(self.weights, context.eligible)
@@ -284,6 +324,11 @@ class FixedWeights:
 def _restricted(weights: Mapping[str, float], eligible: tuple[str, ...]) -> pd.Series:
     keep = {k: float(v) for k, v in weights.items() if k in eligible}
     return pd.Series(keep, dtype=float)
+
+
+class StrategyNote(UserWarning):
+    """A strategy did something other than the literal request, as asked (e.g. weights
+    scaled by ``normalize``)."""
 
 
 def parse_weights(text: str) -> dict[str, float]:
@@ -370,4 +415,7 @@ register_strategy(
         {asset: 1.0}, name="btc-hold" if asset == "BTC" else f"{asset.lower()}-hold"
     ),
 )
-register_strategy("fixed-weights", lambda weights=None: FixedWeights(dict(weights or {})))
+register_strategy(
+    "fixed-weights",
+    lambda weights=None, normalize=False: FixedWeights(dict(weights or {}), normalize=normalize),
+)

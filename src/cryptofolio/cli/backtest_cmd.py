@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cryptofolio.cli.backtest_options import (
@@ -95,7 +96,13 @@ def build_strategies(
                 raise BacktestError(
                     "strategy fixed-weights needs --fixed-weights, e.g. BTC=0.6,ETH=0.4"
                 )
-            out.append(make_strategy(name, weights=parse_weights(options.fixed_weights)))
+            out.append(
+                make_strategy(
+                    name,
+                    weights=parse_weights(options.fixed_weights),
+                    normalize=options.normalize_weights,
+                )
+            )
         else:
             out.append(make_strategy(name))
     return out
@@ -140,25 +147,44 @@ def backtest(
     names = [n.strip() for n in strategies.split(",") if n.strip()]
     if not names:
         raise BacktestError("--strategies is empty; e.g. --strategies min-variance,equal-weight")
-    strategy_objects = build_strategies(
-        names, config, given=given_portfolio_options(ctx), options=strategy_options
-    )
-    # the whole history up to --end is loaded: rows before --start feed the lookback
-    panels = to_panels(data.load(start=None))
-    if exclude_pow_risk:
-        from cryptofolio.cli.security_cmd import pow_filtered
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        strategy_objects = build_strategies(
+            names, config, given=given_portfolio_options(ctx), options=strategy_options
+        )
+        # the whole history up to --end is loaded: rows before --start feed the lookback
+        panels = to_panels(data.load(start=None))
+        if exclude_pow_risk:
+            from cryptofolio.cli.security_cmd import pow_filtered
 
-        strategy_objects = pow_filtered(strategy_objects, panels.close.index[-1])
-    result = _run_with_progress(panels, strategy_objects, bt_config)
+            strategy_objects = pow_filtered(strategy_objects, panels.close.index[-1])
+        try:
+            result = _run_with_progress(panels, strategy_objects, bt_config)
+        finally:
+            warned = _print_warnings(caught)
     _write_outputs(
-        result, output, config.risk_free_rate, strategy_objects if exclude_pow_risk else None
+        result,
+        output,
+        config.risk_free_rate,
+        strategy_objects if exclude_pow_risk else None,
+        warned=warned,
     )
+
+
+def _print_warnings(caught: list) -> list[str]:
+    """Library warnings summarised on stderr (see ``warning_summary``); the same lines are
+    returned for the JSON output."""
+    from cryptofolio.cli.backtest_tables import warning_summary
+
+    lines = warning_summary(caught)
+    for line in lines:
+        err_console.print(f"[yellow]warning[/] {escape(line)}", highlight=False)
+    return lines
 
 
 def _run_with_progress(panels, strategies: list, config: BacktestConfig) -> BacktestResult:
-    """Run the backtest under a progress bar on stderr; library warnings are summarised there."""
+    """Run the backtest under a progress bar on stderr."""
     import cryptofolio.backtest as backtest_stage
-    from cryptofolio.cli.backtest_tables import warning_summary
 
     with Progress(
         TextColumn("[bold]backtest[/] {task.description:<14}"),
@@ -174,12 +200,7 @@ def _run_with_progress(panels, strategies: list, config: BacktestConfig) -> Back
             total = p.total * len(strategies) if p.total else None
             bar.update(task, advance=1, total=total, description=p.strategy)
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = backtest_stage.run_backtest(panels, strategies, config, progress=on_progress)
-    for line in warning_summary(caught):
-        err_console.print(f"[yellow]warning[/] {line}", highlight=False)
-    return result
+        return backtest_stage.run_backtest(panels, strategies, config, progress=on_progress)
 
 
 def _write_outputs(
@@ -187,11 +208,13 @@ def _write_outputs(
     output: BacktestOutput,
     risk_free_rate: float,
     pow_filters: list | None = None,
+    *,
+    warned: Collection[str] = (),
 ) -> None:
     """Files and report (paths on stderr), then the metrics on stdout as tables or JSON (with
     the proof-of-work exclusions of ``pow_filters``, the strategies of --exclude-pow-risk)."""
     from cryptofolio.backtest.metrics import metrics_json
-    from cryptofolio.cli.backtest_tables import event_summary, metrics_rich_tables
+    from cryptofolio.cli.backtest_tables import event_records, event_summary, metrics_rich_tables
 
     if output.output_dir is not None:
         written = result.write(output.output_dir, output.file_format.value)
@@ -203,6 +226,9 @@ def _write_outputs(
         err_console.print(f"report: {path}")
     if output.output_format is BacktestFormat.JSON:
         doc = metrics_json(result, risk_free_rate)
+        doc["warnings"] = list(warned)
+        doc["notes"] = event_summary(result)
+        doc["events"] = event_records(result)
         if pow_filters is not None:
             from cryptofolio.cli.security_cmd import backtest_pow_report
 

@@ -141,7 +141,7 @@ def optimize(
       cryptofolio optimize --prices my_prices.csv --objective efficient-return --target-return 0.3
     """
     fmt = OutputFormat(output_format)
-    with reported_warnings():
+    with reported_warnings() as warned:
         window = load_window(data)
         pow_risk = None
         if exclude_pow_risk:
@@ -158,6 +158,7 @@ def optimize(
             result = build_portfolio(window.prices, config)
     if fmt is OutputFormat.JSON:
         record = portfolio_record(result, inputs)
+        record["warnings"] = list(warned)
         if pow_risk is not None:
             record["pow_risk"] = pow_risk.to_json_dict()
         typer.echo(json.dumps(record, indent=2))
