@@ -267,8 +267,9 @@ class FixedWeights:
     """Rebalance to fixed weights; the share of assets not yet eligible stays in cash.
 
     The weights must sum to ``budget`` (1: fully invested; anything else would run leveraged
-    or part in cash without a word); with ``normalize=True`` they are scaled to it and a
-    :class:`StrategyNote` says so. Every asset named must be in the backtest's data
+    or part in cash without a word); a share held in cash is given as the weight ``CASH``
+    (``BTC=0.5,ETH=0.3,CASH=0.2``). With ``normalize=True`` the weights are scaled to the
+    budget and a :class:`StrategyNote` says so. Every asset named must be in the backtest's data
     (:meth:`check_assets`, called by :func:`~cryptofolio.backtest.run_backtest`).
     """
 
@@ -287,17 +288,19 @@ class FixedWeights:
         if bad:
             raise BacktestError(f"fixed-weights: weight of {', '.join(bad)} is not finite")
         total = float(sum(self.weights.values()))
+        given = ",".join(f"{k}={v:g}" for k, v in self.weights.items())
+        assets = {k: float(v) for k, v in self.weights.items() if k.upper() != CASH}
+        object.__setattr__(self, "weights", assets)
         if abs(total - self.budget) <= 1e-9:
             return
-        given = ",".join(f"{k}={v:g}" for k, v in self.weights.items())
         if not self.normalize or total <= 0:
             raise BacktestError(
                 f"--fixed-weights {given} sum to {total:g}, not the budget {self.budget:g} "
                 f"(it would run {total:g}x invested, cash at {self.budget - total:+g}, with no "
-                "borrowing cost); give weights that sum to "
-                f"{self.budget:g}, or pass --normalize-weights to scale them"
+                f"borrowing cost); give weights that sum to {self.budget:g} (a cash share as "
+                "CASH=0.2), or pass --normalize-weights to scale them"
             )
-        scaled = {k: float(v) * self.budget / total for k, v in self.weights.items()}
+        scaled = {k: v * self.budget / total for k, v in assets.items()}
         object.__setattr__(self, "weights", scaled)
         warnings.warn(
             f"--fixed-weights {given} sum to {total:g}: scaled to "
@@ -324,6 +327,10 @@ class FixedWeights:
 def _restricted(weights: Mapping[str, float], eligible: tuple[str, ...]) -> pd.Series:
     keep = {k: float(v) for k, v in weights.items() if k in eligible}
     return pd.Series(keep, dtype=float)
+
+
+#: The key of a fixed-weights share held in cash.
+CASH = "CASH"
 
 
 class StrategyNote(UserWarning):

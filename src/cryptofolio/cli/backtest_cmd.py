@@ -142,7 +142,12 @@ def backtest(
       cryptofolio backtest --assets BTC,ETH,LTC --strategies max-sharpe,fixed-weights --fixed-weights BTC=0.6,ETH=0.4 --on-failure hold --report report.html --output-dir out/
     """
     from cryptofolio.data import to_panels
+    from cryptofolio.output_paths import check_output_dir, check_output_file
 
+    if output.report is not None:  # before the work: a finished backtest is not thrown away
+        check_output_file(output.report, "--report")
+    if output.output_dir is not None:
+        check_output_dir(output.output_dir, "--output-dir")
     bt_config = simulation.config(data.start, data.end, config.periods_per_year)
     names = [n.strip() for n in strategies.split(",") if n.strip()]
     if not names:
@@ -211,19 +216,12 @@ def _write_outputs(
     *,
     warned: Collection[str] = (),
 ) -> None:
-    """Files and report (paths on stderr), then the metrics on stdout as tables or JSON (with
-    the proof-of-work exclusions of ``pow_filters``, the strategies of --exclude-pow-risk)."""
+    """The metrics on stdout as tables or JSON (with the warnings, notes and events, and the
+    proof-of-work exclusions of ``pow_filters``, the strategies of --exclude-pow-risk), then
+    the files and report (paths on stderr)."""
     from cryptofolio.backtest.metrics import metrics_json
     from cryptofolio.cli.backtest_tables import event_records, event_summary, metrics_rich_tables
 
-    if output.output_dir is not None:
-        written = result.write(output.output_dir, output.file_format.value)
-        err_console.print(f"wrote {len(written)} files to {output.output_dir}")
-    if output.report is not None:
-        from cryptofolio.report.backtest_report import write_backtest_report
-
-        path = write_backtest_report(result, output.report)
-        err_console.print(f"report: {path}")
     if output.output_format is BacktestFormat.JSON:
         doc = metrics_json(result, risk_free_rate)
         doc["warnings"] = list(warned)
@@ -234,15 +232,43 @@ def _write_outputs(
 
             doc["pow_risk"] = backtest_pow_report(pow_filters)
         typer.echo(json.dumps(doc, indent=2))
-        return
-    for table in metrics_rich_tables(result, risk_free_rate):
-        console.print(table)
-    for line in event_summary(result):
-        console.print(line)
-    if pow_filters is not None:
-        from cryptofolio.cli.security_cmd import print_backtest_pow_report
+    else:
+        for table in metrics_rich_tables(result, risk_free_rate):
+            console.print(table)
+        for line in event_summary(result):
+            console.print(line)
+        if pow_filters is not None:
+            from cryptofolio.cli.security_cmd import print_backtest_pow_report
 
-        print_backtest_pow_report(pow_filters, console)
+            print_backtest_pow_report(pow_filters, console)
+    _write_files(result, output)
+
+
+def _write_files(result: BacktestResult, output: BacktestOutput) -> None:
+    """The files and the report, after the results are printed: a failed write names its
+    path and loses nothing already shown."""
+    from cryptofolio.errors import OutputPathError
+
+    if output.output_dir is not None:
+        try:
+            written = result.write(output.output_dir, output.file_format.value)
+        except OSError as exc:
+            raise OutputPathError(
+                f"--output-dir {output.output_dir}: cannot write {exc.filename or ''}: "
+                f"{exc.strerror or exc} (the results above are complete)"
+            ) from exc
+        err_console.print(f"wrote {len(written)} files to {output.output_dir}")
+    if output.report is not None:
+        from cryptofolio.report.backtest_report import write_backtest_report
+
+        try:
+            path = write_backtest_report(result, output.report)
+        except OSError as exc:
+            raise OutputPathError(
+                f"--report {output.report}: cannot write: {exc.strerror or exc} (the results "
+                "above are complete)"
+            ) from exc
+        err_console.print(f"report: {path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -43,6 +43,7 @@ from cryptofolio.cli.portfolio_options import PortfolioOption, with_portfolio_op
 from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
 from cryptofolio.estimate import RiskModel
 from cryptofolio.optimize import PortfolioConfig, build_portfolio
+from cryptofolio.output_paths import check_output_file
 
 console = Console()
 err_console = Console(stderr=True)
@@ -141,6 +142,8 @@ def optimize(
       cryptofolio optimize --prices my_prices.csv --objective efficient-return --target-return 0.3
     """
     fmt = OutputFormat(output_format)
+    if plot is not None:
+        check_output_file(plot, "--plot")
     with reported_warnings() as warned:
         window = load_window(data)
         pow_risk = None
@@ -218,6 +221,8 @@ def frontier(
       cryptofolio frontier --assets BTC,ETH,SOL --risk-model ledoit-wolf --max-weight 0.5 --format json
     """
     fmt = FrontierFormat(output_format)
+    if plot is not None:
+        check_output_file(plot, "--plot")
     with reported_warnings():
         window = load_window(data)
         with spinner(f"computing a {points}-point frontier of {len(window.assets)} assets"):

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from cryptofolio.data.frame import FREQUENCIES
+from cryptofolio.data.panels import Panels
 from cryptofolio.data.quality import Check, QualityReport, QualityThresholds, quality_report
 from cryptofolio.errors import DataError
 from cryptofolio.user_warnings import user_stacklevel
@@ -97,9 +98,12 @@ def grid_step(index: pd.DatetimeIndex) -> pd.Timedelta | None:
     return None
 
 
-def check_time_grid(index: pd.DatetimeIndex, *, what: str = "the prices") -> None:
+def check_time_grid(
+    index: pd.DatetimeIndex, *, what: str = "the prices", holes: str = "refuse"
+) -> pd.DatetimeIndex:
     """Refuse timestamps off the period grid and holes of the grid (periods absent from every
-    asset): the message names the rows or the dates.
+    asset): the message names the rows or the dates. With ``holes="return"`` the holes are
+    returned instead of refused (for :func:`insert_missing_periods`).
 
     Raises
     ------
@@ -107,8 +111,9 @@ def check_time_grid(index: pd.DatetimeIndex, *, what: str = "the prices") -> Non
         Unsorted or repeated timestamps, timestamps off the grid of the modal spacing, or
         missing periods.
     """
+    none = pd.DatetimeIndex([], tz="UTC")
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
-        return
+        return none
     if not index.is_monotonic_increasing or index.has_duplicates:
         raise DataError(f"timestamps of {what} must be unique and increasing; sort them")
     step = grid_step(index)
@@ -121,7 +126,7 @@ def check_time_grid(index: pd.DatetimeIndex, *, what: str = "the prices") -> Non
                 f"{pd.Timedelta(int(np.median(steps)), unit='ns')}); irregular rows: "
                 f"{_shown(rows)}; give every row the period's start in UTC"
             )
-        return
+        return none
     daily = step >= pd.Timedelta("1D")
     unit, grid_name = {
         pd.Timedelta("1D"): ("day", "daily"),
@@ -139,6 +144,8 @@ def check_time_grid(index: pd.DatetimeIndex, *, what: str = "the prices") -> Non
         )
     grid = pd.date_range(index[0], index[-1], freq=step)
     missing = grid.difference(index)
+    if len(missing) and holes == "return":
+        return missing
     if len(missing):
         runs = _date_runs(missing, step, daily)
         raise DataError(
@@ -146,6 +153,42 @@ def check_time_grid(index: pd.DatetimeIndex, *, what: str = "the prices") -> Non
             "a hole is a hole, shared or not (the move across it is not one period's return); "
             "nothing is filled: choose --start/--end around it, or fill it explicitly"
         )
+    return none
+
+
+def insert_missing_periods(panels: Panels, *, what: str = "the prices") -> Panels:
+    """``panels`` with the periods that every asset misses inserted as rows without prices
+    (NaN: nothing is filled), so that a shared hole is treated like one asset's hole (an
+    asset is not eligible again until it has a clean lookback; a held asset is sold at its
+    last price); a :class:`DataQualityWarning` names the dates. Timestamps off the grid are
+    refused (:func:`check_time_grid`)."""
+    index = pd.DatetimeIndex(panels.close.index)
+    missing = check_time_grid(index, what=what, holes="return")
+    if not len(missing):
+        return panels
+    step = grid_step(index)
+    daily = step is not None and step >= pd.Timedelta("1D")
+    unit = (
+        "day"
+        if step == pd.Timedelta("1D")
+        else ("hour" if step == pd.Timedelta("1h") else "period")
+    )
+    warnings.warn(
+        f"{what}: {len(missing)} {unit}(s) missing from every asset: "
+        f"{_shown(_date_runs(missing, step, daily))}; inserted as rows without prices "
+        "(nothing filled): each asset there is treated as having a hole (not eligible again "
+        "until it has a full clean lookback; held assets are sold at their last price)",
+        DataQualityWarning,
+        stacklevel=user_stacklevel(),
+    )
+    full = index.union(missing)
+    frames = {
+        name: getattr(panels, name).reindex(full)
+        for name in ("close", "volume", "market_cap", "open", "high", "low")
+    }
+    for frame in frames.values():
+        frame.index.name = "timestamp"
+    return Panels(**frames)
 
 
 def _date_runs(missing: pd.DatetimeIndex, step: pd.Timedelta, daily: bool) -> list[str]:
