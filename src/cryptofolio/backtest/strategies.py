@@ -37,7 +37,13 @@ import pandas as pd
 from cryptofolio.costs import CostModel, linear_cost_rates
 from cryptofolio.data import Panels
 from cryptofolio.errors import BacktestError
-from cryptofolio.optimize import Objective, PortfolioConfig, WarmStarts, build_portfolio
+from cryptofolio.optimize import (
+    Objective,
+    PortfolioConfig,
+    WarmStarts,
+    build_portfolio,
+    objective_names,
+)
 from cryptofolio.user_warnings import user_stacklevel
 
 
@@ -394,7 +400,15 @@ def make_strategy(name: str, **options: Any) -> Strategy:
         raise BacktestError(f"strategy {name!r}: bad options {sorted(options)}: {exc}") from exc
 
 
-def _optimizer_factory(objective: Objective) -> Callable[..., Strategy]:
+def _objective_member(name: str) -> Objective | str:
+    """The :class:`Objective` member named ``name`` where there is one, else the name."""
+    try:
+        return Objective(name)
+    except ValueError:
+        return name
+
+
+def _optimizer_factory(objective: Objective | str) -> Callable[..., Strategy]:
     def factory(
         config: PortfolioConfig | None = None,
         transaction_cost: bool = False,
@@ -404,7 +418,7 @@ def _optimizer_factory(objective: Objective) -> Callable[..., Strategy]:
         cfg = dataclasses.replace(config or PortfolioConfig(), objective=objective)
         return OptimizerStrategy(
             cfg,
-            name=name or objective.value,
+            name=name or str(objective),
             transaction_cost=transaction_cost,
             max_turnover=max_turnover,
         )
@@ -412,8 +426,8 @@ def _optimizer_factory(objective: Objective) -> Callable[..., Strategy]:
     return factory
 
 
-for _objective in Objective:
-    register_strategy(_objective.value, _optimizer_factory(_objective))
+for _name in objective_names():  # every registered objective, hrp and risk-parity included
+    register_strategy(_name, _optimizer_factory(_objective_member(_name)))
 register_strategy("equal-weight", EqualWeight)
 register_strategy("market-cap", lambda max_weight=None: MarketCap(max_weight=max_weight))
 register_strategy(

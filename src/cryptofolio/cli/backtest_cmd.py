@@ -43,6 +43,8 @@ from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import PortfolioConfig
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from cryptofolio.backtest import BacktestConfig, BacktestResult
 
 console = Console()
@@ -75,9 +77,9 @@ def build_strategies(
     import cryptofolio.forecast  # noqa: F401  (registers lstm-mvo)
     from cryptofolio.backtest import make_strategy
     from cryptofolio.backtest.strategies import parse_weights
-    from cryptofolio.optimize import Objective
+    from cryptofolio.optimize import objective_names
 
-    objectives = {o.value for o in Objective}
+    objectives = set(objective_names())
     turnover = dict(transaction_cost=options.turnover_penalty, max_turnover=options.max_turnover)
     out = []
     for name in names:
@@ -148,6 +150,8 @@ def backtest(
         check_output_file(output.report, "--report")
     if output.output_dir is not None:
         check_output_dir(output.output_dir, "--output-dir")
+    if output.returns_csv is not None:
+        check_output_file(output.returns_csv, "--returns-csv")
     bt_config = simulation.config(data.start, data.end, config.periods_per_year)
     names = [n.strip() for n in strategies.split(",") if n.strip()]
     if not names:
@@ -172,6 +176,7 @@ def backtest(
         output,
         config.risk_free_rate,
         strategy_objects if exclude_pow_risk else None,
+        prices=panels.close,
         warned=warned,
     )
 
@@ -213,12 +218,14 @@ def _write_outputs(
     output: BacktestOutput,
     risk_free_rate: float,
     pow_filters: list | None = None,
+    prices: pd.DataFrame | None = None,
     *,
     warned: Collection[str] = (),
 ) -> None:
     """The metrics on stdout as tables or JSON (with the warnings, notes and events, and the
     proof-of-work exclusions of ``pow_filters``, the strategies of --exclude-pow-risk), then
-    the files and report (paths on stderr)."""
+    the files, daily returns and report (paths on stderr); ``prices``, the close panel, gives
+    the report its beta to BTC and the assets' correlations."""
     from cryptofolio.backtest.metrics import metrics_json
     from cryptofolio.cli.backtest_tables import event_records, event_summary, metrics_rich_tables
 
@@ -241,10 +248,12 @@ def _write_outputs(
             from cryptofolio.cli.security_cmd import print_backtest_pow_report
 
             print_backtest_pow_report(pow_filters, console)
-    _write_files(result, output)
+    _write_files(result, output, prices)
 
 
-def _write_files(result: BacktestResult, output: BacktestOutput) -> None:
+def _write_files(
+    result: BacktestResult, output: BacktestOutput, prices: pd.DataFrame | None
+) -> None:
     """The files and the report, after the results are printed: a failed write names its
     path and loses nothing already shown."""
     from cryptofolio.errors import OutputPathError
@@ -258,11 +267,21 @@ def _write_files(result: BacktestResult, output: BacktestOutput) -> None:
                 f"{exc.strerror or exc} (the results above are complete)"
             ) from exc
         err_console.print(f"wrote {len(written)} files to {output.output_dir}")
-    if output.report is not None:
-        from cryptofolio.report.backtest_report import write_backtest_report
-
+    if output.returns_csv is not None:
         try:
-            path = write_backtest_report(result, output.report)
+            path = result.write_daily_returns(output.returns_csv)
+        except OSError as exc:
+            raise OutputPathError(
+                f"--returns-csv {output.returns_csv}: cannot write: {exc.strerror or exc} "
+                "(the results above are complete)"
+            ) from exc
+        err_console.print(f"daily returns: {path}")
+    if output.report is not None:
+        from cryptofolio.report.backtest_report import ReportOptions, write_backtest_report
+
+        options = ReportOptions(plotly=output.plotly, prices=prices)
+        try:
+            path = write_backtest_report(result, output.report, options=options)
         except OSError as exc:
             raise OutputPathError(
                 f"--report {output.report}: cannot write: {exc.strerror or exc} (the results "

@@ -6,8 +6,8 @@ command as one value each:
   dates and the annualisation;
 * the strategies' own options (``--turnover-penalty`` ... ``--fixed-weights``):
   :class:`StrategyOptions`;
-* the outputs (``--format``, ``--output-dir``, ``--file-format``, ``--report``):
-  :class:`BacktestOutput`.
+* the outputs (``--format``, ``--output-dir``, ``--file-format``, ``--report``, ``--plotly``,
+  ``--returns-csv``): :class:`BacktestOutput`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ import pandas as pd
 import typer
 
 from cryptofolio.cli.option_group import keyword_option, with_option_group
+from cryptofolio.cli.report_options import PlotlyOpt, ReturnsCsvOpt
 from cryptofolio.costs import CostModel, FeeSide, ZeroVolumePolicy, parse_slippage
 from cryptofolio.errors import BacktestError
+from cryptofolio.report.html_page import PlotlyJs
 
 if TYPE_CHECKING:
     from cryptofolio.backtest import BacktestConfig
@@ -208,6 +210,8 @@ class BacktestOutput:
     output_dir: Path | None = None
     file_format: FileFormat = FileFormat.CSV
     report: Path | None = None
+    plotly: PlotlyJs = PlotlyJs.INLINE
+    returns_csv: Path | None = None
 
 
 def _simulation(values: dict[str, Any]) -> Simulation:
@@ -272,6 +276,8 @@ with_output_options = with_option_group(
         keyword_option("output_dir", OutputDirOpt, None),
         keyword_option("file_format", FileFormatOpt, FileFormat.CSV),
         keyword_option("report", ReportOpt, None),
+        keyword_option("plotly", PlotlyOpt, PlotlyJs.INLINE),
+        keyword_option("returns_csv", ReturnsCsvOpt, None),
     ],
     lambda values: BacktestOutput(**values),
     what="output",

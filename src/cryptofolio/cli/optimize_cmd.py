@@ -18,15 +18,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cryptofolio.cli.data_window import load_window
 from cryptofolio.cli.errors import handle_errors
-from cryptofolio.cli.estimation import (
-    EstimationInputs,
-    FrontierRun,
-    compute_frontier,
-    estimate_moments,
-    estimation_inputs,
-    load_window,
-)
 from cryptofolio.cli.optimize_views import (
     draw_frontier,
     frontier_records,
@@ -42,7 +35,15 @@ from cryptofolio.cli.options import DataOptions, with_data_options
 from cryptofolio.cli.portfolio_options import PortfolioOption, with_portfolio_options
 from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
 from cryptofolio.estimate import RiskModel
-from cryptofolio.optimize import PortfolioConfig, build_portfolio
+from cryptofolio.optimize import (
+    EstimationInputs,
+    FrontierRun,
+    PortfolioConfig,
+    build_portfolio,
+    compute_frontier,
+    estimate_moments,
+    estimation_inputs,
+)
 from cryptofolio.output_paths import check_output_file
 
 console = Console()
@@ -194,6 +195,7 @@ def _with_periods(config: PortfolioConfig, ppy: float) -> PortfolioConfig:
     exclude={
         PortfolioOption.OBJECTIVE,
         PortfolioOption.RISK_AVERSION,
+        PortfolioOption.RISK_TOLERANCE,
         PortfolioOption.TARGET_RETURN,
         PortfolioOption.TARGET_VOLATILITY,
         PortfolioOption.CVAR_ALPHA,

@@ -16,8 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cryptofolio.cli.estimation import EstimationInputs, FrontierRun
-from cryptofolio.optimize import Frontier, PortfolioResult
+from cryptofolio.optimize import EstimationInputs, Frontier, FrontierRun, PortfolioResult
 
 err_console = Console(stderr=True)
 
@@ -54,8 +53,9 @@ def spinner(text: str):
 
 
 def portfolio_record(result: PortfolioResult, inputs: EstimationInputs) -> dict[str, Any]:
-    """The JSON record of one portfolio (annualised figures as fractions)."""
-    return {
+    """The JSON record of one portfolio (annualised figures as fractions; ``risk_contributions``,
+    shares of the variance, for the objectives that report them: risk parity, hrp, herc)."""
+    record: dict[str, Any] = {
         "objective": str(result.objective),
         "weights": {str(k): float(v) for k, v in result.weights.items()},
         "expected_return": float(result.expected_return),
@@ -66,6 +66,11 @@ def portfolio_record(result: PortfolioResult, inputs: EstimationInputs) -> dict[
         "n_observations": int(inputs.window.n_observations),
         "periods_per_year": float(inputs.periods_per_year),
     }
+    if result.risk_contributions is not None:
+        record["risk_contributions"] = {
+            str(k): float(v) for k, v in result.risk_contributions.items()
+        }
+    return record
 
 
 def weights_csv(weights: pd.Series) -> str:
@@ -78,19 +83,24 @@ def weights_csv(weights: pd.Series) -> str:
     return buf.getvalue()
 
 
-def _weights_table(weights: pd.Series) -> Table:
+def _weights_table(weights: pd.Series, risk_contributions: pd.Series | None = None) -> Table:
     table = Table()
     table.add_column("asset")
     table.add_column("weight", justify="right")
+    if risk_contributions is not None:
+        table.add_column("risk contribution", justify="right")
     for sym, w in weights.sort_values(ascending=False).items():
-        table.add_row(str(sym), f"{w:.2%}")
+        cells = [str(sym), f"{w:.2%}"]
+        if risk_contributions is not None:
+            cells.append(f"{risk_contributions[sym]:.2%}")
+        table.add_row(*cells)
     return table
 
 
 def print_portfolio(result: PortfolioResult, inputs: EstimationInputs, out: Console) -> None:
     """Readable summary of one portfolio: weights, then return/volatility/Sharpe and window."""
     out.print(f"[bold]{result.objective} portfolio[/]")
-    out.print(_weights_table(result.weights))
+    out.print(_weights_table(result.weights, result.risk_contributions))
     out.print(
         f"expected return {result.expected_return:.2%} a year, volatility "
         f"{result.volatility:.2%} a year, Sharpe {result.sharpe:.2f} "

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import warnings
 
+from cryptofolio.optimize.estimation import EstimationInputs, estimate_moments, estimation_inputs
 from cryptofolio.optimize.frontier import Frontier, efficient_frontier
+from cryptofolio.optimize.frontier_run import FrontierRun, compute_frontier
 from cryptofolio.optimize.objectives import (
     EfficientReturn,
     EfficientRisk,
+    HierarchicalEqualRiskContribution,
+    HierarchicalRiskParity,
     MaxSharpe,
     MaxSortino,
     MaxUtility,
@@ -22,6 +26,7 @@ from cryptofolio.optimize.objectives import (
     MinSemivariance,
     MinVariance,
     ObjectiveSpec,
+    RiskBudgeting,
     make_objective,
     objective_class,
     objective_names,
@@ -52,7 +57,11 @@ __all__ = [
     "Constraints",
     "EfficientReturn",
     "EfficientRisk",
+    "EstimationInputs",
     "Frontier",
+    "FrontierRun",
+    "HierarchicalEqualRiskContribution",
+    "HierarchicalRiskParity",
     "MaxSharpe",
     "MaxSortino",
     "MaxUtility",
@@ -63,12 +72,16 @@ __all__ = [
     "ObjectiveSpec",
     "PortfolioConfig",
     "PortfolioResult",
+    "RiskBudgeting",
     "Trades",
     "WarmStarts",
     "best_random_portfolio",
     "build_portfolio",
     "clear_warm_starts",
+    "compute_frontier",
     "efficient_frontier",
+    "estimate_moments",
+    "estimation_inputs",
     "make_objective",
     "objective_class",
     "objective_names",

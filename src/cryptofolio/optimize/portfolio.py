@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 
 from cryptofolio import estimate as est
-from cryptofolio.errors import DataError
+from cryptofolio.errors import DataError, InfeasibleError
+from cryptofolio.optimize.inputs import align_series, asset_labels
 from cryptofolio.optimize.objectives import ObjectiveSpec, objective_from_keywords
-from cryptofolio.optimize.problem import Trades
-from cryptofolio.optimize.solve import optimize_portfolio
+from cryptofolio.optimize.problem import Trades, problem_of_values, result_index
+from cryptofolio.optimize.solve import solve_problem
 from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult
 from cryptofolio.optimize.warm import WarmStarts
 
@@ -25,8 +26,10 @@ class PortfolioConfig:
     """A full optimiser configuration: estimation choices + objective + constraints.
 
     ``objective`` is a registered name (or an :class:`~cryptofolio.optimize.Objective`) whose
-    parameters are read from ``risk_aversion``, ``target_return``, ``target_volatility`` and
-    ``cvar_alpha``, or an objective spec carrying its own parameters. Rates are annualised
+    parameters are read from ``risk_aversion`` (δ of ``max μ'w - (δ/2) w'Σw``; default 1) or
+    ``risk_tolerance`` (λ = 1/δ; when set, ``risk_aversion`` must keep its default),
+    ``target_return``, ``target_volatility`` and ``cvar_alpha``, or an objective spec carrying
+    its own parameters (``HierarchicalRiskParity(linkage="ward")``, ``RiskBudgeting(...)``). Rates are annualised
     fractions; ``periods_per_year`` ``None`` infers it from the data (365 daily, 8760 hourly).
     """
 
@@ -37,6 +40,7 @@ class PortfolioConfig:
     constraints: Constraints = Constraints()  # noqa: RUF009 - frozen, shared safely
     risk_free_rate: float = 0.0
     risk_aversion: float = 1.0
+    risk_tolerance: float | None = None
     target_return: float | None = None
     target_volatility: float | None = None
     cvar_alpha: float = 0.95
@@ -47,20 +51,28 @@ class PortfolioConfig:
         if isinstance(self.objective, ObjectiveSpec):
             return self.objective
         name = self.objective.value if isinstance(self.objective, Objective) else self.objective
+        if self.risk_tolerance is not None and self.risk_aversion != 1.0:
+            raise InfeasibleError(
+                f"give risk_aversion (δ = {self.risk_aversion:g}) or risk_tolerance "
+                f"(λ = {self.risk_tolerance:g}), not both"
+            )
         return objective_from_keywords(
             name,
-            risk_aversion=self.risk_aversion,
+            risk_aversion=self.risk_aversion if self.risk_tolerance is None else None,
+            risk_tolerance=self.risk_tolerance,
             target_return=self.target_return,
             target_volatility=self.target_volatility,
             cvar_alpha=self.cvar_alpha,
         )
 
 
-def _check_price_window(prices: pd.DataFrame) -> None:
-    """A wide window with a price for every asset on every row, and at least 3 rows."""
+def _price_window_values(prices: pd.DataFrame) -> np.ndarray:
+    """The values of a wide window with a price for every asset on every row, at least 3 rows
+    and no repeated asset (a float array)."""
     if not isinstance(prices, pd.DataFrame) or prices.shape[1] == 0:
         raise DataError("prices must be a wide DataFrame with one column per asset")
-    bad = ~np.isfinite(prices.to_numpy(dtype=float))
+    values = prices.to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
     if bad.any():
         cols = [str(prices.columns[j]) for j in np.flatnonzero(bad.any(axis=0))]
         first = prices.index[int(np.flatnonzero(bad.any(axis=1))[0])]
@@ -70,6 +82,10 @@ def _check_price_window(prices: pd.DataFrame) -> None:
         )
     if prices.shape[0] < 3:
         raise DataError(f"need at least 3 price rows to estimate, got {prices.shape[0]}")
+    if prices.columns.has_duplicates:
+        dup = sorted(set(prices.columns[prices.columns.duplicated()].astype(str)))
+        raise DataError(f"prices have duplicate assets: {', '.join(dup)}; keep one column each")
+    return values
 
 
 def build_portfolio(
@@ -83,6 +99,13 @@ def build_portfolio(
     warm_starts: WarmStarts | None = None,
 ) -> PortfolioResult:
     """Estimate from a wide price window (no NaN) and optimise with ``config``.
+
+    The estimates are the array kernels of the estimate stage (the values of
+    :func:`~cryptofolio.estimate.returns_from_prices`,
+    :func:`~cryptofolio.estimate.risk_matrix` and
+    :func:`~cryptofolio.estimate.expected_returns`), solved as
+    :func:`~cryptofolio.optimize.optimize_portfolio` solves: the same answers as those calls
+    in turn, labelled once at the end.
 
     Parameters
     ----------
@@ -101,29 +124,31 @@ def build_portfolio(
     Raises
     ------
     DataError
-        The price window has NaN (names the assets and the first date) or fewer than 3 rows.
+        The price window has NaN (names the assets and the first date), fewer than 3 rows or
+        a repeated asset.
     """
-    _check_price_window(prices)
+    values = _price_window_values(prices)
     ppy = config.periods_per_year
     if ppy is None:
         ppy = est.infer_periods_per_year(prices.index)
-    rets = est.returns_from_prices(prices, config.returns_kind)  # names a non-positive price
-    cov = est.risk_matrix(rets, config.risk_model, periods_per_year=ppy)
     spec = config.objective_spec()
-    mu = expected_returns
-    if mu is None:
-        mu = est.expected_returns(
-            rets, config.expected_returns, periods_per_year=ppy, kind=config.returns_kind
+    spec.validate()
+    x = est.returns_of_price_values(values, prices, config.returns_kind)  # names a bad price
+    mean = est.column_means(x)
+    names = prices.columns
+    cov = est.covariance_of_values(x, mean, names, config.risk_model, ppy)
+    assets = asset_labels(names)
+    index = result_index(names, assets)
+    if expected_returns is not None:
+        need = spec.uses_expected_returns
+        mu = align_series(expected_returns, assets, "expected returns", required=need, index=index)
+    else:
+        mu = est.expected_return_values(
+            x, mean, names, config.expected_returns, ppy, config.returns_kind
         )
+    pb = problem_of_values(assets, index, cov, mu, config.constraints, config.risk_free_rate)
+    pb.periods_per_year = float(ppy)
+    if spec.uses_scenarios:
+        pb.scenarios = x  # the window's returns: aligned and finite
     trades = Trades(previous_weights, transaction_cost, max_turnover)
-    return optimize_portfolio(
-        cov,
-        mu,
-        objective=spec,
-        constraints=config.constraints,
-        risk_free_rate=config.risk_free_rate,
-        returns=rets,
-        periods_per_year=ppy,
-        trades=trades,
-        warm_starts=warm_starts,
-    )
+    return solve_problem(pb, spec, trades=trades, warm_starts=warm_starts)

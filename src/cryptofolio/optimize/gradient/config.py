@@ -30,7 +30,8 @@ def config_objective(config: PortfolioConfig) -> LossFunction:
     if config.objective == Objective.MAX_SHARPE:
         return NegativeSharpe(risk_free_rate=float(config.risk_free_rate))
     if config.objective == Objective.MAX_UTILITY:
-        return Utility(risk_aversion=float(config.risk_aversion))
+        # the gradient Utility's ``risk_aversion`` is λ of 1/2 w'Sw - λ mu'w (= 1/δ)
+        return Utility(risk_aversion=float(config.objective_spec().tolerance))
     raise OptimizationError(
         f"the gradient solver takes the objectives {', '.join(map(str, CONFIG_OBJECTIVES))} "
         f"from the command line, not {config.objective}; use --solver exact, or write the "
@@ -72,4 +73,5 @@ def portfolio_result(portfolio: GradientPortfolio, objective: Objective) -> Port
         status="converged" if portfolio.converged else "not-converged",
         objective_value=portfolio.objective_value,
         solver="gradient",
+        objective_units="the gradient optimiser's loss (the objective's units, L2 term included)",
     )
