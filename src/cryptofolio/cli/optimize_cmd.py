@@ -44,6 +44,7 @@ from cryptofolio.optimize import (
     estimate_moments,
     estimation_inputs,
 )
+from cryptofolio.output_paths import check_output_file
 
 console = Console()
 err_console = Console(stderr=True)
@@ -142,7 +143,9 @@ def optimize(
       cryptofolio optimize --prices my_prices.csv --objective efficient-return --target-return 0.3
     """
     fmt = OutputFormat(output_format)
-    with reported_warnings():
+    if plot is not None:
+        check_output_file(plot, "--plot")
+    with reported_warnings() as warned:
         window = load_window(data)
         pow_risk = None
         if exclude_pow_risk:
@@ -159,6 +162,7 @@ def optimize(
             result = build_portfolio(window.prices, config)
     if fmt is OutputFormat.JSON:
         record = portfolio_record(result, inputs)
+        record["warnings"] = list(warned)
         if pow_risk is not None:
             record["pow_risk"] = pow_risk.to_json_dict()
         typer.echo(json.dumps(record, indent=2))
@@ -219,6 +223,8 @@ def frontier(
       cryptofolio frontier --assets BTC,ETH,SOL --risk-model ledoit-wolf --max-weight 0.5 --format json
     """
     fmt = FrontierFormat(output_format)
+    if plot is not None:
+        check_output_file(plot, "--plot")
     with reported_warnings():
         window = load_window(data)
         with spinner(f"computing a {points}-point frontier of {len(window.assets)} assets"):
