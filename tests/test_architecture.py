@@ -141,6 +141,8 @@ STAGE_RANK = {
     "cryptofolio.blas": 0,
     "cryptofolio.costs": 0,
     "cryptofolio.torch_extra": 0,
+    "cryptofolio.magnitudes": 0,
+    "cryptofolio.output_paths": 0,
     "cryptofolio.data": 1,
     "cryptofolio.estimate": 2,
     "cryptofolio.security": 2,

@@ -57,7 +57,10 @@ def test_json_has_exactly_the_documented_fields(tmp_path):
     )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert set(doc) == {"strategies", "start", "end", "rebalance", "lookback"}
+    assert set(doc) == {
+        *("strategies", "start", "end", "rebalance", "lookback"),
+        *("warnings", "notes", "events"),
+    }
     assert set(doc["strategies"]) == {"equal-weight", "market-cap", "btc-hold"}
     for metrics in doc["strategies"].values():
         assert set(metrics) == JSON_KEYS

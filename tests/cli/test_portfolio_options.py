@@ -38,7 +38,16 @@ from cryptofolio.optimize import Constraints, Objective, PortfolioConfig
 
 runner = CliRunner()
 
-DATA = ["--dataset", "--prices", "--assets", "--start", "--end", "--data-dir"]
+DATA = [
+    "--dataset",
+    "--prices",
+    "--assets",
+    "--start",
+    "--end",
+    "--data-dir",
+    "--encoding",
+    "--clean",
+]
 ALL_SHARED = [
     "--returns",
     "--periods-per-year",
@@ -114,6 +123,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--max-turnover",
         "--market-cap-max-weight",
         "--fixed-weights",
+        "--normalize-weights",
         "--format",
         "--output-dir",
         "--file-format",

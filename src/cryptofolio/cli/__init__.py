@@ -47,6 +47,11 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
+    debug: bool = typer.Option(
+        False,
+        "--debug",
+        help="Show the traceback of unexpected errors (also CRYPTOFOLIO_DEBUG=1).",
+    ),
 ) -> None:
     """Build, backtest and rebalance cryptocurrency portfolios."""
 

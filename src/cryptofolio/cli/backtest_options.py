@@ -123,6 +123,13 @@ FixedWeightsOpt = Annotated[
     str | None,
     typer.Option("--fixed-weights", help="Weights of fixed-weights, e.g. BTC=0.6,ETH=0.4."),
 ]
+NormalizeWeightsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--normalize-weights",
+        help="Scale --fixed-weights to sum to 1 (with a note) instead of refusing them.",
+    ),
+]
 FormatOpt = Annotated[BacktestFormat, typer.Option("--format", help="table (readable) or json.")]
 OutputDirOpt = Annotated[
     Path | None,
@@ -192,6 +199,7 @@ class StrategyOptions:
     max_turnover: float | None = None
     market_cap_max_weight: float | None = None
     fixed_weights: str | None = None
+    normalize_weights: bool = False
 
 
 @dataclass(frozen=True)
@@ -255,6 +263,7 @@ with_strategy_options = with_option_group(
         keyword_option("max_turnover", MaxTurnoverOpt, None),
         keyword_option("market_cap_max_weight", MarketCapMaxOpt, None),
         keyword_option("fixed_weights", FixedWeightsOpt, None),
+        keyword_option("normalize_weights", NormalizeWeightsOpt, False),
     ],
     lambda values: StrategyOptions(**values),
     what="strategy",

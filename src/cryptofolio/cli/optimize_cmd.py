@@ -51,6 +51,7 @@ from cryptofolio.optimize import (
     estimation_inputs,
 )
 from cryptofolio.optimize.resampled import ResamplingMethod, resampled_frontier
+from cryptofolio.output_paths import check_output_file
 
 console = Console()
 err_console = Console(stderr=True)
@@ -168,7 +169,9 @@ def optimize(
       cryptofolio optimize --assets BTC,ETH,SOL,BNB,XRP --objective hrp --format json
     """
     fmt = OutputFormat(output_format)
-    with reported_warnings():
+    if plot is not None:
+        check_output_file(plot, "--plot")
+    with reported_warnings() as warned:
         window = load_window(data)
         pow_risk = None
         if exclude_pow_risk:
@@ -189,6 +192,7 @@ def optimize(
         record = portfolio_record(result, inputs)
         if posterior is not None:
             record["black_litterman"] = posterior_record(posterior)
+        record["warnings"] = list(warned)
         if pow_risk is not None:
             record["pow_risk"] = pow_risk.to_json_dict()
         typer.echo(json.dumps(record, indent=2))
@@ -261,6 +265,8 @@ def frontier(
     """
     fmt = FrontierFormat(output_format)
     resampled = None
+    if plot is not None:
+        check_output_file(plot, "--plot")
     with reported_warnings():
         window = load_window(data)
         with spinner(f"computing a {points}-point frontier of {len(window.assets)} assets"):

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cryptofolio.estimate import BlackLittermanPosterior
@@ -23,21 +24,23 @@ err_console = Console(stderr=True)
 
 
 @contextmanager
-def reported_warnings() -> Iterator[None]:
-    """Print library warnings (ill-conditioning, repairs) as one ``warning:`` line each on stderr."""
+def reported_warnings() -> Iterator[list[str]]:
+    """Print library warnings (data quality, moved windows, cleaning, ill-conditioning) as one
+    ``warning:`` line each on stderr; the list yielded holds the same texts once the block
+    has ended, for the JSON output (``warnings``)."""
+    texts: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            yield
+            yield texts
         finally:
-            seen: set[str] = set()
             for w in caught:
                 if issubclass(w.category, DeprecationWarning):
                     continue
                 text = str(w.message)
-                if text not in seen:
-                    seen.add(text)
-                    err_console.print(f"[yellow]warning:[/] {text}", highlight=False)
+                if text not in texts:
+                    texts.append(text)
+                    err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
 
 
 def timestamp_text(ts: pd.Timestamp, index: pd.DatetimeIndex | None = None) -> str:

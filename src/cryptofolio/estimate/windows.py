@@ -8,19 +8,27 @@ asset(s) and their first/last dates.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from cryptofolio.data.at_use import UseChecks, check_prices_at_use
 from cryptofolio.data.panels import to_panels
 from cryptofolio.data.symbols import to_asset
 from cryptofolio.errors import DataError, EstimationError, UnknownSymbolError
+from cryptofolio.user_warnings import user_stacklevel
 
 _all = np.logical_and.reduce  # (ndarray.all without numpy's Python-level wrapper)
 
 DEFAULT_MIN_OBSERVATIONS = 30
+
+
+class WindowWarning(UserWarning):
+    """The window used is narrower than the one requested (an asset starts after --start or
+    stops before --end); the message names the asset, the dates and the option to change."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,7 @@ def common_window(
     end: str | pd.Timestamp | None = None,
     *,
     min_observations: int = DEFAULT_MIN_OBSERVATIONS,
+    checks: UseChecks | None = None,
 ) -> Window:
     """The window of ``close`` where every requested asset has a price on every row.
 
@@ -89,6 +98,9 @@ def common_window(
         Optional inclusive UTC bounds requested by the user.
     min_observations
         Fewest periodic returns (rows - 1) the window must hold.
+    checks
+        The quality pass at use run on the window
+        (:func:`cryptofolio.data.at_use.check_prices_at_use`; default :class:`UseChecks`).
 
     Returns
     -------
@@ -102,9 +114,17 @@ def common_window(
         If a requested asset is not a column of ``close``.
     DataError
         If the common window is empty or shorter than ``min_observations`` (the message names
-        the asset(s) that start last / stop first and their dates), or if an asset has a gap
+        the asset(s) that start last / stop first and their dates), if an asset has a gap
         (missing prices) inside it (the message names the asset, the missing dates, and a
-        start date after the last gap).
+        start date after the last gap), or if the quality pass at use refuses the window
+        (holes every asset shares, irregular timestamps, implausible prices).
+
+    Warns
+    -----
+    WindowWarning
+        When an asset starts after ``start`` or stops before ``end`` and so moves the window.
+    DataQualityWarning
+        For the quality findings inside the window (stale runs, jumps, listing junk).
     """
     wanted = _requested_assets(close, assets)
     t0, t1 = _to_utc(start), _to_utc(end)
@@ -126,6 +146,9 @@ def common_window(
     window = frame.loc[(frame.index >= first) & (frame.index <= last)]
     _raise_on_gaps(window)
     n_obs = len(window) - 1
+    if n_obs >= min_observations:
+        _warn_moved(spans, frame.index, t0, t1)
+        check_prices_at_use(window, checks=checks, what=f"the window {_fmt(first)} to {_fmt(last)}")
     if n_obs < min_observations:
         raise DataError(
             f"only {max(n_obs, 0)} return(s) where all of {', '.join(wanted)} have data "
@@ -225,6 +248,40 @@ def _raise_on_gaps(window: pd.DataFrame) -> None:
         f"gaps inside the common window {_fmt(window.index[0])} to {_fmt(window.index[-1])}: "
         f"{'; '.join(gaps)}; nothing is filled: {hint} or drop the asset"
     )
+
+
+def _warn_moved(
+    spans: dict[str, tuple[pd.Timestamp, pd.Timestamp]],
+    rows: pd.DatetimeIndex,
+    t0: pd.Timestamp | None,
+    t1: pd.Timestamp | None,
+) -> None:
+    """Warn when an asset's data starts after the requested start, or stops before the
+    requested end, and so moves the common window (named asset, dates, option to change)."""
+    if not len(rows):
+        return
+    first_row, last_row = rows[0], rows[-1]  # the requested range within the data
+    start = max(f for f, _ in spans.values())
+    stop = min(last for _, last in spans.values())
+    late = {a: f for a, (f, _) in spans.items() if f == start and f > first_row}
+    early = {a: last for a, (_, last) in spans.items() if last == stop and last < last_row}
+    if t0 is not None and late:
+        parts = ", ".join(f"{a} starts {_fmt(f)}" for a, f in late.items())
+        warnings.warn(
+            f"the window starts {_fmt(max(late.values()))}, not at --start {_fmt(t0)}: "
+            f"{parts}; drop the asset(s) from --assets or move --start",
+            WindowWarning,
+            stacklevel=user_stacklevel(),
+        )
+    if early:
+        parts = ", ".join(f"{a} stops {_fmt(last)}" for a, last in early.items())
+        asked = f"--end {_fmt(t1)}" if t1 is not None else f"the data's last date {_fmt(last_row)}"
+        warnings.warn(
+            f"the window ends {_fmt(min(early.values()))}, before {asked}: {parts}; drop the "
+            "asset(s) from --assets or set --end",
+            WindowWarning,
+            stacklevel=user_stacklevel(),
+        )
 
 
 def check_returns_window(returns: pd.DataFrame, *, min_observations: int = 2) -> None:
