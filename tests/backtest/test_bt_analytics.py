@@ -103,6 +103,15 @@ def test_daily_returns_compound_hourly_rows():
     assert daily.to_numpy() == pytest.approx([1.001**24 - 1] * 2)
 
 
+def test_missing_rows_stay_missing():
+    idx = pd.date_range("2022-01-30", periods=4, freq="D", tz="UTC")
+    r = pd.Series([0.01, np.nan, np.nan, 0.02], index=idx)
+    assert np.isnan(daily_returns(r).iloc[1])  # not a 0 % day
+    table = monthly_returns(r)
+    assert table.loc[2022, "Jan"] == pytest.approx(0.01)
+    assert table.loc[2022, "Feb"] == pytest.approx(0.02)
+
+
 def test_analytics_need_a_datetime_index():
     with pytest.raises(BacktestError, match="DatetimeIndex"):
         monthly_returns(pd.Series([0.1, 0.2]))

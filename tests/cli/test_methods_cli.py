@@ -7,6 +7,7 @@ skfolio (RiskBudgeting) on returns pivoted and differenced here with pandas.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -124,3 +125,131 @@ def test_new_objectives_are_backtest_strategies():
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert set(doc["strategies"]) == {"hrp", "herc", "risk-parity", "max-sortino"}
+
+
+VIEWS = Path(__file__).parents[2] / "examples" / "views.toml"
+BL_ASSETS = ["BTC", "ETH", "SOL"]
+BL_DATA = ["--assets", ",".join(BL_ASSETS), "--start", "2023-01-01", "--end", "2023-11-30"]
+
+
+def test_black_litterman_posterior_equals_pyportfolioopt():
+    """Market caps at the window's last day, the views of examples/views.toml (Idzorek
+    confidences), τ = 0.05: PyPortfolioOpt's BlackLittermanModel on the same covariance, caps
+    and δ gives the same posterior, and max-sharpe on it the same weights."""
+    from pypfopt import BlackLittermanModel, EfficientFrontier
+
+    result = runner.invoke(
+        app,
+        [
+            "optimize",
+            *BL_DATA,
+            "--objective",
+            "max-sharpe",
+            "--expected-returns",
+            "black-litterman",
+            "--views",
+            str(VIEWS),
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    long = load_dataset("coingecko-daily", symbols=BL_ASSETS, start="2023-01-01", end="2023-11-30")
+    wide = long.pivot(index="timestamp", columns="symbol", values="close")[BL_ASSETS]
+    rets = (wide / wide.shift(1) - 1).iloc[1:]
+    cov = rets.cov() * 365
+    caps = long.pivot(index="timestamp", columns="symbol", values="market_cap")[BL_ASSETS]
+    bl = BlackLittermanModel(
+        cov,
+        pi="market",
+        market_caps=caps.iloc[-1],
+        risk_aversion=doc["black_litterman"]["risk_aversion"],
+        Q=np.array([0.40, 0.10, 0.05]),
+        P=np.array([[0, 0, 1], [1, 0, 0], [-1, 1, 0]], dtype=float),
+        omega="idzorek",
+        view_confidences=[0.60, 0.25, 0.90],
+        tau=0.05,
+    )
+    expected = bl.bl_returns()
+    weights = np.array(list(caps.iloc[-1] / caps.iloc[-1].sum()))
+    got_weights = [doc["black_litterman"]["market_weights"][a] for a in BL_ASSETS]
+    np.testing.assert_allclose(got_weights, weights, atol=1e-12)
+    got = [doc["black_litterman"]["posterior"][a] for a in BL_ASSETS]
+    np.testing.assert_allclose(got, expected[BL_ASSETS].to_numpy(), atol=1e-8)
+    ref = EfficientFrontier(expected, cov).max_sharpe(risk_free_rate=0.0)
+    for a in BL_ASSETS:
+        assert doc["weights"][a] == pytest.approx(ref[a], abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--expected-returns", "black-litterman"], "needs --views FILE"),
+        (["--views", str(VIEWS)], "--views needs --expected-returns black-litterman"),
+    ],
+)
+def test_views_options_go_together(args, needle):
+    result = runner.invoke(app, ["optimize", *BL_DATA, *args])
+    assert result.exit_code == 2, result.output
+    assert needle in " ".join(result.output.split())
+
+
+def test_black_litterman_elsewhere_says_what_to_do():
+    result = runner.invoke(
+        app,
+        [
+            "backtest",
+            "--assets",
+            "BTC,ETH",
+            "--start",
+            "2021-01-01",
+            "--end",
+            "2021-04-30",
+            "--lookback",
+            "60",
+            "--strategies",
+            "max-sharpe",
+            "--expected-returns",
+            "black-litterman",
+        ],
+    )
+    text = " ".join(result.output.split())
+    assert result.exit_code != 0
+    assert "need market caps and views" in text
+
+
+def test_frontier_resample_json_and_picture(tmp_path, returns):
+    from pypfopt import EfficientFrontier
+
+    picture = tmp_path / "resampled.png"
+    result = runner.invoke(
+        app,
+        [
+            "frontier",
+            *DATA,
+            "--points",
+            "8",
+            "--resample",
+            "20",
+            "--format",
+            "json",
+            "--plot",
+            str(picture),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"classic", "resampled", "resamples"} and doc["resamples"] == 20
+    assert len(doc["resampled"]) == 8 and picture.stat().st_size > 10_000
+    # the classic frontier is that of the window's sample moments: its first point is
+    # PyPortfolioOpt's minimum volatility portfolio
+    ef = EfficientFrontier(returns.mean() * 365, returns.cov() * 365)
+    ref = ef.min_volatility()
+    for a in ASSETS:
+        assert doc["classic"][0]["weights"][a] == pytest.approx(ref[a], abs=1e-5)
+    for point in doc["resampled"]:
+        assert sum(point["weights"].values()) == pytest.approx(1.0, abs=1e-9)
+        assert min(point["weights"].values()) >= -1e-12
+    # rank averaging never beats the classic frontier (checked at the extremes)
+    assert doc["resampled"][0]["volatility"] >= doc["classic"][0]["volatility"] - 1e-12

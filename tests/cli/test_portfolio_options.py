@@ -84,8 +84,25 @@ BACKTEST_SHARED = [o for o in ALL_SHARED if o != "--objective"]
 
 #: Every option of each command, in --help order (recorded before the refactoring).
 EXPECTED_OPTIONS: dict[str, list[str]] = {
-    "optimize": [*DATA, *ALL_SHARED, "--format", "--plot", "--exclude-pow-risk"],
-    "frontier": [*DATA, *FRONTIER_SHARED, "--points", "--random", "--format", "--plot"],
+    "optimize": [
+        *DATA,
+        *ALL_SHARED,
+        "--format",
+        "--plot",
+        "--exclude-pow-risk",
+        "--views",
+        "--tau",
+    ],
+    "frontier": [
+        *DATA,
+        *FRONTIER_SHARED,
+        "--points",
+        "--random",
+        "--resample",
+        "--resample-method",
+        "--format",
+        "--plot",
+    ],
     "backtest": [
         *DATA,
         "--strategies",
@@ -147,7 +164,8 @@ EXPECTED_ROWS: dict[str, str] = {
     "risk-parity: long-only allocations, no solver). [default: min-variance]",
     "--risk-model": "<sample|exponential|ledoit-wolf|oas|mcd|semicovariance> Covariance "
     "estimator (annualised). [default: sample]",
-    "--expected-returns": "<mean|compounded|ema> Expected-return estimator (annualised). "
+    "--expected-returns": "<mean|compounded|ema|black-litterman> Expected-return estimator "
+    "(annualised). "
     "[default: mean]",
     "--risk-free-rate": "<float> Annual risk-free rate as a fraction (0.04 = 4%). [default: 0.0]",
     "--risk-aversion": "<float> Risk aversion δ of max-utility: max μ'w − (δ/2)w'Σw, larger δ "

@@ -32,7 +32,8 @@ def _datetime_index(series: pd.Series, what: str) -> pd.DatetimeIndex:
 
 
 def _compound(returns: pd.Series | pd.DataFrame, keys) -> pd.Series | pd.DataFrame:  # type: ignore[no-untyped-def]
-    return (1.0 + returns).groupby(keys).prod() - 1.0
+    # min_count=1: a period whose rows are all NaN stays NaN (not a 0 % return)
+    return (1.0 + returns).groupby(keys).prod(min_count=1) - 1.0
 
 
 def daily_returns(returns: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:

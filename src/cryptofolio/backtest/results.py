@@ -118,11 +118,13 @@ class BacktestResult:
 
     def write_daily_returns(self, path: str | Path) -> Path:
         """Write :meth:`daily_returns` as CSV at ``path`` (header ``date,<strategy>...``;
-        parent folders created). Read back with
+        parent folders created; an interrupted write leaves the old file). Read back with
         ``pd.read_csv(path, index_col="date", parse_dates=True)``."""
+        from cryptofolio.data.store import atomic_write_bytes
+
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.daily_returns().to_csv(path, date_format="%Y-%m-%d", float_format="%.12g")
+        text = self.daily_returns().to_csv(date_format="%Y-%m-%d", float_format="%.12g")
+        atomic_write_bytes(path, lambda fh: fh.write(text.encode("utf-8")))
         return path
 
     def plot(self, kind: str = "equity", ax: Axes | None = None) -> Axes:

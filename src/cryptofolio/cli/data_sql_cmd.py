@@ -46,7 +46,7 @@ def sql_command(
 ) -> None:
     """Run a SQL query (DuckDB) over the bundled and locally stored datasets.
 
-    Needs DuckDB: pip install 'cryptofolio[sql]'.
+    Needs DuckDB: the sql extra of cryptofolio, or pip install duckdb.
 
     Examples:
 

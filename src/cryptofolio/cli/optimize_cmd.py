@@ -26,7 +26,11 @@ from cryptofolio.cli.optimize_views import (
     portfolio_record,
     print_frontier,
     print_portfolio,
+    print_posterior,
+    print_resampled,
     reported_warnings,
+    resampled_document,
+    resampling_progress,
     spinner,
     timestamp_text,
     weights_csv,
@@ -34,7 +38,9 @@ from cryptofolio.cli.optimize_views import (
 from cryptofolio.cli.options import DataOptions, with_data_options
 from cryptofolio.cli.portfolio_options import PortfolioOption, with_portfolio_options
 from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
+from cryptofolio.cli.views_options import TauOpt, ViewsOpt, posterior_record, views_posterior
 from cryptofolio.estimate import RiskModel
+from cryptofolio.estimate.black_litterman import DEFAULT_TAU
 from cryptofolio.optimize import (
     EstimationInputs,
     FrontierRun,
@@ -44,6 +50,7 @@ from cryptofolio.optimize import (
     estimate_moments,
     estimation_inputs,
 )
+from cryptofolio.optimize.resampled import ResamplingMethod, resampled_frontier
 from cryptofolio.output_paths import check_output_file
 
 console = Console()
@@ -115,6 +122,19 @@ PointsOpt = Annotated[
         help="Number of frontier points (min-variance to max-return).",
     ),
 ]
+ResampleOpt = Annotated[
+    int,
+    typer.Option(
+        "--resample",
+        min=0,
+        help="Michaud's resampled frontier from N samples of the window's sample moments, "
+        "beside the classic one (0: none; 500 is usual).",
+    ),
+]
+ResampleMethodOpt = Annotated[
+    ResamplingMethod,
+    typer.Option("--resample-method", help="Resampling: parametric (normal) or bootstrap."),
+]
 RandomOpt = Annotated[
     int,
     typer.Option(
@@ -133,6 +153,8 @@ def optimize(
     output_format: FormatOpt = OutputFormat.TABLE,
     plot: PlotOpt = None,
     exclude_pow_risk: ExcludePowRiskOpt = False,
+    views: ViewsOpt = None,
+    tau: TauOpt = DEFAULT_TAU,
 ) -> None:
     """Optimise one portfolio on historical prices and print its weights and figures.
 
@@ -148,6 +170,10 @@ def optimize(
       cryptofolio optimize --assets BTC,ETH,LTC --min-weight -0.2 --gross-exposure 1.5 --bounds BTC=0.1:0.6 --plot weights.png
 
       cryptofolio optimize --prices my_prices.csv --objective efficient-return --target-return 0.3
+
+      cryptofolio optimize --assets BTC,ETH,SOL --start 2023-01-01 --objective max-sharpe --expected-returns black-litterman --views examples/views.toml
+
+      cryptofolio optimize --assets BTC,ETH,SOL,BNB,XRP --objective hrp --format json
     """
     fmt = OutputFormat(output_format)
     if plot is not None:
@@ -165,10 +191,14 @@ def optimize(
         inputs = estimation_inputs(window, config)
         if config.periods_per_year is None:
             config = _with_periods(config, inputs.periods_per_year)
+        posterior = views_posterior(data, window, inputs, config, views, tau)
+        mu = None if posterior is None else posterior.mean
         with spinner(f"optimising {len(window.assets)} assets ({config.objective})"):
-            result = build_portfolio(window.prices, config)
+            result = build_portfolio(window.prices, config, expected_returns=mu)
     if fmt is OutputFormat.JSON:
         record = portfolio_record(result, inputs)
+        if posterior is not None:
+            record["black_litterman"] = posterior_record(posterior)
         record["warnings"] = list(warned)
         if pow_risk is not None:
             record["pow_risk"] = pow_risk.to_json_dict()
@@ -177,6 +207,8 @@ def optimize(
         typer.echo(weights_csv(result.weights), nl=False)
     else:
         print_portfolio(result, inputs, console)
+        if posterior is not None:
+            print_posterior(posterior, console)
     if pow_risk is not None and fmt is not OutputFormat.JSON:
         from cryptofolio.cli.security_cmd import print_pow_exclusions
 
@@ -214,6 +246,8 @@ def frontier(
     config: PortfolioConfig,
     points: PointsOpt = 50,
     n_random: RandomOpt = 0,
+    resample: ResampleOpt = 0,
+    resample_method: ResampleMethodOpt = ResamplingMethod.PARAMETRIC,
     output_format: FrontierFormatOpt = FrontierFormat.TABLE,
     plot: PlotOpt = None,
 ) -> None:
@@ -228,20 +262,52 @@ def frontier(
       cryptofolio frontier --assets BTC,ETH,BNB,XRP,ADA --start 2021-01-01 --points 30 --random 5000 --plot frontier.png
 
       cryptofolio frontier --assets BTC,ETH,SOL --risk-model ledoit-wolf --max-weight 0.5 --format json
+
+    With --resample N: Michaud's resampled frontier (N draws of the window's sample mean and
+    covariance, each frontier re-solved, the portfolios averaged by rank), printed after the
+    classic one; JSON becomes {"classic": [...], "resampled": [...], "resamples": N}; --plot
+    draws both frontiers and the resampled weights by rank (seeded: the same run repeats).
+
+      cryptofolio frontier --assets BTC,ETH,BNB,XRP,ADA --start 2021-01-01 --resample 500 --plot resampled.png
     """
     fmt = FrontierFormat(output_format)
+    resampled = None
     if plot is not None:
         check_output_file(plot, "--plot")
     with reported_warnings():
         window = load_window(data)
         with spinner(f"computing a {points}-point frontier of {len(window.assets)} assets"):
             run = compute_frontier(window, config, points=points, n_random=n_random)
+        if resample:
+            with resampling_progress(resample) as advance:
+                resampled = resampled_frontier(
+                    run.inputs.returns,
+                    resamples=resample,
+                    points=points,
+                    method=resample_method,
+                    constraints=config.constraints,
+                    periods_per_year=run.inputs.periods_per_year,
+                    risk_free_rate=config.risk_free_rate,
+                    seed=0,
+                    progress=advance,
+                )
     if fmt is FrontierFormat.JSON:
-        typer.echo(json.dumps(frontier_records(run.frontier), indent=2))
+        records = frontier_records(run.frontier)
+        if resampled is not None:
+            records = resampled_document(resampled)
+        typer.echo(json.dumps(records, indent=2))
     else:
         print_frontier(run, console)
+        if resampled is not None:
+            print_resampled(resampled, console)
     if plot is not None:
-        written = draw_frontier(run, plot)
+        if resampled is not None:
+            from cryptofolio.report.resampled_frontier import plot_resampled_frontier
+
+            plot_resampled_frontier(resampled, path=plot)
+            written = plot
+        else:
+            written = draw_frontier(run, plot)
         err_console.print(f"picture written to {written}", highlight=False)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cryptofolio.estimate import BlackLittermanPosterior
 from cryptofolio.optimize import EstimationInputs, Frontier, FrontierRun, PortfolioResult
+from cryptofolio.optimize.resampled import ResampledFrontier
 
 err_console = Console(stderr=True)
 
@@ -176,3 +178,71 @@ def print_frontier(run: FrontierRun, out: Console) -> None:
     )
     for note in run.notes:
         out.print(f"note: {note}", highlight=False)
+
+
+@contextmanager
+def resampling_progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr for ``total`` resamples; yields the ``progress`` callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "resampling", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err_console
+    ) as bar:
+        task = bar.add_task("", total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _point_records(points: pd.DataFrame, weights: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {
+            "return": float(points["return"].iloc[i]),
+            "volatility": float(points["volatility"].iloc[i]),
+            "sharpe": float(points["sharpe"].iloc[i]),
+            "weights": {str(k): float(v) for k, v in weights.iloc[i].items()},
+        }
+        for i in range(len(points))
+    ]
+
+
+def resampled_document(resampled: ResampledFrontier) -> dict[str, Any]:
+    """``frontier --resample N --format json``: the classic points of the sample moments, the
+    resampled (rank-averaged) points evaluated under them, and N."""
+    return {
+        "classic": _point_records(resampled.classic.points, resampled.classic.weights),
+        "resampled": _point_records(resampled.points, resampled.weights),
+        "resamples": int(resampled.resamples),
+    }
+
+
+def print_resampled(resampled: ResampledFrontier, out: Console) -> None:
+    """The resampled frontier's points (annualised, under the window's sample moments)."""
+    table = Table(title=f"Resampled frontier ({resampled.resamples} samples, averaged by rank)")
+    for col in ("#", "return", "volatility", "sharpe", "largest weights"):
+        table.add_column(col, justify="left" if col == "largest weights" else "right")
+    for i in range(len(resampled.points)):
+        row = resampled.points.iloc[i]
+        top = resampled.weights.iloc[i].sort_values(ascending=False)
+        top = top[top.abs() > 5e-4].head(4)
+        table.add_row(
+            str(i + 1),
+            f"{row['return']:.2%}",
+            f"{row['volatility']:.2%}",
+            f"{row['sharpe']:.2f}",
+            ", ".join(f"{k} {v:.0%}" for k, v in top.items()),
+        )
+    out.print(table)
+
+
+def print_posterior(post: BlackLittermanPosterior, out: Console) -> None:
+    """Black-Litterman: market weights, prior and posterior expected returns per asset."""
+    table = Table(title=f"Black-Litterman (market risk aversion δ = {post.risk_aversion:.3g})")
+    for col in ("asset", "market weight", "prior", "posterior"):
+        table.add_column(col, justify="left" if col == "asset" else "right")
+    for asset in post.mean.index:
+        table.add_row(
+            str(asset),
+            f"{post.market_weights[asset]:.2%}",
+            f"{post.prior[asset]:.2%}",
+            f"{post.mean[asset]:.2%}",
+        )
+    out.print(table)

@@ -12,11 +12,19 @@ Modules: :mod:`~cryptofolio.estimate.frequency` (annualisation factor),
 :mod:`~cryptofolio.estimate.windows` (common window of a ragged panel, window checks),
 :mod:`~cryptofolio.estimate.risk_models` (covariances, correlation, volatilities),
 :mod:`~cryptofolio.estimate.expected_returns` (mean, compounded, EMA, views),
-:mod:`~cryptofolio.estimate.conditioning` (PSD check/repair, ill-conditioning warnings).
+:mod:`~cryptofolio.estimate.conditioning` (PSD check/repair, ill-conditioning warnings),
+:mod:`~cryptofolio.estimate.black_litterman` and :mod:`~cryptofolio.estimate.views` (a market
+prior blended with investor views).
 """
 
 from __future__ import annotations
 
+from cryptofolio.estimate.black_litterman import (
+    BlackLitterman,
+    BlackLittermanPosterior,
+    OmegaMethod,
+    black_litterman_posterior_at,
+)
 from cryptofolio.estimate.conditioning import (
     EstimationWarning,
     conditioning_problems,
@@ -62,6 +70,7 @@ from cryptofolio.estimate.risk_models import (
     semicovariance,
     standard_deviations,
 )
+from cryptofolio.estimate.views import Views, read_views
 from cryptofolio.estimate.windows import (
     Window,
     check_returns_window,
@@ -71,13 +80,18 @@ from cryptofolio.estimate.windows import (
 )
 
 __all__ = [
+    "BlackLitterman",
+    "BlackLittermanPosterior",
     "CovarianceOptions",
     "EstimationWarning",
     "ExpectedReturnsMethod",
+    "OmegaMethod",
     "ReturnsKind",
     "RiskModel",
+    "Views",
     "Window",
     "average_returns",
+    "black_litterman_posterior_at",
     "check_returns_window",
     "column_means",
     "common_window",
@@ -105,6 +119,7 @@ __all__ = [
     "min_eigenvalue",
     "oas_covariance",
     "periodic_rate",
+    "read_views",
     "returns_from_prices",
     "returns_of_price_values",
     "risk_matrix",

@@ -26,6 +26,19 @@ class ExpectedReturnsMethod(StrEnum):
     MEAN = "mean"  # arithmetic mean * periods_per_year
     COMPOUNDED = "compounded"  # geometric: prod(1 + r) ** (periods_per_year / T) - 1
     EMA = "ema"  # exponentially weighted mean, compounded as PyPortfolioOpt
+    # the posterior mean of a market prior and views: needs market caps and views, so it is
+    # computed by cryptofolio.estimate.black_litterman_posterior_at, not from returns alone
+    BLACK_LITTERMAN = "black-litterman"
+
+
+def _needs_views(method: ExpectedReturnsMethod) -> None:
+    if method is ExpectedReturnsMethod.BLACK_LITTERMAN:
+        raise EstimationError(
+            "black-litterman expected returns need market caps and views, not returns alone: "
+            "compute them with cryptofolio.estimate.black_litterman_posterior_at and pass the "
+            "posterior mean as expected_returns (CLI: cryptofolio optimize --expected-returns "
+            "black-litterman --views FILE)"
+        )
 
 
 def mean_return(
@@ -151,6 +164,7 @@ def expected_return_values(
     labels (for the error messages). Returns annualised fractions (N,).
     """
     method = ExpectedReturnsMethod(method)
+    _needs_views(method)
     ppy = _check_periods_per_year(periods_per_year)
     if method is ExpectedReturnsMethod.MEAN:
         return mean * ppy
@@ -200,6 +214,7 @@ def expected_returns(
     if views is not None:
         return validate_views(views, returns.columns)
     method = ExpectedReturnsMethod(method)
+    _needs_views(method)
     _check_periods_per_year(periods_per_year)
     if method is ExpectedReturnsMethod.MEAN:
         return mean_return(returns, periods_per_year=periods_per_year, kind=kind)

@@ -369,8 +369,8 @@ class ReportOptions:
 def btc_daily_returns(result: BacktestResult, prices: pd.DataFrame | None) -> pd.Series | None:
     """BTC's daily returns: from ``prices["BTC"]``, else the ``btc-hold`` strategy's, else None."""
     if prices is not None and "BTC" in prices.columns:
-        btc = prices["BTC"].dropna()
-        return daily_returns(btc.pct_change().iloc[1:]).rename("BTC")
+        btc = prices["BTC"].pct_change(fill_method=None).iloc[1:]  # NaN across gaps
+        return daily_returns(btc).rename("BTC")
     if "btc-hold" in result.strategies:
         return daily_returns(result.strategies["btc-hold"].returns).rename("BTC")
     return None
