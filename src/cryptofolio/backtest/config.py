@@ -74,7 +74,10 @@ class BacktestConfig:
                 f"lookback must be at least 2 rows (one return), got {self.lookback}"
             )
         check_amount(
-            self.initial_capital, "--initial-capital", error=BacktestError, limit=MAX_MONEY
+            self.initial_capital,
+            "initial capital (--initial-capital)",
+            error=BacktestError,
+            limit=MAX_MONEY,
         )
         object.__setattr__(self, "window", WindowKind(self.window))
         object.__setattr__(self, "on_failure", FailurePolicy(self.on_failure))

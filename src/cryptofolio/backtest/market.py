@@ -81,6 +81,7 @@ class Market:
             used,
             what=f"the backtest data {_day(used.index[0])} to {_day(used.index[-1])}",
             skip=("grid",),  # run_backtest inserted the shared holes (insert_missing_periods)
+            liquidity=panels,
         )
         if config.start is not None and self.first > lo:
             self._warn_start_moved(lo, run)

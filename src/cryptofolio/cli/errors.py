@@ -12,10 +12,10 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.exceptions import TyperException
 
 from cryptofolio.errors import CryptofolioError
 
@@ -26,12 +26,9 @@ DEBUG_ENV = "CRYPTOFOLIO_DEBUG"
 
 
 def debug_requested() -> bool:
-    """Whether ``--debug`` was given to ``cryptofolio`` or ``CRYPTOFOLIO_DEBUG`` is set (not
-    ``0``/empty): then unexpected errors show their traceback."""
-    if os.environ.get(DEBUG_ENV, "").strip() not in ("", "0", "false", "no"):
-        return True
-    ctx = click.get_current_context(silent=True)
-    return bool(ctx is not None and ctx.find_root().params.get("debug"))
+    """Whether ``CRYPTOFOLIO_DEBUG`` is set (not ``0``/empty; ``cryptofolio --debug`` sets it
+    for its process): then unexpected errors show their traceback."""
+    return os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def _error(text: str) -> None:
@@ -50,7 +47,7 @@ def handle_errors(func: F) -> F:
         except CryptofolioError as exc:
             _error(str(exc))
             raise typer.Exit(code=2) from exc
-        except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+        except (typer.Exit, typer.Abort, TyperException):
             raise
         except OSError as exc:
             if debug_requested():

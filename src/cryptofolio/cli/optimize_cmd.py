@@ -115,7 +115,12 @@ FrontierFormatOpt = Annotated[
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Write a PNG picture to this file.")]
 PointsOpt = Annotated[
     int,
-    typer.Option("--points", min=2, help="Number of frontier points (min-variance to max-return)."),
+    typer.Option(
+        "--points",
+        min=2,
+        max=10_000,
+        help="Number of frontier points (min-variance to max-return).",
+    ),
 ]
 ResampleOpt = Annotated[
     int,
@@ -132,7 +137,9 @@ ResampleMethodOpt = Annotated[
 ]
 RandomOpt = Annotated[
     int,
-    typer.Option("--random", min=0, help="Random portfolios for the cloud (0: none)."),
+    typer.Option(
+        "--random", min=0, max=1_000_000, help="Random portfolios for the cloud (0: none)."
+    ),
 ]
 
 

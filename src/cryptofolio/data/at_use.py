@@ -227,16 +227,23 @@ def check_price_values(close: pd.DataFrame, *, max_price: float = 1e12) -> None:
     )
 
 
-def quality_findings(close: pd.DataFrame, checks: UseChecks) -> list[tuple[Check, str]]:
+def quality_findings(
+    close: pd.DataFrame, checks: UseChecks, liquidity: Panels | None = None
+) -> list[tuple[Check, str]]:
     """The findings of ``data quality`` on the closes of ``close`` (wide, ragged), for the
     checks in ``checks.warn | checks.refuse``, in the words of
     :meth:`~cryptofolio.data.quality.QualityReport.findings` (stale runs shorter than
-    ``stale_min_rows`` and near-constant series' runs left out)."""
+    ``stale_min_rows`` and near-constant series' runs left out). ``liquidity``: panels whose
+    volume and market cap (on the same rows and assets) the listing-junk check reads."""
     wanted = checks.warn | checks.refuse
     if not wanted or close.empty:
         return []
-    long = close.rename_axis(index="timestamp", columns="symbol").stack().rename("close")
-    long = long.reset_index()
+    long = _long(close, "close")
+    if liquidity is not None:
+        for name in ("volume", "market_cap"):
+            wide = getattr(liquidity, name).reindex(index=close.index, columns=close.columns)
+            values = _long(wide, name)
+            long = long.merge(values, on=["timestamp", "symbol"], how="left")
     if long.empty or long["symbol"].nunique() == 0:
         return []
     step = grid_step(pd.DatetimeIndex(close.index))
@@ -259,12 +266,19 @@ def quality_findings(close: pd.DataFrame, checks: UseChecks) -> list[tuple[Check
     return [(f.check, f.message) for f in filtered.findings() if f.check in wanted]
 
 
+def _long(wide: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A wide frame as ``timestamp, symbol, name`` rows (NaN cells left out)."""
+    stacked = wide.rename_axis(index="timestamp", columns="symbol").stack()
+    return stacked.rename(name).reset_index()
+
+
 def check_prices_at_use(
     close: pd.DataFrame,
     *,
     checks: UseChecks | None = None,
     what: str = "the prices",
     skip: Collection[str] = (),
+    liquidity: Panels | None = None,
 ) -> list[str]:
     """The quality pass at use on a wide close frame (index UTC timestamps, one column per
     asset, NaN where an asset has no data).
@@ -279,6 +293,9 @@ def check_prices_at_use(
         How the messages name the data ("the optimisation window", ...).
     skip
         ``"grid"`` skips the time-grid check (a caller that checked it already).
+    liquidity
+        Panels with the volume and market cap of the same assets (the listing-junk check
+        needs them; without them it finds nothing).
 
     Returns
     -------
@@ -295,7 +312,7 @@ def check_prices_at_use(
     if "grid" not in skip:
         check_time_grid(pd.DatetimeIndex(close.index), what=what)
     check_price_values(close, max_price=checks.max_price)
-    found = quality_findings(close, checks)
+    found = quality_findings(close, checks, liquidity)
     refused = [text for check, text in found if check in checks.refuse]
     if refused:
         raise DataError(

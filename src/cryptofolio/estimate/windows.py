@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cryptofolio.data.at_use import UseChecks, check_prices_at_use
-from cryptofolio.data.panels import to_panels
+from cryptofolio.data.panels import Panels, to_panels
 from cryptofolio.data.symbols import to_asset
 from cryptofolio.errors import DataError, EstimationError, UnknownSymbolError
 from cryptofolio.user_warnings import user_stacklevel
@@ -84,6 +84,7 @@ def common_window(
     *,
     min_observations: int = DEFAULT_MIN_OBSERVATIONS,
     checks: UseChecks | None = None,
+    liquidity: Panels | None = None,
 ) -> Window:
     """The window of ``close`` where every requested asset has a price on every row.
 
@@ -101,6 +102,9 @@ def common_window(
     checks
         The quality pass at use run on the window
         (:func:`cryptofolio.data.at_use.check_prices_at_use`; default :class:`UseChecks`).
+    liquidity
+        Panels with the assets' volume and market cap, for the quality pass's listing-junk
+        check (:func:`market_window` passes them).
 
     Returns
     -------
@@ -148,7 +152,12 @@ def common_window(
     n_obs = len(window) - 1
     if n_obs >= min_observations:
         _warn_moved(spans, frame.index, t0, t1)
-        check_prices_at_use(window, checks=checks, what=f"the window {_fmt(first)} to {_fmt(last)}")
+        check_prices_at_use(
+            window,
+            checks=checks,
+            what=f"the window {_fmt(first)} to {_fmt(last)}",
+            liquidity=liquidity,
+        )
     if n_obs < min_observations:
         raise DataError(
             f"only {max(n_obs, 0)} return(s) where all of {', '.join(wanted)} have data "
@@ -168,8 +177,10 @@ def market_window(
 ) -> Window:
     """:func:`common_window` of the close prices in a long market-data frame (the frame
     :func:`cryptofolio.data.load_market_data` returns); same errors."""
-    close = to_panels(market_data).close
-    return common_window(close, assets, start, end, min_observations=min_observations)
+    panels = to_panels(market_data)
+    return common_window(
+        panels.close, assets, start, end, min_observations=min_observations, liquidity=panels
+    )
 
 
 def _requested_assets(close: pd.DataFrame, assets: Sequence[str] | None) -> list[str]:

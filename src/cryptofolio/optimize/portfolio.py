@@ -12,13 +12,18 @@ import numpy as np
 import pandas as pd
 
 from cryptofolio import estimate as est
-from cryptofolio.errors import DataError, InfeasibleError
+from cryptofolio.errors import DataError, EstimationError, InfeasibleError
 from cryptofolio.optimize.inputs import align_series, asset_labels
 from cryptofolio.optimize.objectives import ObjectiveSpec, objective_from_keywords
 from cryptofolio.optimize.problem import Trades, problem_of_values, result_index
 from cryptofolio.optimize.solve import solve_problem
 from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult
 from cryptofolio.optimize.warm import WarmStarts
+
+#: Largest annual rate (fraction; 10 = 1,000 % a year) a risk-free rate can plausibly be.
+MAX_ANNUAL_RATE = 10.0
+#: Most periods a year an annualisation factor can be (about one bar every 3 seconds).
+MAX_PERIODS_PER_YEAR = 1e7
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,21 @@ class PortfolioConfig:
     target_volatility: float | None = None
     cvar_alpha: float = 0.95
     periods_per_year: float | None = None
+
+    def __post_init__(self) -> None:
+        rate = self.risk_free_rate
+        if not (np.isfinite(rate) and abs(rate) <= MAX_ANNUAL_RATE):
+            raise EstimationError(
+                f"--risk-free-rate {rate:g} is implausible: give an annual fraction "
+                f"(0.04 = 4 %) between -{MAX_ANNUAL_RATE:g} and {MAX_ANNUAL_RATE:g}"
+            )
+        ppy = self.periods_per_year
+        if ppy is not None and not (np.isfinite(ppy) and 0 < ppy <= MAX_PERIODS_PER_YEAR):
+            raise EstimationError(
+                f"--periods-per-year {ppy:g} is implausible: give a positive number of periods "
+                f"a year of at most {MAX_PERIODS_PER_YEAR:g} (365 daily, 8760 hourly, 525600 "
+                "minute bars)"
+            )
 
     def objective_spec(self) -> ObjectiveSpec:
         """The objective as a spec with its parameters."""
