@@ -149,7 +149,16 @@ def _cryptofolio_runner(task: Task, inputs: BenchInputs, warm) -> Runner:
 
         return t4
     if task is Task.T5:
-        raise Unsupported("cryptofolio has no HRP yet: T5 skipped")
+        from cryptofolio.estimate import sample_covariance
+        from cryptofolio.optimize import HierarchicalRiskParity
+
+        spec = HierarchicalRiskParity(linkage="single")  # Pearson, variance, no leaf ordering
+
+        def t5() -> np.ndarray:
+            res = optimize_portfolio(sample_covariance(inputs.returns), objective=spec)
+            return _vector(res.weights, cols)
+
+        return t5
     if task is Task.T6:
 
         def t6() -> np.ndarray:
@@ -183,11 +192,12 @@ def _cryptofolio_runner(task: Task, inputs: BenchInputs, warm) -> Runner:
     raise Unsupported(f"unknown task {task}")
 
 
-# cryptofolio's MAX_UTILITY (optimize/objectives/max_utility.py) minimises
-# 1/2 w'Σw - risk_aversion * μ'w + l2 ||w||², i.e. its ``risk_aversion`` multiplies the return.
-# Dividing the task's utility w'μ - (δ/2) w'Σw - γ||w||² by δ gives risk_aversion = 1/δ and
-# l2 = γ/δ. (Agreement with PyPortfolioOpt and skfolio in the results checks this mapping.)
-CRYPTOFOLIO_RISK_AVERSION = 1.0 / t.RISK_AVERSION
+# cryptofolio's MAX_UTILITY (optimize/objectives/max_utility.py) takes ``risk_aversion`` δ of
+# max μ'w - (δ/2) w'Σw, the task's (and PyPortfolioOpt's) δ, and solves it as
+# 1/2 w'Σw - (1/δ) μ'w + l2 ||w||² (its L2 penalty is added to half the variance). Dividing the
+# task's utility w'μ - (δ/2) w'Σw - γ||w||² by δ gives l2 = γ/δ. (Agreement with PyPortfolioOpt
+# and skfolio in the results checks this mapping.) Until 0.1.0 ``risk_aversion`` was 1/δ.
+CRYPTOFOLIO_RISK_AVERSION = t.RISK_AVERSION
 CRYPTOFOLIO_L2 = t.L2_GAMMA / t.RISK_AVERSION
 
 
@@ -238,7 +248,11 @@ def _pypfopt(task: Task, inputs: BenchInputs) -> Runner:
 
         return t4
     if task is Task.T5:
-        raise Unsupported("T5 skipped (cryptofolio has no HRP)")
+        from pypfopt import HRPOpt
+
+        return lambda: _vector(
+            HRPOpt(returns=inputs.returns).optimize(linkage_method="single"), cols
+        )
     if task is Task.T6:
         return lambda: _vector(
             EfficientCVaR(mu, inputs.returns, beta=t.CVAR_ALPHA).min_cvar(), cols
@@ -321,7 +335,16 @@ def _riskfolio(task: Task, inputs: BenchInputs) -> Runner:
 
         return t4
     if task is Task.T5:
-        raise Unsupported("T5 skipped (cryptofolio has no HRP)")
+
+        def t5() -> np.ndarray:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                w = rp.HCPortfolio(returns=returns).optimization(
+                    model="HRP", codependence="pearson", rm="MV", linkage="single", leaf_order=False
+                )
+            return _vector(w["weights"], cols)
+
+        return t5
     if task is Task.T6:
 
         def t6() -> np.ndarray:
@@ -387,7 +410,17 @@ def _skfolio(task: Task, inputs: BenchInputs) -> Runner:
             .weights_
         )
     if task is Task.T5:
-        raise Unsupported("T5 skipped (cryptofolio has no HRP)")
+        from skfolio.cluster import HierarchicalClustering, LinkageMethod
+        from skfolio.optimization import HierarchicalRiskParity
+        from skfolio.seriation import HierarchicalSeriation
+
+        seriation = HierarchicalSeriation(
+            hierarchical_clustering_estimator=HierarchicalClustering(
+                linkage_method=LinkageMethod.SINGLE
+            ),
+            optimal_ordering=False,
+        )
+        return lambda: HierarchicalRiskParity(seriation_estimator=seriation).fit(returns).weights_
     if task is Task.T6:
         return lambda: (
             MeanRisk(risk_measure=RiskMeasure.CVAR, cvar_beta=t.CVAR_ALPHA).fit(returns).weights_

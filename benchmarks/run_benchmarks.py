@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import peers  # noqa: E402
+from benchmarks import peers, revision  # noqa: E402
 from benchmarks import tasks as t  # noqa: E402
 from benchmarks.synthetic import synthetic_returns  # noqa: E402
 from benchmarks.tasks import BenchInputs, Task  # noqa: E402
@@ -53,6 +53,7 @@ SYNTHETIC_DAYS = 1500
 
 # Speed targets of the issue: minimum speedup over the fastest peer, for N in TARGET_SIZES.
 TARGET_SPEEDUP = {Task.T1: 10, Task.T2: 10, Task.T3: 30, Task.T4: 10, Task.T6: 5, Task.T7: 10}
+TARGET_SPEEDUP[Task.T5] = 5
 TARGET_SPEEDUP[Task.T8] = 10
 TARGET_SIZES = (50, 200, 1000)
 AGREEMENT_TARGET = 1e-6
@@ -228,9 +229,16 @@ def agreement(task: Task, inputs: BenchInputs, sols: dict[str, np.ndarray], cell
                     cells[name].objective_delta = exact
                     extra = "gap re-checked with an exact cryptofolio solve"
                     cells[name].note = (cells[name].note + "; " if cells[name].note else "") + extra
+            if sol.shape == sols[ref_name].shape:
+                cells[name].max_weight_diff = float(np.max(np.abs(sol - sols[ref_name])))
             if len(sol) != t.FRONTIER_POINTS:
                 extra = f"{len(sol)} of {t.FRONTIER_POINTS} points solved"
                 cells[name].note = (cells[name].note + "; " if cells[name].note else "") + extra
+        return
+    if task is Task.T5:  # an allocation rule: the same weights, no objective to compare
+        ref_name = peers.CRYPTOFOLIO if peers.CRYPTOFOLIO in sols else next(iter(sols))
+        for name, sol in sols.items():
+            cells[name].max_weight_diff = float(np.max(np.abs(sol - sols[ref_name])))
         return
     if task is Task.T7:
         k = min(len(s) for s in sols.values())
@@ -420,6 +428,7 @@ def summary_rows(cells: list[Cell]) -> list[dict]:
         timed_peers = [c for c in group if c.library in peers.PEERS and c.median_s is not None]
         fastest = min(timed_peers, key=lambda c: c.median_s) if timed_peers else None
         floor = next((c for c in group if c.library == peers.FLOOR), None)
+        earlier = next((c for c in group if c.library.startswith(revision.LABEL_PREFIX)), None)
         speedup = fastest.median_s / cf.median_s if fastest and cf and cf.median_s else None
         # back to back, against the same (interleaved-fastest) peer
         warm_speedup = (
@@ -458,9 +467,26 @@ def summary_rows(cells: list[Cell]) -> list[dict]:
                 "cf_gap_vs_best_peer": gap,
                 "floor_s": floor.median_s if floor else None,
                 "cf_note": cf.note if cf else "",
+                **_before_fields(earlier, cf, fastest),
             }
         )
     return rows
+
+
+def _before_fields(earlier: Cell | None, cf: Cell | None, fastest: Cell | None) -> dict:
+    """The earlier revision's time, its speedup over the same fastest peer, and how far its
+    answers are from the current code's (max abs weight difference, relative objective)."""
+    if earlier is None or not earlier.median_s:
+        return {}
+    speedup = fastest.median_s / earlier.median_s if fastest else None
+    return {
+        "before": earlier.library,
+        "before_s": earlier.median_s,
+        "before_speedup": speedup,
+        "after_over_before": earlier.median_s / cf.median_s if cf and cf.median_s else None,
+        "before_weight_diff": earlier.max_weight_diff,
+        "before_objective_delta": earlier.objective_delta,
+    }
 
 
 def write_markdown(path: Path, meta: dict, cells: list[Cell], summary: list[dict]) -> None:
@@ -513,6 +539,7 @@ def write_markdown(path: Path, meta: dict, cells: list[Cell], summary: list[dict
             f"| {_fmt_target(r['target'])} | {met} "
             f"| {_fmt_e(r['cf_gap_vs_best_peer'])} | {_fmt_s(r['floor_s'])} |"
         )
+    lines += _before_after_lines(summary)
     if meta.get("memory"):
         mem = meta["memory"]
         lines += [
@@ -538,6 +565,45 @@ def write_markdown(path: Path, meta: dict, cells: list[Cell], summary: list[dict
             f"| {_fmt_e(c.objective_delta)} | {_fmt_e(c.max_weight_diff)} | {c.note} |"
         )
     path.write_text("\n".join(lines) + "\n")
+
+
+def _before_after_lines(summary: list[dict]) -> list[str]:
+    """The before/after table of a ``--before`` run (empty otherwise)."""
+    rows = [r for r in summary if r.get("before_s")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        f"## Before/after: {rows[0]['before']} against the current code, same run",
+        "",
+        "Both speedups are over the same fastest peer of the cell, timed interleaved in this "
+        "run. Verdict: at N = 200 and 1000 the current code must meet the target; at N = 50 it "
+        "may lose at most a third of the earlier ratio. Weight diff: max abs difference of the "
+        "two revisions' weights (every portfolio of the cell); objective delta: relative, "
+        "independent NumPy evaluator.",
+        "",
+        "| dataset | N | task | before | after | before speedup | after speedup | after/before "
+        "speed | target | verdict | weight diff | objective delta |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['dataset']} | {r['n']} | {r['task']} | {_fmt_s(r['before_s'])} "
+            f"| {_fmt_s(r['cryptofolio_s'])} | {_fmt_ratio(r['before_speedup'])} "
+            f"| {_fmt_ratio(r['speedup'])} | {_fmt_ratio(r['after_over_before'])} "
+            f"| {_fmt_target(r['target'])} | {_before_after_verdict(r)} "
+            f"| {_fmt_e(r['before_weight_diff'])} | {_fmt_e(r['before_objective_delta'])} |"
+        )
+    return lines
+
+
+def _before_after_verdict(row: dict) -> str:
+    if row["target"] is None or row["speedup"] is None:
+        return "-"
+    if row["n"] == 50 and row.get("before_speedup"):
+        ok = row["speedup"] >= (2.0 / 3.0) * row["before_speedup"]
+        return "yes" if ok else "**no** (lost more than a third)"
+    return "yes" if row["met"] else "**no** (target missed)"
 
 
 def print_table(summary: list[dict]) -> None:
@@ -614,6 +680,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-memory", action="store_true", help="skip the T7 memory probe")
     parser.add_argument("--libraries", default=None, help="subset, e.g. cryptofolio,skfolio")
     parser.add_argument("--output", default=None, help="results file stem (default date-host)")
+    parser.add_argument(
+        "--before",
+        default=None,
+        help="also time cryptofolio as it was at this git revision, in the same run "
+        "(benchmarks/revision.py): the summary reports both speedups and the answers' difference",
+    )
     parser.add_argument("--memory-probe", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument(
         "--rerender", default=None, help="rewrite the .md of an existing results .json and exit"
@@ -663,6 +735,9 @@ def main(argv: list[str] | None = None) -> int:
 
     console = Console()
     started = time.perf_counter()
+    before = revision.Revision(args.before) if args.before else None
+    if before is not None:
+        args.libraries = [*args.libraries, before.label]
     meta: dict = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join(["python", "benchmarks/run_benchmarks.py", *(argv or sys.argv[1:])]),
@@ -681,11 +756,14 @@ def main(argv: list[str] | None = None) -> int:
             "just hold them).",
             "Synthetic: 5-factor model, Student-t shocks, annualised vols 60-100 %, T = 1500 days, "
             "seed 7 (benchmarks/synthetic.py).",
-            "T5 (HRP) skipped: cryptofolio has no HRP.",
-            "cryptofolio keeps a process-wide warm-start cache of active sets keyed by problem "
-            "structure; the `cryptofolio` rows clear it before every call (cold solves, as a "
-            "peer gets), `cryptofolio (warm repeat)` rows keep it (re-solving the identical "
-            "problem) and are not used for ratios or targets.",
+            "T5 (HRP) has no scalar objective: agreement is the largest weight difference to "
+            "cryptofolio's (column max |dw|); every library starts from the daily returns.",
+            "cryptofolio solves cold on every call (warm starts live in a WarmStarts object "
+            "the caller owns; a plain call has none), as a peer does; `cryptofolio (warm "
+            "repeat)` rows keep one WarmStarts across calls (re-solving the identical problem) "
+            "and are not used for ratios or targets. An earlier revision timed with --before "
+            "(benchmarks/revision.py) is called as the benchmark called it then, its "
+            "process-wide cache cleared before every call.",
             "T7 for PyPortfolioOpt and Riskfolio-Lib is a loop over the rebalance dates "
             "(estimate, solve) plus the same NumPy drift simulation; skfolio uses its "
             "cross_val_predict + WalkForward (drops the final partial week: agreement is computed "
@@ -705,15 +783,17 @@ def main(argv: list[str] | None = None) -> int:
         inputs = make()
         console.print(f"[bold]{inputs.name}[/]: N={inputs.n_assets}, T={inputs.n_days}")
         for task in args.tasks:
-            if task is Task.T5:
-                continue
             row_cells = {}
             runners: dict[str, peers.Runner] = {}
             for lib in args.libraries:
                 cell = Cell(inputs.name, inputs.n_assets, inputs.n_days, task.value, lib)
                 try:
-                    runner = peers.prepare(lib, task, inputs)
-                except peers.Unsupported:
+                    runner = (
+                        before.prepare(task, inputs)
+                        if before is not None and lib == before.label
+                        else peers.prepare(lib, task, inputs)
+                    )
+                except (peers.Unsupported, revision.Unsupported):
                     continue  # not a row: listed in the notes
                 except Exception as exc:
                     cell.note = f"prepare failed: {type(exc).__name__}: {exc}"

@@ -10,7 +10,9 @@ Task definitions (weights are fractions of equity, long-only, fully invested unl
 * T2 maximum Sharpe (risk-free 0), 0 <= w <= 0.3: max w'μ / sqrt(w'Σw).
 * T3 efficient frontier of 50 points (long-only, mean-variance).
 * T4 Ledoit-Wolf shrunk covariance (estimated inside the timed call) + minimum variance.
-* T5 HRP (skipped until cryptofolio has it).
+* T5 HRP from the daily returns (each library estimates the covariance or correlation itself):
+  single linkage, Pearson angular distance, variance, no optimal leaf ordering. No scalar
+  objective: agreement is the largest weight difference to cryptofolio's.
 * T6 minimum CVaR 95 % of the historical daily scenarios.
 * T7 walk-forward: 365-day lookback, rebalance every 7 days, minimum variance of the sample
   covariance of the lookback window, over the whole panel.

@@ -3,6 +3,8 @@
 * no module imports a private name (``_x``) or a private module from another package;
 * no module keeps mutable state in ``global`` statements;
 * the module-level imports between cryptofolio's modules form no circle;
+* imports between stages point one way (data -> estimate -> optimize -> backtest/trade ->
+  forecast -> report; the CLI above all), lazy and type-checking imports included;
 * in the optimize stage, no module has more than ~400 lines of logic and no function more
   than ~60 lines.
 """
@@ -128,6 +130,66 @@ def test_module_imports_form_no_circle():
         if node not in state:
             visit(node, [])
     assert circles == []
+
+
+#: The rank of each stage: a module imports only its own stage and stages of a lower rank.
+#: ``forecast`` sits above the backtest (its strategies plug into it) and below the report.
+STAGE_RANK = {
+    "cryptofolio": 0,  # the package face: its version only
+    "cryptofolio.errors": 0,
+    "cryptofolio.user_warnings": 0,
+    "cryptofolio.blas": 0,
+    "cryptofolio.costs": 0,
+    "cryptofolio.torch_extra": 0,
+    "cryptofolio.magnitudes": 0,
+    "cryptofolio.output_paths": 0,
+    "cryptofolio.data": 1,
+    "cryptofolio.estimate": 2,
+    "cryptofolio.security": 2,
+    "cryptofolio.optimize": 3,
+    "cryptofolio.backtest": 4,
+    "cryptofolio.trade": 4,
+    "cryptofolio.forecast": 5,
+    "cryptofolio.report": 6,
+    "cryptofolio.cli": 7,
+    "cryptofolio.__main__": 7,
+}
+
+
+def _imported_module(target: str, names: list[str]) -> str:
+    """The cryptofolio module an import statement reaches (``from cryptofolio import optimize``
+    reaches ``cryptofolio.optimize``)."""
+    for candidate in [*(f"{target}.{n}" for n in names), target]:
+        if candidate in MODULES:
+            return candidate
+    return target
+
+
+def test_every_module_has_a_stage_rank():
+    assert sorted({_stage(m) for m in MODULES} - set(STAGE_RANK)) == []
+
+
+#: Modules allowed an import against the stage order, and why.
+BACK_ARROW_ALLOWED = {
+    # deprecated alias: imports the pictures' new home only when an old name is used
+    "cryptofolio.security.plots": "deprecated alias of cryptofolio.report.security_plots",
+}
+
+
+def test_imports_between_stages_point_one_way():
+    back = []
+    for module, path in MODULES.items():
+        if module in BACK_ARROW_ALLOWED:
+            continue
+        tree = ast.parse(path.read_text())
+        for target, names in _imports(tree, module, path, top_level_only=False):
+            if not target.startswith("cryptofolio"):
+                continue
+            reached = _imported_module(target, names)
+            here, there = STAGE_RANK[_stage(module)], STAGE_RANK.get(_stage(reached), 0)
+            if _stage(reached) != _stage(module) and there > here:
+                back.append(f"{module} imports {reached}")
+    assert back == []
 
 
 def _logic_lines(tree: ast.Module, source: str) -> int:

@@ -63,3 +63,9 @@ class SecurityError(CryptofolioError, ValueError):
     """A proof-of-work security screen cannot be computed from the given data (a coin without
     hash-rate data, a date outside the data, a malformed crypto51 table, hash rates compared
     across algorithms)."""
+
+
+class OutputPathError(CryptofolioError, ValueError):
+    """A file or folder the command was asked to write cannot be written (under a file, a
+    read-only place, a folder where a file is wanted); the message names the path and the
+    option."""

@@ -57,7 +57,10 @@ def test_json_has_exactly_the_documented_fields(tmp_path):
     )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert set(doc) == {"strategies", "start", "end", "rebalance", "lookback"}
+    assert set(doc) == {
+        *("strategies", "start", "end", "rebalance", "lookback"),
+        *("warnings", "notes", "events"),
+    }
     assert set(doc["strategies"]) == {"equal-weight", "market-cap", "btc-hold"}
     for metrics in doc["strategies"].values():
         assert set(metrics) == JSON_KEYS
@@ -95,3 +98,30 @@ def test_bad_inputs_exit_2_with_one_line():
         result = runner.invoke(app, [*BASE, *extra])
         assert result.exit_code == 2, (extra, result.output)
         assert needle in result.output, (extra, result.output)
+
+
+def test_cdn_report_and_daily_returns_csv(tmp_path):
+    returns_csv = tmp_path / "returns.csv"
+    result = runner.invoke(
+        app,
+        [
+            *BASE,
+            "--strategies",
+            "equal-weight,btc-hold",
+            "--report",
+            str(tmp_path / "report.html"),
+            "--plotly",
+            "cdn",
+            "--returns-csv",
+            str(returns_csv),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "report.html").read_text()
+    assert len(html) < 1_000_000 and 'src="https://cdn.plot.ly/plotly-' in html
+    assert "Rolling volatility and beta to BTC" in html
+    back = pd.read_csv(returns_csv, index_col="date", parse_dates=True)
+    assert list(back.columns) == ["equal-weight", "btc-hold"]
+    assert back.index[0] == pd.Timestamp("2021-01-01") and back.index.is_monotonic_increasing
+    bad = runner.invoke(app, [*BASE, "--plotly", "web"])
+    assert bad.exit_code == 2 and "inline" in bad.output

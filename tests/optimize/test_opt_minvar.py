@@ -50,7 +50,7 @@ def test_utility_closed_form_budget_only():
     K = np.block([[S, np.ones((5, 1))], [np.ones((1, 5)), np.zeros((1, 1))]])
     sol = np.linalg.solve(K, np.concatenate([lam * m, [1.0]]))
     res = optimize_portfolio(
-        cov, mu, objective=Objective.MAX_UTILITY, risk_aversion=lam, constraints=WIDE
+        cov, mu, objective=Objective.MAX_UTILITY, risk_tolerance=lam, constraints=WIDE
     )
     np.testing.assert_allclose(res.weights.to_numpy(), sol[:5], rtol=1e-9, atol=1e-11)
 
@@ -85,7 +85,7 @@ def test_utility_with_l2_and_shorts_kkt(seed):
         cov,
         mu,
         objective="max-utility",
-        risk_aversion=lam,
+        risk_tolerance=lam,
         constraints=Constraints(min_weight=-0.2, max_weight=0.4, l2=gamma),
     )
     w = res.weights.to_numpy()

@@ -52,7 +52,7 @@ def test_the_general_path_is_not_needed_and_the_answer_is_clarabels(monkeypatch,
         (Objective.MIN_VARIANCE, None, 0.0),
         (Objective.MAX_UTILITY, mu, 0.7),
     ]:
-        res = optimize_portfolio(cov, m, objective=objective, constraints=cons, risk_aversion=lam)
+        res = optimize_portfolio(cov, m, objective=objective, constraints=cons, risk_tolerance=lam)
         w = res.weights.to_numpy()
         assert w.min() >= 0.0 and w.sum() == pytest.approx(1.0, abs=1e-12)
         m_ = None if m is None else m.to_numpy()

@@ -115,7 +115,7 @@ def test_crypto51_table_dated_after_the_screen_is_refused():
 
 
 def test_nicehash_colour_needs_crypto51(tmp_path):
-    from cryptofolio.security.plots import plot_security_scatter, scatter_html_fragment
+    from cryptofolio.report.security_plots import plot_security_scatter, scatter_html_fragment
 
     snap = parse_crypto51_html(PAGE.read_text(encoding="utf-8"), as_of="2020-07-27")
     result = screen_pow_risk("2020-07-27", crypto51=snap)
@@ -126,3 +126,13 @@ def test_nicehash_colour_needs_crypto51(tmp_path):
         plot_security_scatter(screen_pow_risk("2020-07-27"), colour="nicehash")
     div = scatter_html_fragment(result, include_plotlyjs=False)
     assert div.startswith("<div") and "BTC" in div
+
+
+def test_the_old_plots_module_warns_and_names_its_successor():
+    from cryptofolio.report import security_plots
+    from cryptofolio.security import plots
+
+    with pytest.warns(DeprecationWarning, match="cryptofolio.report.security_plots"):
+        assert plots.plot_security_scatter is security_plots.plot_security_scatter
+    with pytest.raises(AttributeError):
+        plots.no_such_name  # noqa: B018

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-import numpy as np
 import pandas as pd
 
 from cryptofolio.backtest.schedule import Schedule, parse_schedule
 from cryptofolio.costs import CostModel
 from cryptofolio.errors import BacktestError
+from cryptofolio.magnitudes import MAX_MONEY, check_amount
 
 
 class WindowKind(StrEnum):
@@ -73,10 +73,12 @@ class BacktestConfig:
             raise BacktestError(
                 f"lookback must be at least 2 rows (one return), got {self.lookback}"
             )
-        if not np.isfinite(self.initial_capital) or self.initial_capital <= 0:
-            raise BacktestError(
-                f"initial capital must be a positive amount, got {self.initial_capital}"
-            )
+        check_amount(
+            self.initial_capital,
+            "initial capital (--initial-capital)",
+            error=BacktestError,
+            limit=MAX_MONEY,
+        )
         object.__setattr__(self, "window", WindowKind(self.window))
         object.__setattr__(self, "on_failure", FailurePolicy(self.on_failure))
 

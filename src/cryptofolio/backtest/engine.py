@@ -39,6 +39,7 @@ from cryptofolio.backtest.strategies import (
 )
 from cryptofolio.blas import single_blas_thread
 from cryptofolio.data import Panels
+from cryptofolio.data.at_use import insert_missing_periods
 from cryptofolio.errors import BacktestError
 
 
@@ -95,7 +96,11 @@ def run_backtest(
     if dupes:
         raise BacktestError(f"strategy names must be distinct; repeated: {', '.join(dupes)}")
     _ = config.schedule  # parse early: a bad schedule fails before any work
-    market = Market(panels, config)
+    market = Market(insert_missing_periods(panels, what="the backtest data"), config)
+    for strategy in strategies:
+        check = getattr(strategy, "check_assets", None)
+        if callable(check):
+            check(market.assets)
     results = {}
     for strategy in strategies:
         results[strategy.name] = Simulation(market, strategy, config, progress).run()

@@ -5,13 +5,17 @@ decision)."""
 from __future__ import annotations
 
 import functools
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from cryptofolio.backtest.config import BacktestConfig, WindowKind
 from cryptofolio.data import Panels
+from cryptofolio.data.at_use import check_prices_at_use
 from cryptofolio.errors import BacktestError
+from cryptofolio.estimate.windows import WindowWarning
+from cryptofolio.user_warnings import user_stacklevel
 
 
 class Market:
@@ -72,7 +76,30 @@ class Market:
             )
         self.first = lo + int(np.argmax(any_eligible))
         self.last = hi  # exclusive
+        used = close.iloc[max(0, self.first - config.lookback) : hi]
+        check_prices_at_use(
+            used,
+            what=f"the backtest data {_day(used.index[0])} to {_day(used.index[-1])}",
+            skip=("grid",),  # run_backtest inserted the shared holes (insert_missing_periods)
+            liquidity=panels,
+        )
+        if config.start is not None and self.first > lo:
+            self._warn_start_moved(lo, run)
         self.sim_index = self.index[self.first : self.last]
+
+    def _warn_start_moved(self, lo: int, run: np.ndarray) -> None:
+        """--start asked for row ``lo`` but no asset had a full lookback there: say where the
+        backtest starts instead, which asset comes first, and what to change."""
+        j = int(np.argmax(self.eligible[self.first]))
+        warnings.warn(
+            f"the backtest starts {_day(self.index[self.first])}, not at --start "
+            f"{_day(self.index[lo])}: no asset has --lookback {self.lookback} clean rows of "
+            f"history before {_day(self.index[lo])} (the longest there: "
+            f"{int(run[lo - 1].max()) if lo > 0 else 0} rows; {self.assets[j]} is first to "
+            f"have them); shorten --lookback or move --start",
+            WindowWarning,
+            stacklevel=user_stacklevel(),
+        )
 
     def history(self, i: int) -> Panels:
         return HistoryView(self.panels, i)
@@ -178,6 +205,11 @@ def has_duplicates(labels: pd.Index, positions: np.ndarray, n_assets: int) -> bo
     if np.bincount(positions[known], minlength=n_assets).max(initial=0) > 1:
         return True
     return bool((~known).sum() > 1 and labels[~known].has_duplicates)
+
+
+def _day(ts: pd.Timestamp) -> str:
+    ts = pd.Timestamp(ts)
+    return str(ts.date()) if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _utc(value: str | pd.Timestamp) -> pd.Timestamp:

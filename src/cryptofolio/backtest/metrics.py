@@ -162,8 +162,17 @@ def strategy_metrics(
     }
 
 
+#: the date columns of :func:`metrics_table` (UTC timestamps; NaT where there is none)
+DATE_METRICS = ("max_drawdown_peak", "max_drawdown_trough", "max_drawdown_recovery")
+
+
 def metrics_table(result: BacktestResult, risk_free_rate: float = 0.0) -> pd.DataFrame:
-    """One row per strategy; ``excess_vs_<benchmark>`` columns for each benchmark run."""
+    """One row per strategy; ``excess_vs_<benchmark>`` columns for each benchmark run.
+
+    Every metric column is ``float64`` (fractions, ratios, quote currency as in the module
+    docs), the :data:`DATE_METRICS` are ``datetime64`` UTC (``NaT``: no drawdown, or not yet
+    recovered) and ``rebalances`` (the rebalances that traded) is ``int64``: no ``object``
+    columns, so the frame sorts, plots and compares as numbers in a notebook."""
     rows = {}
     for name, res in result.strategies.items():
         traded = res.rebalances.loc[~res.rebalances["held"], "turnover"]
@@ -178,6 +187,13 @@ def metrics_table(result: BacktestResult, risk_free_rate: float = 0.0) -> pd.Dat
         )
         rows[name]["rebalances"] = len(traded)
     table = pd.DataFrame.from_dict(rows, orient="index")
+    for col in table.columns:
+        if col in DATE_METRICS:
+            table[col] = pd.to_datetime(table[col], utc=True)
+        elif col == "rebalances":
+            table[col] = table[col].astype("int64")
+        else:
+            table[col] = table[col].astype("float64")
     for bench in result.benchmarks:
         table[f"excess_vs_{bench}"] = table["annual_return"] - table.loc[bench, "annual_return"]
     return table

@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from cryptofolio.backtest import metrics
 from cryptofolio.errors import BacktestError
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from cryptofolio.backtest.config import BacktestConfig
 
 
@@ -104,17 +107,41 @@ class BacktestResult:
         """Equity curves, one column per strategy (quote currency)."""
         return pd.DataFrame({n: r.equity for n, r in self.strategies.items()})
 
+    def daily_returns(self) -> pd.DataFrame:
+        """Daily simple returns after costs (fractions), one column per strategy, indexed by
+        the UTC calendar day (tz-naive ``date``): what quantstats and empyrical take
+        (``qs.reports.html(result.daily_returns()["max-sharpe"])``). Hourly rows are
+        compounded to days; a day without rows is absent, not zero."""
+        from cryptofolio.backtest.analytics import daily_returns
+
+        return pd.DataFrame({n: daily_returns(r.returns) for n, r in self.strategies.items()})
+
+    def write_daily_returns(self, path: str | Path) -> Path:
+        """Write :meth:`daily_returns` as CSV at ``path`` (header ``date,<strategy>...``;
+        parent folders created; an interrupted write leaves the old file). Read back with
+        ``pd.read_csv(path, index_col="date", parse_dates=True)``."""
+        from cryptofolio.data.store import atomic_write_bytes
+
+        path = Path(path)
+        text = self.daily_returns().to_csv(date_format="%Y-%m-%d", float_format="%.12g")
+        atomic_write_bytes(path, lambda fh: fh.write(text.encode("utf-8")))
+        return path
+
+    def plot(self, kind: str = "equity", ax: Axes | None = None) -> Axes:
+        """A matplotlib picture for notebooks: ``kind`` ``equity`` (log scale, quote currency),
+        ``drawdown`` (percent) or ``weights`` (of the first strategy, stacked). Draws on ``ax``
+        or a new figure; returns the Axes (its figure: ``ax.figure``)."""
+        from cryptofolio.backtest.plotting import plot_backtest
+
+        return plot_backtest(self, kind, ax)
+
     def metrics(self, risk_free_rate: float = 0.0) -> pd.DataFrame:
         """Performance metrics, one row per strategy (see
         :func:`~cryptofolio.backtest.metrics.metrics_table`)."""
-        from cryptofolio.backtest import metrics
-
         return metrics.metrics_table(self, risk_free_rate=risk_free_rate)
 
     def to_json_dict(self, risk_free_rate: float = 0.0) -> dict:
         """The ``--format json`` document: :func:`~cryptofolio.backtest.metrics.metrics_json`."""
-        from cryptofolio.backtest import metrics
-
         return metrics.metrics_json(self, risk_free_rate=risk_free_rate)
 
     def write(self, out_dir: str | Path, fmt: str = "csv") -> list[Path]:

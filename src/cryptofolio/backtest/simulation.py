@@ -117,7 +117,7 @@ class Simulation:
         held = np.flatnonzero(self.units != 0)
         value_prev = self.cash + float(self.units[held] @ prev_price[held])
         weights = self.units[held] * prev_price[held] / value_prev if value_prev else 0.0
-        current = pd.Series(weights, index=m.asset_index.take(held), dtype=float)
+        current = pd.Series(weights, index=m.labels(held), dtype=float)
         lookback = m.window_length(i, eligible_idx)
         return DecisionContext(
             timestamp=ts,

@@ -26,7 +26,8 @@ Built-ins: every optimiser :class:`~cryptofolio.optimize.Objective` (``min-varia
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -36,7 +37,14 @@ import pandas as pd
 from cryptofolio.costs import CostModel, linear_cost_rates
 from cryptofolio.data import Panels
 from cryptofolio.errors import BacktestError
-from cryptofolio.optimize import Objective, PortfolioConfig, WarmStarts, build_portfolio
+from cryptofolio.optimize import (
+    Objective,
+    PortfolioConfig,
+    WarmStarts,
+    build_portfolio,
+    objective_names,
+)
+from cryptofolio.user_warnings import user_stacklevel
 
 
 @dataclass(frozen=True)
@@ -262,10 +270,19 @@ class BuyAndHold:
 
 @dataclass(frozen=True)
 class FixedWeights:
-    """Rebalance to fixed weights; the share of assets not yet eligible stays in cash."""
+    """Rebalance to fixed weights; the share of assets not yet eligible stays in cash.
+
+    The weights must sum to ``budget`` (1: fully invested; anything else would run leveraged
+    or part in cash without a word); a share held in cash is given as the weight ``CASH``
+    (``BTC=0.5,ETH=0.3,CASH=0.2``). With ``normalize=True`` the weights are scaled to the
+    budget and a :class:`StrategyNote` says so. Every asset named must be in the backtest's data
+    (:meth:`check_assets`, called by :func:`~cryptofolio.backtest.run_backtest`).
+    """
 
     weights: Mapping[str, float] = field(default_factory=dict)
     name: str = "fixed-weights"
+    normalize: bool = False
+    budget: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.weights:
@@ -276,6 +293,38 @@ class FixedWeights:
         bad = [k for k, v in self.weights.items() if not np.isfinite(v)]
         if bad:
             raise BacktestError(f"fixed-weights: weight of {', '.join(bad)} is not finite")
+        total = float(sum(self.weights.values()))
+        given = ",".join(f"{k}={v:g}" for k, v in self.weights.items())
+        assets = {k: float(v) for k, v in self.weights.items() if k.upper() != CASH}
+        object.__setattr__(self, "weights", assets)
+        if abs(total - self.budget) <= 1e-9:
+            return
+        if not self.normalize or total <= 0:
+            raise BacktestError(
+                f"--fixed-weights {given} sum to {total:g}, not the budget {self.budget:g} "
+                f"(it would run {total:g}x invested, cash at {self.budget - total:+g}, with no "
+                f"borrowing cost); give weights that sum to {self.budget:g} (a cash share as "
+                "CASH=0.2), or pass --normalize-weights to scale them"
+            )
+        scaled = {k: v * self.budget / total for k, v in assets.items()}
+        object.__setattr__(self, "weights", scaled)
+        warnings.warn(
+            f"--fixed-weights {given} sum to {total:g}: scaled to "
+            + ",".join(f"{k}={v:.4g}" for k, v in scaled.items())
+            + " (--normalize-weights)",
+            StrategyNote,
+            stacklevel=user_stacklevel(),
+        )
+
+    def check_assets(self, assets: Sequence[str]) -> None:
+        """Refuse weights on assets the backtest has no data for (they would sit in cash)."""
+        unknown = [k for k in self.weights if k not in set(assets)]
+        if unknown:
+            raise BacktestError(
+                f"--fixed-weights names {', '.join(unknown)}, not in the backtest data "
+                f"(assets: {', '.join(assets)}); add it to --assets or remove it from "
+                "--fixed-weights"
+            )
 
     def target_weights(self, context: DecisionContext) -> pd.Series:
         return _restricted(self.weights, context.eligible)
@@ -284,6 +333,15 @@ class FixedWeights:
 def _restricted(weights: Mapping[str, float], eligible: tuple[str, ...]) -> pd.Series:
     keep = {k: float(v) for k, v in weights.items() if k in eligible}
     return pd.Series(keep, dtype=float)
+
+
+#: The key of a fixed-weights share held in cash.
+CASH = "CASH"
+
+
+class StrategyNote(UserWarning):
+    """A strategy did something other than the literal request, as asked (e.g. weights
+    scaled by ``normalize``)."""
 
 
 def parse_weights(text: str) -> dict[str, float]:
@@ -342,7 +400,15 @@ def make_strategy(name: str, **options: Any) -> Strategy:
         raise BacktestError(f"strategy {name!r}: bad options {sorted(options)}: {exc}") from exc
 
 
-def _optimizer_factory(objective: Objective) -> Callable[..., Strategy]:
+def _objective_member(name: str) -> Objective | str:
+    """The :class:`Objective` member named ``name`` where there is one, else the name."""
+    try:
+        return Objective(name)
+    except ValueError:
+        return name
+
+
+def _optimizer_factory(objective: Objective | str) -> Callable[..., Strategy]:
     def factory(
         config: PortfolioConfig | None = None,
         transaction_cost: bool = False,
@@ -352,7 +418,7 @@ def _optimizer_factory(objective: Objective) -> Callable[..., Strategy]:
         cfg = dataclasses.replace(config or PortfolioConfig(), objective=objective)
         return OptimizerStrategy(
             cfg,
-            name=name or objective.value,
+            name=name or str(objective),
             transaction_cost=transaction_cost,
             max_turnover=max_turnover,
         )
@@ -360,8 +426,8 @@ def _optimizer_factory(objective: Objective) -> Callable[..., Strategy]:
     return factory
 
 
-for _objective in Objective:
-    register_strategy(_objective.value, _optimizer_factory(_objective))
+for _name in objective_names():  # every registered objective, hrp and risk-parity included
+    register_strategy(_name, _optimizer_factory(_objective_member(_name)))
 register_strategy("equal-weight", EqualWeight)
 register_strategy("market-cap", lambda max_weight=None: MarketCap(max_weight=max_weight))
 register_strategy(
@@ -370,4 +436,7 @@ register_strategy(
         {asset: 1.0}, name="btc-hold" if asset == "BTC" else f"{asset.lower()}-hold"
     ),
 )
-register_strategy("fixed-weights", lambda weights=None: FixedWeights(dict(weights or {})))
+register_strategy(
+    "fixed-weights",
+    lambda weights=None, normalize=False: FixedWeights(dict(weights or {}), normalize=normalize),
+)

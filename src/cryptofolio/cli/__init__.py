@@ -6,6 +6,8 @@ assembles them.
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from cryptofolio import __version__
@@ -19,6 +21,7 @@ from cryptofolio.cli import (
     sweep_cmd,
     trade_cmd,
 )
+from cryptofolio.cli.errors import DEBUG_ENV
 
 app = typer.Typer(
     name="cryptofolio",
@@ -47,8 +50,15 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
+    debug: bool = typer.Option(
+        False,
+        "--debug",
+        help="Show the traceback of unexpected errors (also CRYPTOFOLIO_DEBUG=1).",
+    ),
 ) -> None:
     """Build, backtest and rebalance cryptocurrency portfolios."""
+    if debug:  # the command's process reads it (cli.errors.debug_requested)
+        os.environ[DEBUG_ENV] = "1"
 
 
 for _module in (data_cmd, optimize_cmd, backtest_cmd, forecast_cmd, trade_cmd, demo_cmd, sweep_cmd):

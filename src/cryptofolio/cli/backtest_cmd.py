@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cryptofolio.cli.backtest_options import (
@@ -42,6 +43,8 @@ from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import PortfolioConfig
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from cryptofolio.backtest import BacktestConfig, BacktestResult
 
 console = Console()
@@ -74,9 +77,9 @@ def build_strategies(
     import cryptofolio.forecast  # noqa: F401  (registers lstm-mvo)
     from cryptofolio.backtest import make_strategy
     from cryptofolio.backtest.strategies import parse_weights
-    from cryptofolio.optimize import Objective
+    from cryptofolio.optimize import objective_names
 
-    objectives = {o.value for o in Objective}
+    objectives = set(objective_names())
     turnover = dict(transaction_cost=options.turnover_penalty, max_turnover=options.max_turnover)
     out = []
     for name in names:
@@ -95,7 +98,13 @@ def build_strategies(
                 raise BacktestError(
                     "strategy fixed-weights needs --fixed-weights, e.g. BTC=0.6,ETH=0.4"
                 )
-            out.append(make_strategy(name, weights=parse_weights(options.fixed_weights)))
+            out.append(
+                make_strategy(
+                    name,
+                    weights=parse_weights(options.fixed_weights),
+                    normalize=options.normalize_weights,
+                )
+            )
         else:
             out.append(make_strategy(name))
     return out
@@ -135,30 +144,57 @@ def backtest(
       cryptofolio backtest --assets BTC,ETH,LTC --strategies max-sharpe,fixed-weights --fixed-weights BTC=0.6,ETH=0.4 --on-failure hold --report report.html --output-dir out/
     """
     from cryptofolio.data import to_panels
+    from cryptofolio.output_paths import check_output_dir, check_output_file
 
+    if output.report is not None:  # before the work: a finished backtest is not thrown away
+        check_output_file(output.report, "--report")
+    if output.output_dir is not None:
+        check_output_dir(output.output_dir, "--output-dir")
+    if output.returns_csv is not None:
+        check_output_file(output.returns_csv, "--returns-csv")
     bt_config = simulation.config(data.start, data.end, config.periods_per_year)
     names = [n.strip() for n in strategies.split(",") if n.strip()]
     if not names:
         raise BacktestError("--strategies is empty; e.g. --strategies min-variance,equal-weight")
-    strategy_objects = build_strategies(
-        names, config, given=given_portfolio_options(ctx), options=strategy_options
-    )
-    # the whole history up to --end is loaded: rows before --start feed the lookback
-    panels = to_panels(data.load(start=None))
-    if exclude_pow_risk:
-        from cryptofolio.cli.security_cmd import pow_filtered
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        strategy_objects = build_strategies(
+            names, config, given=given_portfolio_options(ctx), options=strategy_options
+        )
+        # the whole history up to --end is loaded: rows before --start feed the lookback
+        panels = to_panels(data.load(start=None))
+        if exclude_pow_risk:
+            from cryptofolio.cli.security_cmd import pow_filtered
 
-        strategy_objects = pow_filtered(strategy_objects, panels.close.index[-1])
-    result = _run_with_progress(panels, strategy_objects, bt_config)
+            strategy_objects = pow_filtered(strategy_objects, panels.close.index[-1])
+        try:
+            result = _run_with_progress(panels, strategy_objects, bt_config)
+        finally:
+            warned = _print_warnings(caught)
     _write_outputs(
-        result, output, config.risk_free_rate, strategy_objects if exclude_pow_risk else None
+        result,
+        output,
+        config.risk_free_rate,
+        strategy_objects if exclude_pow_risk else None,
+        prices=panels.close,
+        warned=warned,
     )
+
+
+def _print_warnings(caught: list) -> list[str]:
+    """Library warnings summarised on stderr (see ``warning_summary``); the same lines are
+    returned for the JSON output."""
+    from cryptofolio.cli.backtest_tables import warning_summary
+
+    lines = warning_summary(caught)
+    for line in lines:
+        err_console.print(f"[yellow]warning[/] {escape(line)}", highlight=False)
+    return lines
 
 
 def _run_with_progress(panels, strategies: list, config: BacktestConfig) -> BacktestResult:
-    """Run the backtest under a progress bar on stderr; library warnings are summarised there."""
+    """Run the backtest under a progress bar on stderr."""
     import cryptofolio.backtest as backtest_stage
-    from cryptofolio.cli.backtest_tables import warning_summary
 
     with Progress(
         TextColumn("[bold]backtest[/] {task.description:<14}"),
@@ -174,12 +210,7 @@ def _run_with_progress(panels, strategies: list, config: BacktestConfig) -> Back
             total = p.total * len(strategies) if p.total else None
             bar.update(task, advance=1, total=total, description=p.strategy)
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = backtest_stage.run_backtest(panels, strategies, config, progress=on_progress)
-    for line in warning_summary(caught):
-        err_console.print(f"[yellow]warning[/] {line}", highlight=False)
-    return result
+        return backtest_stage.run_backtest(panels, strategies, config, progress=on_progress)
 
 
 def _write_outputs(
@@ -187,36 +218,76 @@ def _write_outputs(
     output: BacktestOutput,
     risk_free_rate: float,
     pow_filters: list | None = None,
+    prices: pd.DataFrame | None = None,
+    *,
+    warned: Collection[str] = (),
 ) -> None:
-    """Files and report (paths on stderr), then the metrics on stdout as tables or JSON (with
-    the proof-of-work exclusions of ``pow_filters``, the strategies of --exclude-pow-risk)."""
+    """The metrics on stdout as tables or JSON (with the warnings, notes and events, and the
+    proof-of-work exclusions of ``pow_filters``, the strategies of --exclude-pow-risk), then
+    the files, daily returns and report (paths on stderr); ``prices``, the close panel, gives
+    the report its beta to BTC and the assets' correlations."""
     from cryptofolio.backtest.metrics import metrics_json
-    from cryptofolio.cli.backtest_tables import event_summary, metrics_rich_tables
+    from cryptofolio.cli.backtest_tables import event_records, event_summary, metrics_rich_tables
 
-    if output.output_dir is not None:
-        written = result.write(output.output_dir, output.file_format.value)
-        err_console.print(f"wrote {len(written)} files to {output.output_dir}")
-    if output.report is not None:
-        from cryptofolio.report.backtest_report import write_backtest_report
-
-        path = write_backtest_report(result, output.report)
-        err_console.print(f"report: {path}")
     if output.output_format is BacktestFormat.JSON:
         doc = metrics_json(result, risk_free_rate)
+        doc["warnings"] = list(warned)
+        doc["notes"] = event_summary(result)
+        doc["events"] = event_records(result)
         if pow_filters is not None:
             from cryptofolio.cli.security_cmd import backtest_pow_report
 
             doc["pow_risk"] = backtest_pow_report(pow_filters)
         typer.echo(json.dumps(doc, indent=2))
-        return
-    for table in metrics_rich_tables(result, risk_free_rate):
-        console.print(table)
-    for line in event_summary(result):
-        console.print(line)
-    if pow_filters is not None:
-        from cryptofolio.cli.security_cmd import print_backtest_pow_report
+    else:
+        for table in metrics_rich_tables(result, risk_free_rate):
+            console.print(table)
+        for line in event_summary(result):
+            console.print(line)
+        if pow_filters is not None:
+            from cryptofolio.cli.security_cmd import print_backtest_pow_report
 
-        print_backtest_pow_report(pow_filters, console)
+            print_backtest_pow_report(pow_filters, console)
+    _write_files(result, output, prices)
+
+
+def _write_files(
+    result: BacktestResult, output: BacktestOutput, prices: pd.DataFrame | None
+) -> None:
+    """The files and the report, after the results are printed: a failed write names its
+    path and loses nothing already shown."""
+    from cryptofolio.errors import OutputPathError
+
+    if output.output_dir is not None:
+        try:
+            written = result.write(output.output_dir, output.file_format.value)
+        except OSError as exc:
+            raise OutputPathError(
+                f"--output-dir {output.output_dir}: cannot write {exc.filename or ''}: "
+                f"{exc.strerror or exc} (the results above are complete)"
+            ) from exc
+        err_console.print(f"wrote {len(written)} files to {output.output_dir}")
+    if output.returns_csv is not None:
+        try:
+            path = result.write_daily_returns(output.returns_csv)
+        except OSError as exc:
+            raise OutputPathError(
+                f"--returns-csv {output.returns_csv}: cannot write: {exc.strerror or exc} "
+                "(the results above are complete)"
+            ) from exc
+        err_console.print(f"daily returns: {path}")
+    if output.report is not None:
+        from cryptofolio.report.backtest_report import ReportOptions, write_backtest_report
+
+        options = ReportOptions(plotly=output.plotly, prices=prices)
+        try:
+            path = write_backtest_report(result, output.report, options=options)
+        except OSError as exc:
+            raise OutputPathError(
+                f"--report {output.report}: cannot write: {exc.strerror or exc} (the results "
+                "above are complete)"
+            ) from exc
+        err_console.print(f"report: {path}")
 
 
 def register(app: typer.Typer) -> None:

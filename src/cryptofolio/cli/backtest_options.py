@@ -6,8 +6,8 @@ command as one value each:
   dates and the annualisation;
 * the strategies' own options (``--turnover-penalty`` ... ``--fixed-weights``):
   :class:`StrategyOptions`;
-* the outputs (``--format``, ``--output-dir``, ``--file-format``, ``--report``):
-  :class:`BacktestOutput`.
+* the outputs (``--format``, ``--output-dir``, ``--file-format``, ``--report``, ``--plotly``,
+  ``--returns-csv``): :class:`BacktestOutput`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ import pandas as pd
 import typer
 
 from cryptofolio.cli.option_group import keyword_option, with_option_group
+from cryptofolio.cli.report_options import PlotlyOpt, ReturnsCsvOpt
 from cryptofolio.costs import CostModel, FeeSide, ZeroVolumePolicy, parse_slippage
 from cryptofolio.errors import BacktestError
+from cryptofolio.report.html_page import PlotlyJs
 
 if TYPE_CHECKING:
     from cryptofolio.backtest import BacktestConfig
@@ -121,6 +123,13 @@ FixedWeightsOpt = Annotated[
     str | None,
     typer.Option("--fixed-weights", help="Weights of fixed-weights, e.g. BTC=0.6,ETH=0.4."),
 ]
+NormalizeWeightsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--normalize-weights",
+        help="Scale --fixed-weights to sum to 1 (with a note) instead of refusing them.",
+    ),
+]
 FormatOpt = Annotated[BacktestFormat, typer.Option("--format", help="table (readable) or json.")]
 OutputDirOpt = Annotated[
     Path | None,
@@ -190,6 +199,7 @@ class StrategyOptions:
     max_turnover: float | None = None
     market_cap_max_weight: float | None = None
     fixed_weights: str | None = None
+    normalize_weights: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,6 +210,8 @@ class BacktestOutput:
     output_dir: Path | None = None
     file_format: FileFormat = FileFormat.CSV
     report: Path | None = None
+    plotly: PlotlyJs = PlotlyJs.INLINE
+    returns_csv: Path | None = None
 
 
 def _simulation(values: dict[str, Any]) -> Simulation:
@@ -251,6 +263,7 @@ with_strategy_options = with_option_group(
         keyword_option("max_turnover", MaxTurnoverOpt, None),
         keyword_option("market_cap_max_weight", MarketCapMaxOpt, None),
         keyword_option("fixed_weights", FixedWeightsOpt, None),
+        keyword_option("normalize_weights", NormalizeWeightsOpt, False),
     ],
     lambda values: StrategyOptions(**values),
     what="strategy",
@@ -263,6 +276,8 @@ with_output_options = with_option_group(
         keyword_option("output_dir", OutputDirOpt, None),
         keyword_option("file_format", FileFormatOpt, FileFormat.CSV),
         keyword_option("report", ReportOpt, None),
+        keyword_option("plotly", PlotlyOpt, PlotlyJs.INLINE),
+        keyword_option("returns_csv", ReturnsCsvOpt, None),
     ],
     lambda values: BacktestOutput(**values),
     what="output",

@@ -6,6 +6,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from rich import box
 from rich.table import Table
 
@@ -106,15 +107,44 @@ def event_summary(result: BacktestResult) -> list[str]:
     return lines
 
 
+#: Warning categories shown one line per message (each names its own asset and dates).
+_EACH_MESSAGE = ("DataQualityWarning", "WindowWarning", "CleaningNote", "StrategyNote")
+
+
 def warning_summary(caught: list[warnings.WarningMessage]) -> list[str]:
     """One line per kind of library warning raised during a backtest, with its count and the
-    first message (estimators warn at every rebalance, which would flood the terminal)."""
+    first message (estimators warn at every rebalance, which would flood the terminal); data
+    quality, moved windows and cleaning notes one line per message, as they were issued."""
     counts: dict[str, int] = {}
     first: dict[str, str] = {}
     for w in caught:
         if issubclass(w.category, DeprecationWarning):
             continue
-        key = w.category.__name__
+        name = w.category.__name__
+        key = f"{name}: {w.message}" if name in _EACH_MESSAGE else name
         counts[key] = counts.get(key, 0) + 1
         first.setdefault(key, str(w.message))
-    return [f"({key}, {n} time(s)); first: {first[key]}" for key, n in counts.items()]
+    return [
+        first[key]
+        if key.split(":", 1)[0] in _EACH_MESSAGE and n == 1
+        else f"({key.split(':', 1)[0]}, {n} time(s)); first: {first[key]}"
+        for key, n in counts.items()
+    ]
+
+
+def event_records(result: BacktestResult) -> list[dict[str, str]]:
+    """Every strategy event (fallbacks, liquidations when data stopped, skipped trades) as
+    JSON records ``strategy, timestamp, asset, event, detail``: what the table summarises."""
+    out = []
+    for name, res in result.strategies.items():
+        for row in res.events.itertuples(index=False):
+            out.append(
+                {
+                    "strategy": str(name),
+                    "timestamp": pd.Timestamp(row.timestamp).isoformat(),
+                    "asset": "" if pd.isna(row.asset) else str(row.asset),
+                    "event": str(row.event),
+                    "detail": "" if pd.isna(row.detail) else str(row.detail),
+                }
+            )
+    return out

@@ -1,4 +1,4 @@
-"""``cryptofolio data ...``: list, quality and fetch.
+"""``cryptofolio data ...``: list, quality, fetch and sql.
 
 :func:`data_summary` prints the coverage and quality summary of the bundled daily data (the
 first section of ``cryptofolio demo``).
@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cryptofolio.cli.data_sql_cmd import sql_command
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.fetch_cmd import fetch_command
 from cryptofolio.cli.options import DataDirOpt, EndOpt, StartOpt
@@ -33,7 +34,8 @@ from cryptofolio.data.symbols import is_stablecoin
 
 data_app = typer.Typer(
     name="data",
-    help="Datasets: list what is available, check quality, fetch from exchanges and APIs.",
+    help="Datasets: list what is available (and where the store is), check quality, fetch "
+    "from exchanges and APIs, query them with SQL.",
     no_args_is_help=True,
 )
 
@@ -69,7 +71,9 @@ def list_command(
     data_dir: DataDirOpt = None,
     output: FormatOpt = OutputFormat.TABLE,
 ) -> None:
-    """List bundled and locally stored datasets with symbols, frequency and date range.
+    """List bundled and locally stored datasets with symbols, frequency and date range, and
+    say where the local store is (--data-dir, else $CRYPTOFOLIO_DATA_DIR, else the user cache
+    folder). Query them with `cryptofolio data sql`.
 
     Example:
 
@@ -77,7 +81,15 @@ def list_command(
 
       cryptofolio data list --format json
     """
+    from cryptofolio.data.sql import dataset_tables
+    from cryptofolio.data.store import resolve_data_dir
+
     infos = list_datasets(data_dir)
+    store = resolve_data_dir(data_dir)
+    paths = {
+        t.name: t.files[0] if t.origin == "bundled" else t.files[0].parent
+        for t in dataset_tables(data_dir)
+    }
     console = _console()
     if output is OutputFormat.JSON:
         payload = [
@@ -90,6 +102,7 @@ def list_command(
                 "end": i.end.isoformat(),
                 "rows": i.rows,
                 "description": i.description,
+                "path": str(paths.get(i.name, "")),
             }
             for i in infos
         ]
@@ -109,6 +122,20 @@ def list_command(
             _symbols_text(info.symbols),
         )
     console.print(table)
+    console.print(store_line(store, sum(i.origin == "store" for i in infos)), highlight=False)
+
+
+def store_line(store: Path, stored: int) -> str:
+    """Where the local store is, and how to move it or query it."""
+    state = (
+        f"{stored} dataset(s)"
+        if stored
+        else ("empty" if store.is_dir() else "not created yet: `cryptofolio data fetch` fills it")
+    )
+    return (
+        f"Local store: {store} ({state}; set with --data-dir or $CRYPTOFOLIO_DATA_DIR). "
+        'Query any dataset with SQL: cryptofolio data sql "SELECT ..."'
+    )
 
 
 def _cell(value: int, text: str | None = None, style: str = "yellow") -> Text:
@@ -296,6 +323,7 @@ def data_summary(console: Console | None = None, dataset: str = DEFAULT_DATASET)
 
 
 data_app.command("fetch")(fetch_command)
+data_app.command("sql")(sql_command)
 
 
 def register(app: typer.Typer) -> None:

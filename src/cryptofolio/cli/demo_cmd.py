@@ -15,7 +15,9 @@ import typer
 from rich.console import Console
 
 from cryptofolio.cli.errors import handle_errors
+from cryptofolio.cli.report_options import PlotlyOpt
 from cryptofolio.errors import ForecastError
+from cryptofolio.report.html_page import PlotlyJs
 
 if TYPE_CHECKING:
     from cryptofolio.backtest import BacktestResult
@@ -33,6 +35,7 @@ def demo(
     skip_backtest: Annotated[
         bool, typer.Option("--skip-backtest", help="Stop after the allocation section.")
     ] = False,
+    plotly: PlotlyOpt = PlotlyJs.INLINE,
 ) -> None:
     """Run the whole pipeline on the bundled real data and print a readable summary.
 
@@ -66,7 +69,7 @@ def demo(
 
     if not skip_backtest:
         console.rule("[bold]Walk-forward backtest after costs")
-        backtest_section(output_dir, console)
+        backtest_section(output_dir, console, plotly=plotly)
     console.rule()
     console.print(f"outputs written to {output_dir.resolve()}")
 
@@ -106,7 +109,10 @@ def forecast_lines(demo: ForecastDemo) -> list[str]:
 
 
 def backtest_section(
-    out_dir: Path | None, out: Console, report_name: str = "backtest_report.html"
+    out_dir: Path | None,
+    out: Console,
+    report_name: str = "backtest_report.html",
+    plotly: PlotlyJs = PlotlyJs.INLINE,
 ) -> BacktestResult:
     """Run the demo backtest under a progress bar, print its metrics and events, and write the
     HTML report into ``out_dir`` (``None``: no report)."""
@@ -133,12 +139,13 @@ def backtest_section(
     for line in event_summary(result):
         out.print(line)
     if out_dir is not None:
-        from cryptofolio.report.backtest_report import write_backtest_report
+        from cryptofolio.report.backtest_report import ReportOptions, write_backtest_report
 
         path = write_backtest_report(
             result,
             Path(out_dir) / report_name,
             title="cryptofolio demo: weekly backtest of crypto large caps",
+            options=ReportOptions(plotly=plotly),
         )
         out.print(f"backtest report: {path}")
     return result

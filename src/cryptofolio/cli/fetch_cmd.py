@@ -198,7 +198,10 @@ def fetch_command(
     """
     from cryptofolio.data import sources  # imported here: ccxt is slow to import
     from cryptofolio.data.store import StoreConflictWarning
+    from cryptofolio.output_paths import check_output_dir
 
+    if data_dir is not None:  # before any download
+        check_output_dir(data_dir, "--data-dir")
     wanted = split_symbols(symbols)
     options = parse_exchange_options(exchange_option)
     key = source.strip().lower()

@@ -18,22 +18,19 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cryptofolio.cli.data_window import load_window
 from cryptofolio.cli.errors import handle_errors
-from cryptofolio.cli.estimation import (
-    EstimationInputs,
-    FrontierRun,
-    compute_frontier,
-    estimate_moments,
-    estimation_inputs,
-    load_window,
-)
 from cryptofolio.cli.optimize_views import (
     draw_frontier,
     frontier_records,
     portfolio_record,
     print_frontier,
     print_portfolio,
+    print_posterior,
+    print_resampled,
     reported_warnings,
+    resampled_document,
+    resampling_progress,
     spinner,
     timestamp_text,
     weights_csv,
@@ -43,8 +40,20 @@ from cryptofolio.cli.portfolio_options import PortfolioOption, with_portfolio_op
 from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
 from cryptofolio.cli.solver_options import SolverChoice, with_solver_options
 from cryptofolio.cli.solver_views import gradient_portfolio, print_convergence
+from cryptofolio.cli.views_options import TauOpt, ViewsOpt, posterior_record, views_posterior
 from cryptofolio.estimate import RiskModel
-from cryptofolio.optimize import PortfolioConfig, build_portfolio
+from cryptofolio.estimate.black_litterman import DEFAULT_TAU
+from cryptofolio.optimize import (
+    EstimationInputs,
+    FrontierRun,
+    PortfolioConfig,
+    build_portfolio,
+    compute_frontier,
+    estimate_moments,
+    estimation_inputs,
+)
+from cryptofolio.optimize.resampled import ResamplingMethod, resampled_frontier
+from cryptofolio.output_paths import check_output_file
 
 console = Console()
 err_console = Console(stderr=True)
@@ -108,11 +117,31 @@ FrontierFormatOpt = Annotated[
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Write a PNG picture to this file.")]
 PointsOpt = Annotated[
     int,
-    typer.Option("--points", min=2, help="Number of frontier points (min-variance to max-return)."),
+    typer.Option(
+        "--points",
+        min=2,
+        max=10_000,
+        help="Number of frontier points (min-variance to max-return).",
+    ),
+]
+ResampleOpt = Annotated[
+    int,
+    typer.Option(
+        "--resample",
+        min=0,
+        help="Michaud's resampled frontier from N samples of the window's sample moments, "
+        "beside the classic one (0: none; 500 is usual).",
+    ),
+]
+ResampleMethodOpt = Annotated[
+    ResamplingMethod,
+    typer.Option("--resample-method", help="Resampling: parametric (normal) or bootstrap."),
 ]
 RandomOpt = Annotated[
     int,
-    typer.Option("--random", min=0, help="Random portfolios for the cloud (0: none)."),
+    typer.Option(
+        "--random", min=0, max=1_000_000, help="Random portfolios for the cloud (0: none)."
+    ),
 ]
 
 
@@ -128,6 +157,8 @@ def optimize(
     output_format: FormatOpt = OutputFormat.TABLE,
     plot: PlotOpt = None,
     exclude_pow_risk: ExcludePowRiskOpt = False,
+    views: ViewsOpt = None,
+    tau: TauOpt = DEFAULT_TAU,
 ) -> None:
     """Optimise one portfolio on historical prices and print its weights and figures.
 
@@ -144,10 +175,16 @@ def optimize(
 
       cryptofolio optimize --prices my_prices.csv --objective efficient-return --target-return 0.3
 
+      cryptofolio optimize --assets BTC,ETH,SOL --start 2023-01-01 --objective max-sharpe --expected-returns black-litterman --views examples/views.toml
+
+      cryptofolio optimize --assets BTC,ETH,SOL,BNB,XRP --objective hrp --format json
+
       cryptofolio optimize --assets BTC,ETH,SOL,BNB --max-weight 0.4 --solver gradient --lr 0.05 --iterations 2000
     """
     fmt = OutputFormat(output_format)
-    with reported_warnings():
+    if plot is not None:
+        check_output_file(plot, "--plot")
+    with reported_warnings() as warned:
         window = load_window(data)
         pow_risk = None
         if exclude_pow_risk:
@@ -160,16 +197,21 @@ def optimize(
         inputs = estimation_inputs(window, config)
         if config.periods_per_year is None:
             config = _with_periods(config, inputs.periods_per_year)
+        posterior = views_posterior(data, window, inputs, config, views, tau)
+        mu = None if posterior is None else posterior.mean
         convergence = None
         if solver.gradient is not None:
-            result, convergence = gradient_portfolio(window.prices, config, solver.gradient)
+            result, convergence = gradient_portfolio(inputs, config, solver.gradient, mu)
         else:
             with spinner(f"optimising {len(window.assets)} assets ({config.objective})"):
-                result = build_portfolio(window.prices, config)
+                result = build_portfolio(window.prices, config, expected_returns=mu)
     if fmt is OutputFormat.JSON:
         record = portfolio_record(result, inputs)
+        if posterior is not None:
+            record["black_litterman"] = posterior_record(posterior)
         if convergence is not None:
             record["convergence"] = convergence
+        record["warnings"] = list(warned)
         if pow_risk is not None:
             record["pow_risk"] = pow_risk.to_json_dict()
         typer.echo(json.dumps(record, indent=2))
@@ -177,6 +219,8 @@ def optimize(
         typer.echo(weights_csv(result.weights), nl=False)
     else:
         print_portfolio(result, inputs, console)
+        if posterior is not None:
+            print_posterior(posterior, console)
         if convergence is not None:
             print_convergence(convergence, console)
     if pow_risk is not None and fmt is not OutputFormat.JSON:
@@ -204,6 +248,7 @@ def _with_periods(config: PortfolioConfig, ppy: float) -> PortfolioConfig:
     exclude={
         PortfolioOption.OBJECTIVE,
         PortfolioOption.RISK_AVERSION,
+        PortfolioOption.RISK_TOLERANCE,
         PortfolioOption.TARGET_RETURN,
         PortfolioOption.TARGET_VOLATILITY,
         PortfolioOption.CVAR_ALPHA,
@@ -215,6 +260,8 @@ def frontier(
     config: PortfolioConfig,
     points: PointsOpt = 50,
     n_random: RandomOpt = 0,
+    resample: ResampleOpt = 0,
+    resample_method: ResampleMethodOpt = ResamplingMethod.PARAMETRIC,
     output_format: FrontierFormatOpt = FrontierFormat.TABLE,
     plot: PlotOpt = None,
 ) -> None:
@@ -229,18 +276,52 @@ def frontier(
       cryptofolio frontier --assets BTC,ETH,BNB,XRP,ADA --start 2021-01-01 --points 30 --random 5000 --plot frontier.png
 
       cryptofolio frontier --assets BTC,ETH,SOL --risk-model ledoit-wolf --max-weight 0.5 --format json
+
+    With --resample N: Michaud's resampled frontier (N draws of the window's sample mean and
+    covariance, each frontier re-solved, the portfolios averaged by rank), printed after the
+    classic one; JSON becomes {"classic": [...], "resampled": [...], "resamples": N}; --plot
+    draws both frontiers and the resampled weights by rank (seeded: the same run repeats).
+
+      cryptofolio frontier --assets BTC,ETH,BNB,XRP,ADA --start 2021-01-01 --resample 500 --plot resampled.png
     """
     fmt = FrontierFormat(output_format)
+    resampled = None
+    if plot is not None:
+        check_output_file(plot, "--plot")
     with reported_warnings():
         window = load_window(data)
         with spinner(f"computing a {points}-point frontier of {len(window.assets)} assets"):
             run = compute_frontier(window, config, points=points, n_random=n_random)
+        if resample:
+            with resampling_progress(resample) as advance:
+                resampled = resampled_frontier(
+                    run.inputs.returns,
+                    resamples=resample,
+                    points=points,
+                    method=resample_method,
+                    constraints=config.constraints,
+                    periods_per_year=run.inputs.periods_per_year,
+                    risk_free_rate=config.risk_free_rate,
+                    seed=0,
+                    progress=advance,
+                )
     if fmt is FrontierFormat.JSON:
-        typer.echo(json.dumps(frontier_records(run.frontier), indent=2))
+        records = frontier_records(run.frontier)
+        if resampled is not None:
+            records = resampled_document(resampled)
+        typer.echo(json.dumps(records, indent=2))
     else:
         print_frontier(run, console)
+        if resampled is not None:
+            print_resampled(resampled, console)
     if plot is not None:
-        written = draw_frontier(run, plot)
+        if resampled is not None:
+            from cryptofolio.report.resampled_frontier import plot_resampled_frontier
+
+            plot_resampled_frontier(resampled, path=plot)
+            written = plot
+        else:
+            written = draw_frontier(run, plot)
         err_console.print(f"picture written to {written}", highlight=False)
 
 

@@ -11,7 +11,8 @@ import pandas as pd
 import typer
 
 from cryptofolio.cli.option_group import keyword_option, with_option_group
-from cryptofolio.data import load_market_data, parse_symbols
+from cryptofolio.data import CleaningPreset, load_market_data, parse_symbols
+from cryptofolio.data.cleaning import clean_for_use
 
 DatasetOpt = Annotated[
     str | None,
@@ -26,6 +27,18 @@ AssetsOpt = Annotated[
 ]
 StartOpt = Annotated[str | None, typer.Option("--start", help="First date (UTC), e.g. 2021-01-01.")]
 EndOpt = Annotated[str | None, typer.Option("--end", help="Last date (UTC), inclusive.")]
+EncodingOpt = Annotated[
+    str,
+    typer.Option("--encoding", help="Text encoding of a --prices CSV file (e.g. latin-1)."),
+]
+CleanOpt = Annotated[
+    CleaningPreset,
+    typer.Option(
+        "--clean",
+        help="Cleaning policy applied to the data before use, recorded in the output "
+        "(standard: drop duplicates, bad prices and pre-listing junk; see data quality).",
+    ),
+]
 DataDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -43,6 +56,7 @@ def load_from_options(
     start: str | None,
     end: str | None,
     data_dir: Path | None = None,
+    encoding: str = "utf-8",
 ) -> pd.DataFrame:
     """Load the long frame the data options describe."""
     return load_market_data(
@@ -52,6 +66,7 @@ def load_from_options(
         start=start,
         end=end,
         data_dir=data_dir,
+        encoding=encoding,
     )
 
 
@@ -66,13 +81,17 @@ class DataOptions:
     start: str | None = None
     end: str | None = None
     data_dir: Path | None = None
+    encoding: str = "utf-8"
+    clean: CleaningPreset = CleaningPreset.NONE
 
     def load(self, *, start: str | None = None) -> pd.DataFrame:
         """The long frame of the assets up to ``end``, from ``start`` (not ``self.start``:
-        a backtest reads the history before its first decision)."""
-        return load_from_options(
-            self.dataset, self.prices, self.assets, start, self.end, self.data_dir
+        a backtest reads the history before its first decision), cleaned by the ``--clean``
+        policy (each change issued as a :class:`~cryptofolio.data.cleaning.CleaningNote`)."""
+        long = load_from_options(
+            self.dataset, self.prices, self.assets, start, self.end, self.data_dir, self.encoding
         )
+        return clean_for_use(long, self.clean)[0]
 
 
 def data_option_group(assets: object = AssetsOpt):
@@ -88,6 +107,8 @@ def data_option_group(assets: object = AssetsOpt):
             keyword_option("start", StartOpt, None),
             keyword_option("end", EndOpt, None),
             keyword_option("data_dir", DataDirOpt, None),
+            keyword_option("encoding", EncodingOpt, "utf-8"),
+            keyword_option("clean", CleanOpt, CleaningPreset.NONE),
         ],
         lambda values: DataOptions(**values),
         what="data",

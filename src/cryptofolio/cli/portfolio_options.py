@@ -26,7 +26,7 @@ import typer
 from cryptofolio.cli.option_group import install_option_group
 from cryptofolio.errors import DataError
 from cryptofolio.estimate import ExpectedReturnsMethod, ReturnsKind, RiskModel
-from cryptofolio.optimize import Constraints, Objective, PortfolioConfig
+from cryptofolio.optimize import Constraints, Objective, PortfolioConfig, objective_names
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,7 +40,17 @@ PeriodsPerYearOpt = Annotated[
         help="Annualisation factor; default inferred (365 daily, 8760 hourly). 252 for equities.",
     ),
 ]
-ObjectiveOpt = Annotated[Objective, typer.Option("--objective", help="What to optimise.")]
+#: The objective choices: every objective in the registry (hrp, risk-parity... included).
+ObjectiveChoice = StrEnum(
+    "ObjectiveChoice", {name.upper().replace("-", "_"): name for name in objective_names()}
+)
+ObjectiveOpt = Annotated[
+    ObjectiveChoice,
+    typer.Option(
+        "--objective",
+        help="What to optimise (hrp, herc, risk-parity: long-only allocations, no solver).",
+    ),
+]
 RiskModelOpt = Annotated[
     RiskModel, typer.Option("--risk-model", help="Covariance estimator (annualised).")
 ]
@@ -52,7 +62,20 @@ RiskFreeOpt = Annotated[
     float, typer.Option("--risk-free-rate", help="Annual risk-free rate as a fraction (0.04 = 4%).")
 ]
 RiskAversionOpt = Annotated[
-    float, typer.Option("--risk-aversion", help="Risk aversion λ of max-utility: ½w'Σw − λμ'w.")
+    float | None,
+    typer.Option(
+        "--risk-aversion",
+        help="Risk aversion δ of max-utility: max μ'w − (δ/2)w'Σw, larger δ less risk "
+        "(PyPortfolioOpt's meaning; default 1). Not with --risk-tolerance.",
+    ),
+]
+RiskToleranceOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--risk-tolerance",
+        help="Risk tolerance λ = 1/δ of max-utility: min ½w'Σw − λμ'w (the former meaning "
+        "of --risk-aversion, exclusive with it).",
+    ),
 ]
 TargetReturnOpt = Annotated[
     float | None,
@@ -112,11 +135,12 @@ def portfolio_config(
     *,
     returns: ReturnsKind = ReturnsKind.SIMPLE,
     periods_per_year: float | None = None,
-    objective: Objective = Objective.MIN_VARIANCE,
+    objective: Objective | str = Objective.MIN_VARIANCE,
     risk_model: RiskModel = RiskModel.SAMPLE,
     expected_returns: ExpectedReturnsMethod = ExpectedReturnsMethod.MEAN,
     risk_free_rate: float = 0.0,
-    risk_aversion: float = 1.0,
+    risk_aversion: float | None = None,
+    risk_tolerance: float | None = None,
     target_return: float | None = None,
     target_volatility: float | None = None,
     min_weight: float = 0.0,
@@ -127,7 +151,18 @@ def portfolio_config(
     l2: float = 0.0,
     cvar_alpha: float = 0.95,
 ) -> PortfolioConfig:
-    """Build the :class:`PortfolioConfig` that the shared CLI options describe."""
+    """Build the :class:`PortfolioConfig` that the shared CLI options describe.
+
+    Raises
+    ------
+    DataError
+        ``--risk-aversion`` and ``--risk-tolerance`` both given.
+    """
+    if risk_aversion is not None and risk_tolerance is not None:
+        raise DataError(
+            "give --risk-aversion δ (max μ'w − δ/2 w'Σw) or --risk-tolerance λ = 1/δ "
+            "(min ½w'Σw − λμ'w), not both"
+        )
     constraints = Constraints(
         budget=net_exposure,
         min_weight=min_weight,
@@ -137,18 +172,27 @@ def portfolio_config(
         l2=l2,
     )
     return PortfolioConfig(
-        objective=objective,
+        objective=_objective_value(objective),
         risk_model=risk_model,
         expected_returns=expected_returns,
         returns_kind=returns,
         constraints=constraints,
         risk_free_rate=risk_free_rate,
-        risk_aversion=risk_aversion,
+        risk_aversion=1.0 if risk_aversion is None else risk_aversion,
+        risk_tolerance=risk_tolerance,
         target_return=target_return,
         target_volatility=target_volatility,
         cvar_alpha=cvar_alpha,
         periods_per_year=periods_per_year,
     )
+
+
+def _objective_value(objective: Objective | str) -> Objective | str:
+    """The :class:`Objective` member of a choice where there is one, else its name."""
+    try:
+        return Objective(str(objective))
+    except ValueError:
+        return str(objective)
 
 
 class PortfolioOption(StrEnum):
@@ -162,6 +206,7 @@ class PortfolioOption(StrEnum):
     EXPECTED_RETURNS = "expected_returns"
     RISK_FREE_RATE = "risk_free_rate"
     RISK_AVERSION = "risk_aversion"
+    RISK_TOLERANCE = "risk_tolerance"
     TARGET_RETURN = "target_return"
     TARGET_VOLATILITY = "target_volatility"
     MIN_WEIGHT = "min_weight"
@@ -190,6 +235,7 @@ _SPECS: dict[PortfolioOption, _OptionSpec] = {
     PortfolioOption.EXPECTED_RETURNS: _OptionSpec(ExpectedReturnsOpt, ("expected_returns",)),
     PortfolioOption.RISK_FREE_RATE: _OptionSpec(RiskFreeOpt, ("risk_free_rate",)),
     PortfolioOption.RISK_AVERSION: _OptionSpec(RiskAversionOpt, ("risk_aversion",)),
+    PortfolioOption.RISK_TOLERANCE: _OptionSpec(RiskToleranceOpt, ("risk_tolerance",)),
     PortfolioOption.TARGET_RETURN: _OptionSpec(TargetReturnOpt, ("target_return",)),
     PortfolioOption.TARGET_VOLATILITY: _OptionSpec(TargetVolOpt, ("target_volatility",)),
     PortfolioOption.MIN_WEIGHT: _OptionSpec(MinWeightOpt, ("constraints", "min_weight")),

@@ -17,6 +17,7 @@ from rich.table import Table
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.data import parse_symbols
 from cryptofolio.errors import SecurityError
+from cryptofolio.report.security_plots import ScatterColour
 from cryptofolio.security import (
     PowExclusions,
     PowRiskThresholds,
@@ -29,7 +30,6 @@ from cryptofolio.security import (
     screen_pow_risk,
     with_pow_risk_filter,
 )
-from cryptofolio.security.plots import ScatterColour
 
 console = Console()
 err_console = Console(stderr=True)
@@ -215,12 +215,12 @@ def _pictures(
     report: Path | None,
     thresholds: PowRiskThresholds,
 ) -> None:
-    from cryptofolio.security.history import residual_history
-    from cryptofolio.security.plots import (
+    from cryptofolio.report.security_plots import (
         plot_residual_history,
         plot_security_scatter,
         security_report_html,
     )
+    from cryptofolio.security.history import residual_history
 
     if plot is not None:
         plot_security_scatter(result, colour=colour, path=plot)

@@ -12,17 +12,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cryptofolio.optimize import PortfolioConfig, PortfolioResult
+from cryptofolio.optimize import EstimationInputs, PortfolioConfig, PortfolioResult
 from cryptofolio.optimize.gradient import GradientSpec
 
 err_console = Console(stderr=True)
 
 
 def gradient_portfolio(
-    prices: pd.DataFrame, config: PortfolioConfig, spec: GradientSpec
+    inputs: EstimationInputs,
+    config: PortfolioConfig,
+    spec: GradientSpec,
+    expected_returns: pd.Series | None = None,
 ) -> tuple[PortfolioResult, dict[str, Any]]:
-    """Optimise ``prices`` (a wide window) with ``config`` on the gradient engine under a
-    progress bar: the portfolio, and its convergence report (JSON-ready: the fields of
+    """Optimise the window of ``inputs`` with ``config`` on the gradient engine under a
+    progress bar (``expected_returns``: views replacing the estimate): the portfolio, and its convergence report (JSON-ready: the fields of
     :func:`~cryptofolio.optimize.gradient.config.convergence_report`). A non-converged answer
     raises :class:`~cryptofolio.errors.SolverError` in the library; it is never returned."""
     from cryptofolio.optimize.gradient.config import (  # needs torch: imported when asked for
@@ -32,7 +35,9 @@ def gradient_portfolio(
     )
 
     columns = (
-        TextColumn(f"[bold]optimising {prices.shape[1]} assets ({config.objective}), gradient"),
+        TextColumn(
+            f"[bold]optimising {len(inputs.window.assets)} assets ({config.objective}), gradient"
+        ),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("iterations"),
@@ -44,7 +49,9 @@ def gradient_portfolio(
         def on_check(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        portfolio = build_gradient_portfolio(prices, config, spec, progress=on_check)
+        portfolio = build_gradient_portfolio(
+            inputs, config, spec, expected_returns=expected_returns, progress=on_check
+        )
     return portfolio_result(portfolio, config.objective), convergence_report(portfolio, spec)
 
 

@@ -33,9 +33,11 @@ from cryptofolio.cli.options import (
     load_from_options,
 )
 from cryptofolio.cli.portfolio_options import with_portfolio_options
+from cryptofolio.cli.report_options import PlotlyOpt
 from cryptofolio.costs import CostModel, parse_slippage
 from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import PortfolioConfig
+from cryptofolio.report.html_page import PlotlyJs
 
 console = Console()
 err_console = Console(stderr=True)
@@ -202,6 +204,7 @@ def sweep(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write the sweep's HTML report.")
     ] = None,
+    plotly: PlotlyOpt = PlotlyJs.INLINE,
     max_minutes: Annotated[
         float, typer.Option("--max-minutes", min=0, help="Ask for --yes above this estimate.")
     ] = 10.0,
@@ -290,7 +293,7 @@ def sweep(
         dask_timeout=dask_timeout,
         budget=None if yes else max_minutes * 60,
     )
-    _write_outputs(result, store_dir, heatmap, report)
+    _write_outputs(result, store_dir, heatmap, (report, plotly))
     if output_format is SweepFormat.JSON:
         typer.echo(json.dumps(result.to_json_dict(), indent=2))
         return
@@ -331,8 +334,12 @@ def _run_with_bar(spec: Any, panels: Any, *, budget: float | None, **options: An
 
 
 def _write_outputs(
-    result: Any, store_dir: Path | None, heatmap: tuple[Path, str, str] | None, report: Path | None
+    result: Any,
+    store_dir: Path | None,
+    heatmap: tuple[Path, str, str] | None,
+    report: tuple[Path | None, PlotlyJs],
 ) -> None:
+    """The results folder, the heatmap PNG and the HTML report (``(path, plotly.js source)``)."""
     if store_dir is not None:
         (store_dir / "sweep_result.json").write_text(
             json.dumps(result.to_json_dict(), indent=2), encoding="utf-8"
@@ -345,10 +352,10 @@ def _write_outputs(
         path, x, y = heatmap
         plot_sweep_heatmap(result, x.replace("-", "_"), y.replace("-", "_"), path)
         err_console.print(f"heatmap: {path}")
-    if report is not None:
+    if report[0] is not None:
         from cryptofolio.report.sweep_report import write_sweep_report
 
-        err_console.print(f"report: {write_sweep_report(result, report)}")
+        err_console.print(f"report: {write_sweep_report(result, report[0], plotly=report[1])}")
 
 
 def register(app: typer.Typer) -> None:

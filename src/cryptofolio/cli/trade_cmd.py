@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from cryptofolio.cli.errors import handle_errors
+from cryptofolio.cli.optimize_views import reported_warnings
 from cryptofolio.cli.options import DataOptions, with_data_options
 from cryptofolio.cli.portfolio_options import with_portfolio_options
 from cryptofolio.cli.trade_json import allocation_json, execution_json, holdings_json, plan_json
@@ -130,13 +131,15 @@ def _rebalance_body(
     session: ExchangeSession | None,
     fmt: OutputFormat,
 ) -> None:
-    rebalance = plan_rebalance(request, session)
+    with reported_warnings() as warned:
+        rebalance = plan_rebalance(request, session)
     plan = rebalance.plan
     payload: dict[str, Any] = {
         "dry_run": not account.execute,
         "holdings": holdings_json(rebalance.holdings),
         "target_window": [str(rebalance.target.start), str(rebalance.target.end)],
         "plan": plan_json(plan),
+        "warnings": list(warned),
     }
     if fmt is OutputFormat.TABLE:
         print_holdings(rebalance.holdings)
@@ -267,9 +270,11 @@ def allocate_command(
       cryptofolio allocate --value 10000 --assets BTC,ETH,SOL --objective max-sharpe --method lp
     """
     assets = parse_symbols(data.assets)
-    done = invest(value, _price_source(data), config, assets=assets, method=method, step=step)
+    with reported_warnings() as warned:
+        done = invest(value, _price_source(data), config, assets=assets, method=method, step=step)
     if OutputFormat(format) is OutputFormat.JSON:
-        typer.echo(json.dumps(allocation_json(done.allocation, done.target), indent=2, default=str))
+        doc = {**allocation_json(done.allocation, done.target), "warnings": list(warned)}
+        typer.echo(json.dumps(doc, indent=2, default=str))
     else:
         print_allocation(done.allocation, done.target)
 

@@ -55,16 +55,18 @@ def load_market_data(
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     data_dir: str | Path | None = None,
+    encoding: str = "utf-8",
 ) -> pd.DataFrame:
     """Load a long frame from a named dataset *or* a price file (exactly one of them).
 
-    With neither given, the bundled default dataset (``coingecko-daily``) is used.
+    With neither given, the bundled default dataset (``coingecko-daily``) is used;
+    ``encoding`` is the text encoding of a CSV price file.
     """
     if dataset is not None and prices_file is not None:
         raise DataError("give either a dataset name or a prices file, not both")
     if prices_file is not None:
         return select(
-            read_prices_file(prices_file),
+            read_prices_file(prices_file, encoding=encoding),
             symbols=symbols,
             start=start,
             end=end,

@@ -27,6 +27,7 @@ Steps, always in this order (each only when its option is on):
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -36,6 +37,7 @@ import pandas as pd
 from cryptofolio.data.frame import frequency_delta, infer_frequency
 from cryptofolio.data.quality import QualityThresholds, quality_report
 from cryptofolio.errors import DataError
+from cryptofolio.user_warnings import user_stacklevel
 
 
 class CleaningAction(StrEnum):
@@ -321,3 +323,36 @@ def clean(long: pd.DataFrame, policy: CleaningPolicy | str | CleaningPreset) -> 
             f"({'; '.join(policy.describe()) or 'none'}) against the quality report"
         )
     return CleaningResult(data=out.reset_index(drop=True), policy=policy, actions=log.frame())
+
+
+class CleaningNote(UserWarning):
+    """What a cleaning policy chosen by the user (``--clean``) changed, one line per action."""
+
+
+def cleaning_notes(result: CleaningResult, name: str) -> list[str]:
+    """The actions of ``result`` in words, one line per (action, symbols), e.g.
+    ``--clean standard: drop_listing_junk: BNB 1,147 rows 2017-07-14 to 2017-10-29``."""
+    notes = []
+    for action, rows in result.actions.groupby("action", sort=False):
+        parts = [
+            f"{r.symbol} {int(r.rows):,} rows {r.first:%Y-%m-%d} to {r.last:%Y-%m-%d}"
+            for r in rows.itertuples()
+        ]
+        notes.append(f"--clean {name}: {action}: {', '.join(parts)}")
+    return notes
+
+
+def clean_for_use(
+    long: pd.DataFrame, preset: str | CleaningPreset
+) -> tuple[pd.DataFrame, list[str]]:
+    """Apply the preset a user named (``--clean``) and issue one :class:`CleaningNote` per
+    action, so the output records what was changed; ``none`` returns ``long`` unchanged."""
+    name = CleaningPolicy.preset(preset)  # validates the name
+    key = str(getattr(preset, "value", preset)).lower()
+    if key == CleaningPreset.NONE.value:
+        return long, []
+    result = clean(long, name)
+    notes = cleaning_notes(result, key) or [f"--clean {key}: nothing to change"]
+    for note in notes:
+        warnings.warn(note, CleaningNote, stacklevel=user_stacklevel())
+    return result.data, notes

@@ -12,11 +12,19 @@ Modules: :mod:`~cryptofolio.estimate.frequency` (annualisation factor),
 :mod:`~cryptofolio.estimate.windows` (common window of a ragged panel, window checks),
 :mod:`~cryptofolio.estimate.risk_models` (covariances, correlation, volatilities),
 :mod:`~cryptofolio.estimate.expected_returns` (mean, compounded, EMA, views),
-:mod:`~cryptofolio.estimate.conditioning` (PSD check/repair, ill-conditioning warnings).
+:mod:`~cryptofolio.estimate.conditioning` (PSD check/repair, ill-conditioning warnings),
+:mod:`~cryptofolio.estimate.black_litterman` and :mod:`~cryptofolio.estimate.views` (a market
+prior blended with investor views).
 """
 
 from __future__ import annotations
 
+from cryptofolio.estimate.black_litterman import (
+    BlackLitterman,
+    BlackLittermanPosterior,
+    OmegaMethod,
+    black_litterman_posterior_at,
+)
 from cryptofolio.estimate.conditioning import (
     EstimationWarning,
     conditioning_problems,
@@ -28,6 +36,7 @@ from cryptofolio.estimate.expected_returns import (
     ExpectedReturnsMethod,
     compounded_return,
     ema_return,
+    expected_return_values,
     expected_returns,
     mean_return,
     validate_views,
@@ -43,11 +52,14 @@ from cryptofolio.estimate.returns import (
     log_to_simple,
     periodic_rate,
     returns_from_prices,
+    returns_of_price_values,
     simple_to_log,
 )
 from cryptofolio.estimate.risk_models import (
+    CovarianceOptions,
     RiskModel,
     correlation_matrix,
+    covariance_of_values,
     exponential_covariance,
     ledoit_wolf_covariance,
     ledoit_wolf_shrinkage,
@@ -58,25 +70,41 @@ from cryptofolio.estimate.risk_models import (
     semicovariance,
     standard_deviations,
 )
-from cryptofolio.estimate.windows import Window, check_returns_window, common_window
+from cryptofolio.estimate.views import Views, read_views
+from cryptofolio.estimate.windows import (
+    Window,
+    check_returns_window,
+    column_means,
+    common_window,
+    market_window,
+)
 
 __all__ = [
+    "BlackLitterman",
+    "BlackLittermanPosterior",
+    "CovarianceOptions",
     "EstimationWarning",
     "ExpectedReturnsMethod",
+    "OmegaMethod",
     "ReturnsKind",
     "RiskModel",
+    "Views",
     "Window",
     "average_returns",
+    "black_litterman_posterior_at",
     "check_returns_window",
+    "column_means",
     "common_window",
     "compounded_return",
     "conditioning_problems",
     "correlation_matrix",
+    "covariance_of_values",
     "cumulative_returns",
     "demeaned_returns",
     "ema_return",
     "ensure_psd",
     "excess_returns",
+    "expected_return_values",
     "expected_returns",
     "exponential_covariance",
     "geometric_average_returns",
@@ -85,12 +113,15 @@ __all__ = [
     "ledoit_wolf_covariance",
     "ledoit_wolf_shrinkage",
     "log_to_simple",
+    "market_window",
     "mcd_covariance",
     "mean_return",
     "min_eigenvalue",
     "oas_covariance",
     "periodic_rate",
+    "read_views",
     "returns_from_prices",
+    "returns_of_price_values",
     "risk_matrix",
     "sample_covariance",
     "semicovariance",

@@ -320,3 +320,38 @@ class BlackLitterman:
             risk_aversion=float(delta),
             market_weights=w.rename("market_weight"),
         )
+
+
+def black_litterman_posterior_at(
+    spec: BlackLitterman,
+    covariance: pd.DataFrame,
+    views: Views,
+    market_caps: pd.DataFrame,
+    date,
+    *,
+    returns: pd.DataFrame | None = None,
+    periods_per_year: float = 365.0,
+) -> BlackLittermanPosterior:
+    """The posterior at the decision ``date``: the market caps of the covariance's assets at
+    the last row of ``market_caps`` at or before ``date`` (:func:`market_caps_at`: point in
+    time) and, when ``spec.risk_aversion`` is ``None``, δ estimated from the cap-weighted
+    proxy of the periodic ``returns`` of the estimation window (:func:`market_proxy_returns`).
+
+    Raises
+    ------
+    DataError, EstimationError
+        As :func:`market_caps_at`, :func:`market_proxy_returns` and
+        :meth:`BlackLitterman.posterior`.
+    """
+    caps = market_caps_at(market_caps, date, list(covariance.index))
+    proxy = None
+    if spec.risk_aversion is None:
+        if returns is None:
+            raise EstimationError(
+                "Black-Litterman needs the risk aversion: give it, or the window's returns "
+                "to estimate it from the market proxy"
+            )
+        proxy = market_proxy_returns(returns, market_caps)
+    return spec.posterior(
+        covariance, caps, views, market_returns=proxy, periods_per_year=periods_per_year
+    )

@@ -319,7 +319,28 @@ def warn_if_ill_conditioned(
     message is then read from the smaller Gram matrix, or is ``inf`` by construction).
     ``factor`` may also be a function returning it, called only when there is a warning.
     """
-    problems = conditioning_problems(returns, covariance, periods_per_year)
+    return warn_if_ill_conditioned_values(
+        returns.shape[0],
+        covariance.to_numpy(dtype=float),
+        covariance.columns,
+        model,
+        factor=factor,
+        demeaned=demeaned,
+    )
+
+
+def warn_if_ill_conditioned_values(
+    n_obs: int,
+    covariance: np.ndarray,
+    names: pd.Index,
+    model: str,
+    *,
+    factor: np.ndarray | Callable[[], np.ndarray] | None = None,
+    demeaned: bool = False,
+) -> list[str]:
+    """:func:`warn_if_ill_conditioned` of a covariance array estimated from ``n_obs``
+    observations, its assets named by ``names``."""
+    problems = problems_of_values(n_obs, covariance, names)
     if problems:
         if callable(factor):
             factor = factor()

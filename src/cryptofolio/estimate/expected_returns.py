@@ -26,6 +26,19 @@ class ExpectedReturnsMethod(StrEnum):
     MEAN = "mean"  # arithmetic mean * periods_per_year
     COMPOUNDED = "compounded"  # geometric: prod(1 + r) ** (periods_per_year / T) - 1
     EMA = "ema"  # exponentially weighted mean, compounded as PyPortfolioOpt
+    # the posterior mean of a market prior and views: needs market caps and views, so it is
+    # computed by cryptofolio.estimate.black_litterman_posterior_at, not from returns alone
+    BLACK_LITTERMAN = "black-litterman"
+
+
+def _needs_views(method: ExpectedReturnsMethod) -> None:
+    if method is ExpectedReturnsMethod.BLACK_LITTERMAN:
+        raise EstimationError(
+            "black-litterman expected returns need market caps and views, not returns alone: "
+            "compute them with cryptofolio.estimate.black_litterman_posterior_at and pass the "
+            "posterior mean as expected_returns (CLI: cryptofolio optimize --expected-returns "
+            "black-litterman --views FILE)"
+        )
 
 
 def mean_return(
@@ -134,6 +147,41 @@ def validate_views(views: pd.Series | dict, assets) -> pd.Series:
     return out.rename("expected_return")
 
 
+def expected_return_values(
+    x: np.ndarray,
+    mean: np.ndarray,
+    names: pd.Index,
+    method: ExpectedReturnsMethod = ExpectedReturnsMethod.MEAN,
+    periods_per_year: float = 365.0,
+    kind: ReturnsKind = ReturnsKind.SIMPLE,
+    span: float | None = None,
+    half_life: float | None = None,
+) -> np.ndarray:
+    """The values of :func:`expected_returns` (no views) from the returns array: the kernel
+    that :func:`cryptofolio.optimize.build_portfolio` calls.
+
+    ``x``: periodic returns (T x N, finite), ``mean`` its column means, ``names`` the N asset
+    labels (for the error messages). Returns annualised fractions (N,).
+    """
+    method = ExpectedReturnsMethod(method)
+    _needs_views(method)
+    ppy = _check_periods_per_year(periods_per_year)
+    if method is ExpectedReturnsMethod.MEAN:
+        return mean * ppy
+    if method is ExpectedReturnsMethod.COMPOUNDED:
+        frame = pd.DataFrame(x, columns=names, copy=False)
+        return compounded_return(frame, periods_per_year=ppy, kind=kind).to_numpy()
+    frame = pd.DataFrame(x, columns=names, copy=False)
+    out = ema_return(frame, periods_per_year=ppy, span=span, half_life=half_life, kind=kind)
+    return out.to_numpy()
+
+
+def _check_periods_per_year(periods_per_year: float) -> float:
+    if not np.isfinite(periods_per_year) or periods_per_year <= 0:
+        raise EstimationError(f"periods_per_year must be positive, got {periods_per_year!r}")
+    return float(periods_per_year)
+
+
 def expected_returns(
     returns: pd.DataFrame,
     method: ExpectedReturnsMethod = ExpectedReturnsMethod.MEAN,
@@ -166,8 +214,8 @@ def expected_returns(
     if views is not None:
         return validate_views(views, returns.columns)
     method = ExpectedReturnsMethod(method)
-    if not np.isfinite(periods_per_year) or periods_per_year <= 0:
-        raise EstimationError(f"periods_per_year must be positive, got {periods_per_year!r}")
+    _needs_views(method)
+    _check_periods_per_year(periods_per_year)
     if method is ExpectedReturnsMethod.MEAN:
         return mean_return(returns, periods_per_year=periods_per_year, kind=kind)
     if method is ExpectedReturnsMethod.COMPOUNDED:

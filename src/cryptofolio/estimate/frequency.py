@@ -44,7 +44,8 @@ def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
     Raises
     ------
     EstimationError
-        If ``index`` is not a DatetimeIndex, has fewer than two timestamps, or is not increasing.
+        If ``index`` is not a DatetimeIndex, has fewer than two timestamps, is not increasing,
+        or is irregular with a median spacing that is no standard period (naming the rows).
     """
     if not isinstance(index, pd.DatetimeIndex):
         raise EstimationError(
@@ -71,7 +72,20 @@ def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
         spacing = float(steps[0])
     else:
         spacing = float(np.median(steps))
+        if not _is_known(spacing):  # irregular and no standard period: never guess one
+            odd = index[1:][steps != spacing][:5]
+            raise EstimationError(
+                f"irregular timestamps (median spacing {pd.Timedelta(seconds=spacing)}, no "
+                "standard period): e.g. "
+                + ", ".join(t.isoformat() for t in odd)
+                + "; give every row its period's start in UTC, or pass periods_per_year "
+                "(--periods-per-year) explicitly"
+            )
     return periods_of_spacing(spacing)
+
+
+def _is_known(spacing: float) -> bool:
+    return any(abs(spacing - known) <= 0.01 * known for known in _KNOWN_SPACINGS)
 
 
 def periods_of_spacing(spacing: float) -> float:

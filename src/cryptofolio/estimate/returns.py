@@ -81,15 +81,6 @@ def price_ratios(values: np.ndarray) -> tuple[np.ndarray, bool]:
     return ratio, clean
 
 
-def returns_from_ratios(
-    ratio: np.ndarray, prices: pd.DataFrame, kind: ReturnsKind = ReturnsKind.SIMPLE
-) -> pd.DataFrame:
-    """The returns frame of ``prices`` from its price ratios ``p_t / p_{t-1}``; ``ratio`` is
-    overwritten with the returns and becomes the frame's data (not copied)."""
-    out = returns_of_ratios(ratio, kind)
-    return pd.DataFrame(out, index=prices.index[1:], columns=prices.columns, copy=False)
-
-
 def returns_of_ratios(ratio: np.ndarray, kind: ReturnsKind = ReturnsKind.SIMPLE) -> np.ndarray:
     """Periodic returns of the price ratios ``p_t / p_{t-1}``, written over ``ratio``
     (returned): ``ratio - 1`` (simple) or ``ln(ratio)`` (log)."""
@@ -125,10 +116,20 @@ def returns_from_prices(
         On a non-positive or infinite price (naming the asset and the date).
     """
     values = _price_values(prices)
+    out = returns_of_price_values(values, prices, kind)
+    return pd.DataFrame(out, index=prices.index[1:], columns=prices.columns, copy=False)
+
+
+def returns_of_price_values(
+    values: np.ndarray, prices: pd.DataFrame, kind: ReturnsKind = ReturnsKind.SIMPLE
+) -> np.ndarray:
+    """The values of :func:`returns_from_prices`: periodic returns ((T - 1) x N, a new array)
+    of the float array ``values`` of ``prices`` (the frame names the asset and date of a
+    non-positive or infinite price in the error)."""
     ratio, clean = price_ratios(values)
     if not clean:  # a NaN (allowed) or a bad price: the element-wise checks
         check_prices(prices, values)
-    return returns_from_ratios(ratio, prices, kind)
+    return returns_of_ratios(ratio, kind)
 
 
 def simple_to_log(returns: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import functools
 import math
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -22,7 +23,7 @@ from cryptofolio.errors import EstimationError
 from cryptofolio.estimate.conditioning import (
     ensure_psd,
     finite_symmetric_values,
-    warn_if_ill_conditioned,
+    warn_if_ill_conditioned_values,
 )
 from cryptofolio.estimate.windows import check_returns_window, returns_values_and_means
 
@@ -155,7 +156,11 @@ def exponential_covariance(
 
 
 def _sklearn_covariance(estimator, returns: pd.DataFrame, ppy: float, name: str) -> pd.DataFrame:
-    x = returns.to_numpy(dtype=float)
+    return _labelled(_sklearn_values(estimator, returns.to_numpy(dtype=float), ppy, name), returns)
+
+
+def _sklearn_values(estimator, x: np.ndarray, ppy: float, name: str) -> np.ndarray:
+    """A scikit-learn covariance estimator fitted on the returns array ``x``, annualised."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", RuntimeWarning)
@@ -165,7 +170,7 @@ def _sklearn_covariance(estimator, returns: pd.DataFrame, ppy: float, name: str)
             f"{name} covariance failed on {x.shape[0]} observations of {x.shape[1]} assets: "
             f"{exc}; try a longer window or another risk model"
         ) from exc
-    return _labelled(np.asarray(fitted.covariance_) * _check_ppy(ppy), returns)
+    return np.asarray(fitted.covariance_) * _check_ppy(ppy)
 
 
 def ledoit_wolf_covariance(
@@ -274,14 +279,17 @@ def mcd_covariance(
     from sklearn.covariance import MinCovDet
 
     check_returns_window(returns, min_observations=2)
-    n_obs, n_assets = returns.shape
+    _check_mcd_shape(*returns.shape)
+    est = MinCovDet(random_state=random_state, support_fraction=support_fraction)
+    return _sklearn_covariance(est, returns, periods_per_year, "MCD")
+
+
+def _check_mcd_shape(n_obs: int, n_assets: int) -> None:
     if n_obs <= n_assets:
         raise EstimationError(
             f"the MCD covariance needs more observations than assets: {n_obs} observations of "
             f"{n_assets} assets; widen the window or use ledoit-wolf/oas"
         )
-    est = MinCovDet(random_state=random_state, support_fraction=support_fraction)
-    return _sklearn_covariance(est, returns, periods_per_year, "MCD")
 
 
 def semicovariance(
@@ -365,7 +373,6 @@ def _gram_work(shape: tuple[int, ...]) -> float:
     return shape[0] * shape[1] ** 2 / 2.0
 
 
-@single_blas_thread(unless=_large_product)
 def risk_matrix(
     returns: pd.DataFrame,
     model: RiskModel = RiskModel.SAMPLE,
@@ -418,32 +425,90 @@ def risk_matrix(
     pandas.DataFrame
         Annualised covariance, index = columns = the assets of ``returns``.
     """
+    options = CovarianceOptions(span, half_life, benchmark, random_state, repair_psd, warn)
+    x, mean = returns_values_and_means(returns, min_observations=2)
+    values = covariance_of_values(x, mean, returns.columns, model, periods_per_year, options)
+    return _labelled(values, returns)
+
+
+@dataclass(frozen=True)
+class CovarianceOptions:
+    """The options of a risk model beside its name (see :func:`risk_matrix`): the decay
+    ``span``/``half_life`` of the exponential model (periods), the periodic ``benchmark``
+    return of the semicovariance, the MCD seed ``random_state``, ``repair_psd`` and ``warn``."""
+
+    span: float | None = None
+    half_life: float | None = None
+    benchmark: float = 0.0
+    random_state: int | None = 0
+    repair_psd: bool = False
+    warn: bool = True
+
+
+@single_blas_thread(unless=_large_product)
+def covariance_of_values(
+    x: np.ndarray,
+    mean: np.ndarray,
+    names: pd.Index,
+    model: RiskModel = RiskModel.SAMPLE,
+    periods_per_year: float = 365.0,
+    options: CovarianceOptions = CovarianceOptions(),
+) -> np.ndarray:
+    """The values of :func:`risk_matrix` from the returns array: the kernel it labels.
+
+    Parameters
+    ----------
+    x
+        Periodic returns (T x N floats, finite: :func:`~cryptofolio.estimate.windows.
+        returns_values_and_means` checks a frame), rows = periods.
+    mean
+        Column means of ``x`` (periodic), as :func:`~cryptofolio.estimate.windows.column_means`
+        computes them.
+    names
+        The N asset labels (for the messages of errors and warnings).
+    model, periods_per_year, options
+        As in :func:`risk_matrix`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Annualised covariance (N x N), exactly symmetric, PSD.
+    """
     if type(model) is not RiskModel:  # (a member already: skip the enum lookup)
         model = RiskModel(model)
     ppy = _check_ppy(periods_per_year)
     factor = None
     if model in ARRAY_MODELS:
-        x, mean = returns_values_and_means(returns, min_observations=2)
         values, factor = covariance_values(
-            x, mean, model, ppy, span=span, half_life=half_life, benchmark=benchmark
-        )
-        cov = _labelled(values, returns)
-    elif model is RiskModel.OAS:
-        cov = oas_covariance(returns, periods_per_year=ppy)
-        cov = _labelled(finite_symmetric_values(cov.to_numpy()), returns)
-    else:
-        cov = mcd_covariance(returns, periods_per_year=ppy, random_state=random_state)
-        cov = ensure_psd(cov, repair=repair_psd)
-    if warn and model not in _SHRUNK:
-        warn_if_ill_conditioned(
-            returns,
-            cov,
+            x,
+            mean,
+            model,
             ppy,
+            span=options.span,
+            half_life=options.half_life,
+            benchmark=options.benchmark,
+        )
+    elif model is RiskModel.OAS:
+        from sklearn.covariance import OAS
+
+        values = finite_symmetric_values(_sklearn_values(OAS(store_precision=False), x, ppy, "OAS"))
+    else:
+        from sklearn.covariance import MinCovDet
+
+        _check_mcd_shape(*x.shape)
+        fitted = _sklearn_values(MinCovDet(random_state=options.random_state), x, ppy, "MCD")
+        frame = pd.DataFrame(fitted, index=names, columns=names, copy=False)
+        values = ensure_psd(frame, repair=options.repair_psd).to_numpy()
+    if options.warn and model not in _SHRUNK:
+        warn_if_ill_conditioned_values(
+            x.shape[0],
+            values,
+            names,
             str(model),
             factor=factor,
             demeaned=model is not RiskModel.SEMICOVARIANCE,
         )
-    return cov
+    return values
 
 
 def standard_deviations(covariance: pd.DataFrame) -> pd.Series:

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import warnings
 
+from cryptofolio.optimize.estimation import EstimationInputs, estimate_moments, estimation_inputs
 from cryptofolio.optimize.frontier import Frontier, efficient_frontier
+from cryptofolio.optimize.frontier_run import FrontierRun, compute_frontier
 from cryptofolio.optimize.objectives import (
     EfficientReturn,
     EfficientRisk,
+    HierarchicalEqualRiskContribution,
+    HierarchicalRiskParity,
     MaxSharpe,
     MaxSortino,
     MaxUtility,
@@ -22,17 +26,13 @@ from cryptofolio.optimize.objectives import (
     MinSemivariance,
     MinVariance,
     ObjectiveSpec,
+    RiskBudgeting,
     make_objective,
     objective_class,
     objective_names,
     register_objective,
 )
-from cryptofolio.optimize.portfolio import (
-    PortfolioConfig,
-    PortfolioMoments,
-    build_portfolio,
-    portfolio_moments,
-)
+from cryptofolio.optimize.portfolio import PortfolioConfig, build_portfolio
 from cryptofolio.optimize.problem import Trades
 from cryptofolio.optimize.random_portfolios import best_random_portfolio, random_portfolios
 from cryptofolio.optimize.solve import optimize_portfolio
@@ -57,7 +57,11 @@ __all__ = [
     "Constraints",
     "EfficientReturn",
     "EfficientRisk",
+    "EstimationInputs",
     "Frontier",
+    "FrontierRun",
+    "HierarchicalEqualRiskContribution",
+    "HierarchicalRiskParity",
     "MaxSharpe",
     "MaxSortino",
     "MaxUtility",
@@ -67,19 +71,21 @@ __all__ = [
     "Objective",
     "ObjectiveSpec",
     "PortfolioConfig",
-    "PortfolioMoments",
     "PortfolioResult",
+    "RiskBudgeting",
     "Trades",
     "WarmStarts",
     "best_random_portfolio",
     "build_portfolio",
     "clear_warm_starts",
+    "compute_frontier",
     "efficient_frontier",
+    "estimate_moments",
+    "estimation_inputs",
     "make_objective",
     "objective_class",
     "objective_names",
     "optimize_portfolio",
-    "portfolio_moments",
     "random_portfolios",
     "register_objective",
 ]

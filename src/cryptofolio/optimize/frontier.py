@@ -77,7 +77,17 @@ def efficient_frontier(
     if r_max - r_mv <= 1e-12 * max(1.0, abs(r_max)):
         W[:] = w_mv
     else:
-        _walk_path(pb, grid, W)
+        try:
+            _walk_path(pb, grid, W)
+        except SolverError:  # the walk's pivoting failed: solve each point on its own
+            for j in range(1, points - 1):
+                W[j] = optimize_portfolio(
+                    covariance,
+                    expected_returns,
+                    objective=EfficientReturn(target_return=float(grid[j])),
+                    constraints=constraints,
+                    risk_free_rate=risk_free_rate,
+                ).weights.to_numpy()
     box = pb.box
     for j in range(points):
         if box.gross is not None and np.abs(W[j]).sum() > box.gross + 1e-9:

@@ -12,12 +12,18 @@ import numpy as np
 import pandas as pd
 
 from cryptofolio import estimate as est
-from cryptofolio.errors import DataError
+from cryptofolio.errors import DataError, EstimationError, InfeasibleError
+from cryptofolio.optimize.inputs import align_series, asset_labels
 from cryptofolio.optimize.objectives import ObjectiveSpec, objective_from_keywords
-from cryptofolio.optimize.problem import Trades
-from cryptofolio.optimize.solve import optimize_portfolio
+from cryptofolio.optimize.problem import Trades, problem_of_values, result_index
+from cryptofolio.optimize.solve import solve_problem
 from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult
 from cryptofolio.optimize.warm import WarmStarts
+
+#: Largest annual rate (fraction; 10 = 1,000 % a year) a risk-free rate can plausibly be.
+MAX_ANNUAL_RATE = 10.0
+#: Most periods a year an annualisation factor can be (about one bar every 3 seconds).
+MAX_PERIODS_PER_YEAR = 1e7
 
 
 @dataclass(frozen=True)
@@ -25,8 +31,10 @@ class PortfolioConfig:
     """A full optimiser configuration: estimation choices + objective + constraints.
 
     ``objective`` is a registered name (or an :class:`~cryptofolio.optimize.Objective`) whose
-    parameters are read from ``risk_aversion``, ``target_return``, ``target_volatility`` and
-    ``cvar_alpha``, or an objective spec carrying its own parameters. Rates are annualised
+    parameters are read from ``risk_aversion`` (δ of ``max μ'w - (δ/2) w'Σw``; default 1) or
+    ``risk_tolerance`` (λ = 1/δ; when set, ``risk_aversion`` must keep its default),
+    ``target_return``, ``target_volatility`` and ``cvar_alpha``, or an objective spec carrying
+    its own parameters (``HierarchicalRiskParity(linkage="ward")``, ``RiskBudgeting(...)``). Rates are annualised
     fractions; ``periods_per_year`` ``None`` infers it from the data (365 daily, 8760 hourly).
     """
 
@@ -37,30 +45,54 @@ class PortfolioConfig:
     constraints: Constraints = Constraints()  # noqa: RUF009 - frozen, shared safely
     risk_free_rate: float = 0.0
     risk_aversion: float = 1.0
+    risk_tolerance: float | None = None
     target_return: float | None = None
     target_volatility: float | None = None
     cvar_alpha: float = 0.95
     periods_per_year: float | None = None
+
+    def __post_init__(self) -> None:
+        rate = self.risk_free_rate
+        if not (np.isfinite(rate) and abs(rate) <= MAX_ANNUAL_RATE):
+            raise EstimationError(
+                f"--risk-free-rate {rate:g} is implausible: give an annual fraction "
+                f"(0.04 = 4 %) between -{MAX_ANNUAL_RATE:g} and {MAX_ANNUAL_RATE:g}"
+            )
+        ppy = self.periods_per_year
+        if ppy is not None and not (np.isfinite(ppy) and 0 < ppy <= MAX_PERIODS_PER_YEAR):
+            raise EstimationError(
+                f"--periods-per-year {ppy:g} is implausible: give a positive number of periods "
+                f"a year of at most {MAX_PERIODS_PER_YEAR:g} (365 daily, 8760 hourly, 525600 "
+                "minute bars)"
+            )
 
     def objective_spec(self) -> ObjectiveSpec:
         """The objective as a spec with its parameters."""
         if isinstance(self.objective, ObjectiveSpec):
             return self.objective
         name = self.objective.value if isinstance(self.objective, Objective) else self.objective
+        if self.risk_tolerance is not None and self.risk_aversion != 1.0:
+            raise InfeasibleError(
+                f"give risk_aversion (δ = {self.risk_aversion:g}) or risk_tolerance "
+                f"(λ = {self.risk_tolerance:g}), not both"
+            )
         return objective_from_keywords(
             name,
-            risk_aversion=self.risk_aversion,
+            risk_aversion=self.risk_aversion if self.risk_tolerance is None else None,
+            risk_tolerance=self.risk_tolerance,
             target_return=self.target_return,
             target_volatility=self.target_volatility,
             cvar_alpha=self.cvar_alpha,
         )
 
 
-def _check_price_window(prices: pd.DataFrame) -> None:
-    """A wide window with a price for every asset on every row, and at least 3 rows."""
+def _price_window_values(prices: pd.DataFrame) -> np.ndarray:
+    """The values of a wide window with a price for every asset on every row, at least 3 rows
+    and no repeated asset (a float array)."""
     if not isinstance(prices, pd.DataFrame) or prices.shape[1] == 0:
         raise DataError("prices must be a wide DataFrame with one column per asset")
-    bad = ~np.isfinite(prices.to_numpy(dtype=float))
+    values = prices.to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
     if bad.any():
         cols = [str(prices.columns[j]) for j in np.flatnonzero(bad.any(axis=0))]
         first = prices.index[int(np.flatnonzero(bad.any(axis=1))[0])]
@@ -70,50 +102,10 @@ def _check_price_window(prices: pd.DataFrame) -> None:
         )
     if prices.shape[0] < 3:
         raise DataError(f"need at least 3 price rows to estimate, got {prices.shape[0]}")
-
-
-@dataclass(frozen=True)
-class PortfolioMoments:
-    """What the optimiser reads from a price window: periodic ``returns`` (dates x assets),
-    annualised ``covariance`` (assets x assets) and ``expected_returns`` (fractions), and the
-    ``periods_per_year`` that annualised them."""
-
-    returns: pd.DataFrame
-    covariance: pd.DataFrame
-    expected_returns: pd.Series
-    periods_per_year: float
-
-
-def portfolio_moments(
-    prices: pd.DataFrame,
-    config: PortfolioConfig = PortfolioConfig(),
-    *,
-    expected_returns: pd.Series | None = None,
-) -> PortfolioMoments:
-    """The estimates of ``config`` on a wide price window (no NaN): what
-    :func:`build_portfolio` and the gradient engine optimise on.
-
-    ``expected_returns`` (annualised fractions) replaces the estimate of
-    ``config.expected_returns`` (views, forecasts).
-
-    Raises
-    ------
-    DataError
-        The price window has NaN (names the assets and the first date), fewer than 3 rows, or
-        a non-positive price.
-    """
-    _check_price_window(prices)
-    ppy = config.periods_per_year
-    if ppy is None:
-        ppy = est.infer_periods_per_year(prices.index)
-    rets = est.returns_from_prices(prices, config.returns_kind)  # names a non-positive price
-    cov = est.risk_matrix(rets, config.risk_model, periods_per_year=ppy)
-    mu = expected_returns
-    if mu is None:
-        mu = est.expected_returns(
-            rets, config.expected_returns, periods_per_year=ppy, kind=config.returns_kind
-        )
-    return PortfolioMoments(rets, cov, mu, float(ppy))
+    if prices.columns.has_duplicates:
+        dup = sorted(set(prices.columns[prices.columns.duplicated()].astype(str)))
+        raise DataError(f"prices have duplicate assets: {', '.join(dup)}; keep one column each")
+    return values
 
 
 def build_portfolio(
@@ -127,6 +119,13 @@ def build_portfolio(
     warm_starts: WarmStarts | None = None,
 ) -> PortfolioResult:
     """Estimate from a wide price window (no NaN) and optimise with ``config``.
+
+    The estimates are the array kernels of the estimate stage (the values of
+    :func:`~cryptofolio.estimate.returns_from_prices`,
+    :func:`~cryptofolio.estimate.risk_matrix` and
+    :func:`~cryptofolio.estimate.expected_returns`), solved as
+    :func:`~cryptofolio.optimize.optimize_portfolio` solves: the same answers as those calls
+    in turn, labelled once at the end.
 
     Parameters
     ----------
@@ -145,18 +144,31 @@ def build_portfolio(
     Raises
     ------
     DataError
-        The price window has NaN (names the assets and the first date) or fewer than 3 rows.
+        The price window has NaN (names the assets and the first date), fewer than 3 rows or
+        a repeated asset.
     """
-    moments = portfolio_moments(prices, config, expected_returns=expected_returns)
+    values = _price_window_values(prices)
+    ppy = config.periods_per_year
+    if ppy is None:
+        ppy = est.infer_periods_per_year(prices.index)
+    spec = config.objective_spec()
+    spec.validate()
+    x = est.returns_of_price_values(values, prices, config.returns_kind)  # names a bad price
+    mean = est.column_means(x)
+    names = prices.columns
+    cov = est.covariance_of_values(x, mean, names, config.risk_model, ppy)
+    assets = asset_labels(names)
+    index = result_index(names, assets)
+    if expected_returns is not None:
+        need = spec.uses_expected_returns
+        mu = align_series(expected_returns, assets, "expected returns", required=need, index=index)
+    else:
+        mu = est.expected_return_values(
+            x, mean, names, config.expected_returns, ppy, config.returns_kind
+        )
+    pb = problem_of_values(assets, index, cov, mu, config.constraints, config.risk_free_rate)
+    pb.periods_per_year = float(ppy)
+    if spec.uses_scenarios:
+        pb.scenarios = x  # the window's returns: aligned and finite
     trades = Trades(previous_weights, transaction_cost, max_turnover)
-    return optimize_portfolio(
-        moments.covariance,
-        moments.expected_returns,
-        objective=config.objective_spec(),
-        constraints=config.constraints,
-        risk_free_rate=config.risk_free_rate,
-        returns=moments.returns,
-        periods_per_year=moments.periods_per_year,
-        trades=trades,
-        warm_starts=warm_starts,
-    )
+    return solve_problem(pb, spec, trades=trades, warm_starts=warm_starts)

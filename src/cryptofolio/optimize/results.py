@@ -44,6 +44,8 @@ def make_result(
     solver: str = "active-set",
     objective_value: float = math.nan,
     verified: bool = False,
+    objective_units: str = "",
+    risk_contributions: np.ndarray | None = None,
 ) -> PortfolioResult:
     """The result of the weights ``w`` (annualised figures), checked against the bounds, the
     budget and the gross cap (:func:`check_weights`) unless ``verified``: weights a KKT check
@@ -64,4 +66,8 @@ def make_result(
         status="optimal",
         objective_value=objective_value,
         solver=solver,
+        objective_units=objective_units,
+        risk_contributions=None
+        if risk_contributions is None
+        else pd.Series(risk_contributions, index=pb.index, name="risk_contribution"),
     )

@@ -21,15 +21,21 @@ from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult
 from cryptofolio.optimize.warm import WarmStarts
 
 #: The keyword arguments of the original API, mapped to the spec that now carries them.
-OBJECTIVE_KEYWORDS = ("risk_aversion", "target_return", "target_volatility", "cvar_alpha")
+OBJECTIVE_KEYWORDS = (
+    "risk_aversion",
+    "risk_tolerance",
+    "target_return",
+    "target_volatility",
+    "cvar_alpha",
+)
 TRADE_KEYWORDS = ("previous_weights", "transaction_cost", "max_turnover")
 
 #: Up to this many assets the solve stays below BLAS's threading thresholds (no limit needed).
 SMALL_PROBLEM = 64
 
 
-def _small_problem(covariance: object, *args: object, **kwargs: object) -> bool:
-    return isinstance(covariance, pd.DataFrame) and covariance.shape[1] <= SMALL_PROBLEM
+def _small_problem(pb: Problem, *args: object, **kwargs: object) -> bool:
+    return pb.S.shape[0] <= SMALL_PROBLEM
 
 
 def result_objective(spec: ObjectiveSpec) -> Objective | str:
@@ -40,7 +46,6 @@ def result_objective(spec: ObjectiveSpec) -> Objective | str:
         return spec.name
 
 
-@single_blas_thread(unless=_small_problem)
 def optimize_portfolio(
     covariance: pd.DataFrame,
     expected_returns: pd.Series | None = None,
@@ -81,7 +86,8 @@ def optimize_portfolio(
         A :class:`WarmStarts` the caller owns, to start from the active sets of its earlier
         solves (same answers, fewer pivots); ``None``: a cold start.
     **keywords
-        The original keyword form, still accepted: ``risk_aversion``, ``target_return``,
+        The original keyword form, still accepted: ``risk_aversion`` (δ), ``risk_tolerance``
+        (λ = 1/δ), ``target_return``,
         ``target_volatility``, ``cvar_alpha`` (for an objective given by name) and
         ``previous_weights``, ``transaction_cost``, ``max_turnover`` (instead of ``trades``).
 
@@ -125,6 +131,7 @@ def _specs_of_keywords(
     return spec, trades
 
 
+@single_blas_thread(unless=_small_problem)
 def solve_problem(
     pb: Problem,
     spec: ObjectiveSpec,
@@ -133,11 +140,13 @@ def solve_problem(
     trades: Trades | None = None,
     warm_starts: WarmStarts | None = None,
 ) -> PortfolioResult:
-    """:func:`optimize_portfolio` of a validated :class:`Problem` (the spec validated too)."""
+    """:func:`optimize_portfolio` of a validated :class:`Problem` (the spec validated too):
+    ``returns`` the scenarios of the objectives that use them, unless ``pb.scenarios`` already
+    holds them (aligned, finite)."""
     if trades is not None:
         pb.trades = trade_terms(pb, trades)
     spec.check(pb)
-    if spec.uses_scenarios:
+    if spec.uses_scenarios and (returns is not None or pb.scenarios is None):
         attach_scenarios(pb, returns, spec.name)
     warm = warm_starts if warm_starts is not None else WarmStarts()
     sol = spec.solve(pb, warm)
@@ -146,6 +155,8 @@ def solve_problem(
         sol.weights,
         result_objective(spec),
         solver=sol.solver,
-        objective_value=sol.objective_value,
+        objective_value=spec.measure(pb, sol.weights),
         verified=sol.verified,
+        objective_units=spec.measure_units,
+        risk_contributions=sol.risk_contributions,
     )

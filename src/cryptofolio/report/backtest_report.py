@@ -1,12 +1,17 @@
-"""Self-contained HTML report of a backtest (plotly, with plotly.js inlined: opens offline).
+"""Self-contained HTML report of a backtest (plotly; plotly.js once per page, inline by default
+so the report opens offline, or from plotly's CDN: :class:`~cryptofolio.report.html_page.PlotlyJs`).
 
-Sections: settings, metrics table, equity curves (log scale), drawdowns, rolling Sharpe, weights
-over time per strategy, cost breakdown, and the universe / portfolio events.
+Sections: settings, metrics table, equity curves (log scale), drawdowns and the worst ten
+drawdown periods, monthly-returns heatmaps, yearly returns, the distribution of daily returns,
+rolling Sharpe, rolling volatility and beta to BTC, the correlation of daily returns, weights
+over time per strategy (cash in its own colour), cost breakdown, and the universe / portfolio
+events (repeated messages grouped).
 """
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +20,22 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from cryptofolio.backtest.analytics import daily_returns
 from cryptofolio.backtest.metrics import drawdown_series, rolling_sharpe
+from cryptofolio.backtest.plotting import CASH_COLOR
+from cryptofolio.data.store import atomic_write_bytes
+from cryptofolio.report.analytics_figures import (
+    correlation_figure,
+    distribution_figure,
+    monthly_heatmap,
+    readable_log_axis,
+    rolling_figure,
+    strategy_daily_returns,
+    worst_drawdowns_html,
+    yearly_figure,
+)
+from cryptofolio.report.events import events_html
+from cryptofolio.report.html_page import PlotlyJs, figure_sections
 
 if TYPE_CHECKING:
     from cryptofolio.backtest.results import BacktestResult
@@ -28,12 +48,12 @@ _PALETTE = (
     "#9467bd",
     "#8c564b",
     "#e377c2",
-    "#7f7f7f",
     "#bcbd22",
     "#17becf",
     "#393b79",
     "#ad494a",
 )
+OTHER_COLOR = "#6b6b6b"
 _MAX_POINTS = 400  # weight charts are thinned to at most this many rows
 _TOP_ASSETS = 10  # weight charts show the largest assets, the rest grouped as "other"
 
@@ -71,7 +91,7 @@ def _num(x: object, digits: int = 2) -> str:
 
 
 def _date(x: object) -> str:
-    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x)[:10]
+    return "–" if x is None or pd.isna(x) else str(x)[:10]
 
 
 def _html_table(head: list[str], rows: list[list[str]], signed_from: int | None = None) -> str:
@@ -112,7 +132,7 @@ def metrics_html(result: BacktestResult) -> str:
                 _pct(m["max_drawdown"]),
                 f"{_date(m['max_drawdown_peak'])} → {_date(m['max_drawdown_trough'])}",
                 "not yet"
-                if m["max_drawdown_recovery"] is None
+                if pd.isna(m["max_drawdown_recovery"])
                 else _date(m["max_drawdown_recovery"]),
                 _num(m["calmar"]),
             ]
@@ -176,7 +196,13 @@ def equity_figure(result: BacktestResult) -> go.Figure:
                 line={"color": colors[name], "width": 1.6},
             )
         )
-    fig.update_yaxes(type="log", title="portfolio value (log scale)")
+    values = np.concatenate([r.equity.to_numpy(dtype=float) for r in result.strategies.values()])
+    values = values[np.isfinite(values) & (values > 0)]
+    if len(values):
+        readable_log_axis(fig, float(values.min()), float(values.max()))
+    else:
+        fig.update_yaxes(type="log")
+    fig.update_yaxes(title="portfolio value (quote currency, log scale)")
     fig.update_layout(title="Equity curves (after costs)", height=460, hovermode="x unified")
     return fig
 
@@ -235,8 +261,9 @@ def weights_figure(result: BacktestResult) -> go.Figure:
     ranked = sorted(all_assets, key=all_assets.get, reverse=True)  # type: ignore[arg-type]
     top = ranked[:_TOP_ASSETS]
     others = ranked[_TOP_ASSETS:]
-    colors = _colors([*top, "other"])
-    colors["cash"] = "#d9d9d9"
+    colors = _colors(top)
+    colors["other"] = OTHER_COLOR
+    colors["cash"] = CASH_COLOR
     fig = make_subplots(
         rows=len(names),
         cols=1,
@@ -272,7 +299,7 @@ def weights_figure(result: BacktestResult) -> go.Figure:
             shown.add(asset)
         fig.update_yaxes(title="weight (%)", range=[0, 100], row=row, col=1)
     fig.update_layout(
-        title="Weights over time (end of period; cash in grey)",
+        title="Weights over time (end of period; cash in sand, other assets in dark grey)",
         height=230 * len(names) + 80,
         hovermode="x unified",
     )
@@ -320,60 +347,97 @@ def costs_figure(result: BacktestResult) -> go.Figure:
     return fig
 
 
-def _events_html(result: BacktestResult, limit: int = 40) -> str:
-    frames = [result.universe.assign(strategy="(universe)")]
-    for name, res in result.strategies.items():
-        if not res.events.empty:
-            frames.append(res.events.assign(strategy=name))
-    events = pd.concat(frames, ignore_index=True)
-    if events.empty:
-        return "<p class='note'>No events.</p>"
-    counts = events.groupby(["strategy", "event"]).size().rename("count").reset_index()
-    summary = "".join(
-        f"<tr><td>{html.escape(str(r.strategy))}</td><td>{html.escape(str(r.event))}</td>"
-        f"<td>{r.count}</td></tr>"
-        for r in counts.itertuples()
-    )
-    notable = events[events["event"] != "entry"].sort_values("timestamp", kind="stable")
-    notable = notable.head(limit)
-    detail = "".join(
-        f"<tr><td>{_date(r.timestamp)}</td><td>{html.escape(str(r.strategy))}</td>"
-        f"<td>{html.escape(str(r.asset))}</td><td>{html.escape(str(r.event))}</td>"
-        f"<td style='text-align:left; white-space:normal'>{html.escape(str(r.detail))}</td></tr>"
-        for r in notable.itertuples()
-    )
-    out = (
-        "<table class='metrics'><thead><tr><th>strategy</th><th>event</th><th>count</th></tr>"
-        f"</thead><tbody>{summary}</tbody></table>"
-    )
-    if detail:
-        out += (
-            f"<h3>Events other than entries (first {limit})</h3>"
-            + "<table class='metrics'><thead><tr><th>date</th><th>strategy</th><th>asset</th>"
-            f"<th>event</th><th>detail</th></tr></thead><tbody>{detail}</tbody></table>"
-        )
-    return out
+@dataclass(frozen=True)
+class ReportOptions:
+    """How a backtest report is drawn.
+
+    Attributes
+    ----------
+    plotly
+        Where plotly.js comes from: ``inline`` (in the file, opens offline) or ``cdn``.
+    prices
+        Optional wide close prices (rows UTC timestamps, columns assets, quote currency) of
+        the backtest's market: the beta to BTC uses its ``BTC`` column and the correlation
+        heatmap its assets that entered the universe. Without it, the beta uses the
+        ``btc-hold`` strategy when it ran, and the heatmap shows the strategies only.
+    """
+
+    plotly: PlotlyJs = PlotlyJs.INLINE
+    prices: pd.DataFrame | None = None
 
 
-def backtest_report_html(result: BacktestResult, title: str = "Backtest report") -> str:
-    """The whole report as one HTML string (plotly.js embedded once)."""
+def btc_daily_returns(result: BacktestResult, prices: pd.DataFrame | None) -> pd.Series | None:
+    """BTC's daily returns: from ``prices["BTC"]``, else the ``btc-hold`` strategy's, else None."""
+    if prices is not None and "BTC" in prices.columns:
+        btc = prices["BTC"].pct_change(fill_method=None).iloc[1:]  # NaN across gaps
+        return daily_returns(btc).rename("BTC")
+    if "btc-hold" in result.strategies:
+        return daily_returns(result.strategies["btc-hold"].returns).rename("BTC")
+    return None
+
+
+def _correlation_inputs(result: BacktestResult, prices: pd.DataFrame | None) -> pd.DataFrame:
+    daily = strategy_daily_returns(result)
+    if prices is None:
+        return daily
+    entered = [a for a in dict.fromkeys(result.universe.get("asset", [])) if a in prices.columns]
+    window = prices.loc[(prices.index >= result.start) & (prices.index <= result.end), entered]
+    assets = daily_returns(window.pct_change(fill_method=None).iloc[1:])
+    return pd.concat([daily, assets], axis=1)
+
+
+def analytics_sections(result: BacktestResult, options: ReportOptions) -> list[tuple[str, object]]:
+    """The quantstats-style sections, in order: (heading, figure or HTML string)."""
+    colors = _colors(list(result.strategies))
+    btc = btc_daily_returns(result, options.prices)
+    corr_title = "Correlation of daily returns (strategies" + (
+        " and assets)" if options.prices is not None else ")"
+    )
+    sections: list[tuple[str, object]] = [
+        ("Worst 10 drawdowns", worst_drawdowns_html(result)),
+    ]
+    sections += [(f"Monthly returns: {n}", monthly_heatmap(result, n)) for n in result.strategies]
+    sections += [
+        ("Yearly returns", yearly_figure(result, colors)),
+        ("Distribution of daily returns", distribution_figure(result, colors)),
+        ("Rolling volatility and beta to BTC", rolling_figure(result, colors, btc)),
+        (
+            "Correlation",
+            correlation_figure(_correlation_inputs(result, options.prices), corr_title),
+        ),
+    ]
+    return sections
+
+
+def _sections_html(sections: list[tuple[str, object]], plotly: PlotlyJs) -> str:
+    parts, first = [], True
+    for heading, item in sections:
+        if isinstance(item, go.Figure):
+            parts.append(figure_sections([(heading, item)], plotly, include_plotlyjs=first))
+            first = False
+        else:
+            parts.append(f"<h2>{html.escape(heading)}</h2>{item}")
+    return "".join(parts)
+
+
+def backtest_report_html(
+    result: BacktestResult,
+    title: str = "Backtest report",
+    options: ReportOptions | None = None,
+) -> str:
+    """The whole report as one HTML string (plotly.js once, as ``options.plotly`` says)."""
+    options = options or ReportOptions()
     cfg = result.config
-    figures = [
+    sections: list[tuple[str, object]] = [
         ("Equity curves", equity_figure(result)),
         ("Drawdowns", drawdown_figure(result)),
+    ]
+    sections += analytics_sections(result, options)
+    sections += [
         ("Rolling Sharpe", rolling_sharpe_figure(result)),
         ("Weights over time", weights_figure(result)),
         ("Costs", costs_figure(result)),
     ]
-    parts = []
-    for k, (heading, fig) in enumerate(figures):
-        fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 60, "b": 40})
-        div = fig.to_html(
-            full_html=False,
-            include_plotlyjs=k == 0,
-            config={"displaylogo": False, "responsive": True},
-        )
-        parts.append(f"<h2>{html.escape(heading)}</h2>{div}")
     universe = sorted({str(a) for a in result.universe.get("asset", [])})
     meta = (
         f"{_date(result.start)} to {_date(result.end)} · rebalance {cfg.schedule} · lookback "
@@ -386,13 +450,15 @@ def backtest_report_html(result: BacktestResult, title: str = "Backtest report")
         f"{result.periods_per_year:g} periods a year. Sharpe and Sortino use a zero risk-free "
         "rate. Max drawdown is the largest fall from a running peak of the wealth path. Turnover "
         "is Σ|trade| / portfolio value per rebalance. Decisions use only data strictly before "
-        "each rebalance; trades execute at that row's close."
+        "each rebalance; trades execute at that row's close. Monthly, yearly and daily returns "
+        "compound the rows of each UTC calendar period; rolling volatility (annualised with 365 "
+        "days) and beta to BTC use 90 daily returns."
     )
     body = (
         f"<h1>{html.escape(title)}</h1><p class='meta'>{meta}</p>"
         f"<h2>Metrics</h2>{metrics_html(result)}<p class='note'>{definitions}</p>"
-        + "".join(parts)
-        + f"<h2>Events</h2>{_events_html(result)}"
+        + _sections_html(sections, PlotlyJs(options.plotly))
+        + f"<h2>Events</h2>{events_html(result)}"
     )
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
@@ -402,10 +468,14 @@ def backtest_report_html(result: BacktestResult, title: str = "Backtest report")
 
 
 def write_backtest_report(
-    result: BacktestResult, path: str | Path, title: str = "Backtest report"
+    result: BacktestResult,
+    path: str | Path,
+    title: str = "Backtest report",
+    options: ReportOptions | None = None,
 ) -> Path:
-    """Write the self-contained HTML report to ``path`` (parent folders created)."""
+    """Write the self-contained HTML report to ``path`` (parent folders created; written to a
+    temporary file first, so an interrupted write leaves the old report intact)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(backtest_report_html(result, title), encoding="utf-8")
+    page = backtest_report_html(result, title, options).encode("utf-8")
+    atomic_write_bytes(path, lambda fh: fh.write(page))
     return path

@@ -21,6 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from cryptofolio.errors import CryptofolioError
+from cryptofolio.report.html_page import PlotlyJs, figure_sections
 from cryptofolio.report.plots import save_figure
 
 if TYPE_CHECKING:
@@ -193,8 +194,11 @@ def _figures(result: SweepResult) -> list[tuple[str, go.Figure]]:
     return out
 
 
-def sweep_section_html(result: SweepResult, include_plotlyjs: bool = True) -> str:
-    """The sweep section (an HTML fragment): verdict, statistics, figures, configurations."""
+def sweep_section_html(
+    result: SweepResult, include_plotlyjs: bool = True, plotly: PlotlyJs = PlotlyJs.INLINE
+) -> str:
+    """The sweep section (an HTML fragment): verdict, statistics, figures, configurations;
+    plotly.js with the first figure (``plotly``: inline or a CDN link) if ``include_plotlyjs``."""
     j = result.judgement
     verdict_class = "edge" if result.distinguishable_from_luck else "luck"
     summary = ""
@@ -214,28 +218,33 @@ def sweep_section_html(result: SweepResult, include_plotlyjs: bool = True) -> st
         f"<p class='verdict {verdict_class}'>{html.escape(result.verdict)}</p>",
         summary,
     ]
-    for k, (heading, fig) in enumerate(_figures(result)):
-        fig.update_layout(template="plotly_white", margin={"l": 60, "r": 20, "t": 40, "b": 40})
-        div = fig.to_html(
-            full_html=False,
-            include_plotlyjs=include_plotlyjs and k == 0,
-            config={"displaylogo": False, "responsive": True},
+    parts.append(
+        figure_sections(
+            _figures(result),
+            plotly,
+            heading="h3",
+            include_plotlyjs=include_plotlyjs,
+            margin_top=40,
         )
-        parts.append(f"<h3>{html.escape(heading)}</h3>{div}")
+    )
     parts.append(f"<h3>Every configuration</h3>{_table_html(result)}")
     return "".join(parts)
 
 
 def write_sweep_report(
-    result: SweepResult, path: str | Path, title: str = "Parameter sweep"
+    result: SweepResult,
+    path: str | Path,
+    title: str = "Parameter sweep",
+    plotly: PlotlyJs = PlotlyJs.INLINE,
 ) -> Path:
-    """Write a self-contained HTML page with the sweep section to ``path``."""
+    """Write a self-contained HTML page with the sweep section to ``path`` (plotly.js once:
+    inline, or a CDN link with ``plotly="cdn"``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
-        f"<body><h1>{html.escape(title)}</h1>{sweep_section_html(result)}</body></html>"
+        f"<body><h1>{html.escape(title)}</h1>{sweep_section_html(result, plotly=plotly)}</body></html>"
     )
     path.write_text(page, encoding="utf-8")
     return path

@@ -3,7 +3,7 @@
 data -> measures (security budget, its ratio to market cap, hash share) -> log-log trend of
 budget on market cap -> screen (ranking, danger zone) -> universe filter for backtests and
 optimisations; crypto51 tables replace the proxy where given; pictures in
-:mod:`cryptofolio.security.plots`.
+:mod:`cryptofolio.report.security_plots`.
 
 >>> from cryptofolio.security import screen_pow_risk
 >>> screen_pow_risk("2020-07-27").table  # doctest: +SKIP

@@ -30,6 +30,7 @@ import pandas as pd
 
 from cryptofolio.data.symbols import is_stablecoin, normalize_asset, to_asset
 from cryptofolio.errors import DataError, TradeError
+from cryptofolio.magnitudes import MAX_UNITS
 from cryptofolio.trade.exchange import ExchangeSession, MarketType
 from cryptofolio.trade.markets import market_symbol
 
@@ -191,6 +192,11 @@ def read_holdings_file(path: str | Path) -> pd.Series:
             ) from None
         if not np.isfinite(value):
             raise DataError(f"{path}, {line_of[i]}: amount of {sym} is {amt!r}")
+        if abs(value) > MAX_UNITS:
+            raise DataError(
+                f"{path}, {line_of[i]}: amount {value:.6g} of {sym} is implausible (more than "
+                f"{MAX_UNITS:.0e} units); check the amount and its unit"
+            )
         if asset in out:
             raise DataError(f"{path}, {line_of[i]}: {asset} is listed more than once")
         out[asset] = value

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cryptofolio.errors import TradeError
+from cryptofolio.magnitudes import MAX_MONEY, MAX_UNITS, check_amount
 from cryptofolio.optimize import PortfolioConfig
 from cryptofolio.trade.allocation import AllocationMethod, DiscreteAllocation, allocate
 from cryptofolio.trade.holdings import latest_prices
@@ -40,11 +42,14 @@ def invest(
     ``step`` is one lot step (base units) for every asset; ``None`` chooses a power of ten worth
     1-10 in the quote currency per asset (:func:`~cryptofolio.trade.allocation.auto_lot_step`).
     """
+    check_amount(value, "--value (the amount to invest)", error=TradeError, limit=MAX_MONEY)
+    if step is not None:
+        check_amount(step, "--step (the lot step in base units)", error=TradeError, limit=MAX_UNITS)
     close = source.close(assets)
     chosen = assets or list(close.columns)
     target = target_weights(close, chosen, config or PortfolioConfig())
     last = latest_prices(close, chosen)["price"]
-    steps = pd.Series(step, index=target.weights.index, dtype=float) if step else None
+    steps = pd.Series(step, index=target.weights.index, dtype=float) if step is not None else None
     allocation = allocate(target.weights, last, value, AllocationMethod(method), steps=steps)
     return Investment(target=target, allocation=allocation)
 

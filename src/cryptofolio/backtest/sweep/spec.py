@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from cryptofolio.backtest import BacktestConfig, parse_schedule
+from cryptofolio.backtest.config import BacktestConfig, WindowKind
+from cryptofolio.backtest.schedule import parse_schedule
 from cryptofolio.costs import parse_slippage
 from cryptofolio.errors import BacktestError, CryptofolioError
 from cryptofolio.estimate import ExpectedReturnsMethod, RiskModel
@@ -359,8 +360,6 @@ def _slippage(value: Any) -> str:
 
 
 def _window(value: Any) -> str:
-    from cryptofolio.backtest import WindowKind
-
     return WindowKind(str(value).strip().lower()).value
 
 

@@ -10,7 +10,13 @@ from typing import Any
 import pandas as pd
 
 from cryptofolio.errors import OptimizationError
-from cryptofolio.optimize import Objective, PortfolioConfig, PortfolioResult, portfolio_moments
+from cryptofolio.optimize import (
+    EstimationInputs,
+    Objective,
+    PortfolioConfig,
+    PortfolioResult,
+    estimate_moments,
+)
 from cryptofolio.optimize.gradient._torch import resolve_device
 from cryptofolio.optimize.gradient.descent import Progress
 from cryptofolio.optimize.gradient.objectives import MinVariance, NegativeSharpe, Utility
@@ -34,7 +40,8 @@ def config_objective(config: PortfolioConfig) -> LossFunction:
     if config.objective == Objective.MAX_SHARPE:
         return NegativeSharpe(risk_free_rate=float(config.risk_free_rate))
     if config.objective == Objective.MAX_UTILITY:
-        return Utility(risk_aversion=float(config.risk_aversion))
+        # the gradient Utility's ``risk_aversion`` is λ of 1/2 w'Sw - λ mu'w (= 1/δ)
+        return Utility(risk_aversion=float(config.objective_spec().tolerance))
     raise OptimizationError(
         f"the gradient solver takes the objectives {', '.join(map(str, CONFIG_OBJECTIVES))} "
         f"from the command line, not {config.objective}; use --solver exact, or write the "
@@ -76,21 +83,25 @@ def portfolio_result(portfolio: GradientPortfolio, objective: Objective) -> Port
         status="converged" if portfolio.converged else "not-converged",
         objective_value=portfolio.objective_value,
         solver="gradient",
+        objective_units="the gradient optimiser's loss (the objective's units, L2 term included)",
     )
 
 
 def build_gradient_portfolio(
-    prices: pd.DataFrame,
+    inputs: EstimationInputs,
     config: PortfolioConfig = PortfolioConfig(),
     spec: GradientSpec = GradientSpec(),
     *,
+    expected_returns: pd.Series | None = None,
     progress: Progress | None = None,
 ) -> GradientPortfolio:
-    """Estimate from a wide price window (no NaN) as
-    :func:`~cryptofolio.optimize.build_portfolio` does and solve ``config`` with the gradient
+    """Estimate the moments of ``inputs`` (a window's periodic returns, see
+    :func:`~cryptofolio.optimize.estimation_inputs`) with the estimators of ``config``, as
+    :func:`~cryptofolio.optimize.build_portfolio` does, and solve ``config`` with the gradient
     engine; the answer is verified (first-order residuals, and the objective gap to the exact
     optimiser).
 
+    ``expected_returns`` (annualised fractions) replaces the estimate (views, forecasts);
     ``progress(done, total)`` (iterations) is called at every convergence check.
 
     Raises
@@ -103,13 +114,13 @@ def build_gradient_portfolio(
         The objective of ``config`` is not one the engine solves from a configuration, or
         PyTorch (the ``gradient`` extra) is not installed.
     InfeasibleError, DataError
-        The constraints cannot all hold; the price window has NaN or too few rows.
+        The constraints cannot all hold; inputs with NaN or assets that do not agree.
     """
     objective = config_objective(config)  # before estimating: a wrong objective fails fast
-    moments = portfolio_moments(prices, config)
+    cov, mu = estimate_moments(inputs, config)
     return optimize_gradient(
-        moments.covariance,
-        moments.expected_returns,
+        cov,
+        mu if expected_returns is None else expected_returns,
         objective=objective,
         constraints=config.constraints,
         spec=spec,

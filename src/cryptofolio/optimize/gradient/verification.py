@@ -120,7 +120,7 @@ def exact_weights(
         objective=kind,
         constraints=constraints,
         risk_free_rate=getattr(base, "risk_free_rate", 0.0),
-        risk_aversion=float(getattr(base, "risk_aversion", 1.0)),
+        risk_tolerance=float(getattr(base, "risk_aversion", 1.0)),  # the gradient's λ
     )
     return result.weights
 

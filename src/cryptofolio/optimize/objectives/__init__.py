@@ -22,11 +22,18 @@ from cryptofolio.optimize.objectives.efficient_return import EfficientReturn
 from cryptofolio.optimize.objectives.efficient_risk import EfficientRisk
 from cryptofolio.optimize.objectives.semivariance import MaxSortino, MinSemivariance
 from cryptofolio.optimize.objectives.min_cvar import MinCVaR
+from cryptofolio.optimize.objectives.hierarchical import (
+    HierarchicalEqualRiskContribution,
+    HierarchicalRiskParity,
+)
+from cryptofolio.optimize.objectives.risk_budgeting import RiskBudgeting
 # isort: on
 
 __all__ = [
     "EfficientReturn",
     "EfficientRisk",
+    "HierarchicalEqualRiskContribution",
+    "HierarchicalRiskParity",
     "MaxSharpe",
     "MaxSortino",
     "MaxUtility",
@@ -34,6 +41,7 @@ __all__ = [
     "MinSemivariance",
     "MinVariance",
     "ObjectiveSpec",
+    "RiskBudgeting",
     "Solution",
     "make_objective",
     "objective_class",

@@ -9,8 +9,9 @@ implements one or both of
 * :meth:`~ObjectiveSpec.add_terms`: its terms in the general conic program, which handles every
   constraint (gross-exposure and turnover caps, transaction costs).
 
-Objectives that are not convex programs (hierarchical allocations, say) override
-:meth:`~ObjectiveSpec.solve` itself. The optimiser checks every returned weight vector against
+Objectives that are not convex programs (hierarchical allocations, risk budgeting) override
+:meth:`~ObjectiveSpec.solve` itself and call :func:`check_allocation_problem` first: they are
+long-only, fully invested closed forms that take no ridge, costs or turnover cap. The optimiser checks every returned weight vector against
 the bounds, the budget and the caps before it becomes a result.
 """
 
@@ -22,7 +23,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from cryptofolio.errors import SolverError
+from cryptofolio.errors import InfeasibleError, SolverError
 from cryptofolio.optimize.constraints import FEAS_TOL
 from cryptofolio.optimize.engines.conic_program import ConicProgram
 from cryptofolio.optimize.problem import Problem
@@ -34,13 +35,16 @@ class Solution:
     """Weights of one solve (fractions of equity, in the problem's asset order).
 
     ``objective_value`` is in the solver's scaled units (NaN where the path does not form it);
-    ``verified`` says the weights were already held to the bounds and the budget by a KKT check.
+    ``verified`` says the weights were already held to the bounds and the budget by a KKT check;
+    ``risk_contributions`` (``(n,)``, fractions of the variance summing to 1) is reported by the
+    objectives that allocate risk (risk parity, the hierarchical allocators), else ``None``.
     """
 
     weights: np.ndarray
     solver: str = "active-set"
     objective_value: float = math.nan
     verified: bool = False
+    risk_contributions: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,14 @@ class ObjectiveSpec:
     uses_scenarios: ClassVar[bool] = False
     #: Whether the conic program is homogenised (ratio objectives).
     homogeneous: ClassVar[bool] = False
+    #: What :meth:`measure` returns, in words with its units (``PortfolioResult.objective_units``).
+    measure_units: ClassVar[str] = ""
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        """The value of what the objective optimises at the weights ``w``, in natural units
+        (:attr:`measure_units`), without the L2 and trading-cost penalty terms; NaN for an
+        allocation that optimises no measure."""
+        return math.nan
 
     def validate(self) -> None:
         """Check the spec's own parameters (raise ``InfeasibleError`` naming the parameter)."""
@@ -94,3 +106,40 @@ def within_caps(pb: Problem, w: np.ndarray) -> bool:
         prev = pb.trades.prev
         return float(np.sum(np.abs(w - prev))) <= cap + FEAS_TOL
     return True
+
+
+def check_allocation_problem(pb: Problem, name: str) -> None:
+    """Check that a closed-form allocation (long-only, fully invested) can answer ``pb``.
+
+    Raises
+    ------
+    InfeasibleError
+        A budget other than 1, a positive lower bound, an L2 penalty, transaction costs or a
+        turnover cap: the message names the setting and what to drop.
+    """
+    box = pb.box
+    faults = []
+    if abs(box.budget - 1.0) > FEAS_TOL:
+        faults.append(f"a net exposure of {box.budget:g} (it invests exactly 1: --net-exposure 1)")
+    floors = [a for a, lo in zip(pb.assets, box.lo, strict=True) if lo > FEAS_TOL]
+    if floors:
+        faults.append(f"positive lower bounds for {', '.join(floors)} (drop --min-weight/--bounds)")
+    if pb.l2:
+        faults.append("an L2 penalty (drop --l2)")
+    if pb.trades is not None and pb.trades.active:
+        faults.append("transaction costs or a turnover cap in the objective")
+    if faults:
+        raise InfeasibleError(
+            f"{name} is a closed-form long-only allocation and cannot take " + "; ".join(faults)
+        )
+
+
+def check_upper_bounds(pb: Problem, name: str, w: np.ndarray) -> None:
+    """Check the weights of a closed-form allocation against the upper bounds (named errors)."""
+    over = np.flatnonzero(w > pb.box.hi + FEAS_TOL)
+    if over.size:
+        parts = ", ".join(f"{pb.assets[i]} {w[i]:.4g} > {pb.box.hi[i]:.4g}" for i in over)
+        raise InfeasibleError(
+            f"{name} weights exceed their upper bounds ({parts}): the allocation takes no weight "
+            "caps; raise --max-weight/--bounds or use an optimised objective such as min-variance"
+        )

@@ -145,6 +145,10 @@ class EfficientReturn(ObjectiveSpec):
 
     target_return: float | None = None
     name = "efficient-return"
+    measure_units = "variance w'Σw (annualised, fraction²) at μ'w >= target_return"
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        return float(w @ pb.S @ w)
 
     def validate(self) -> None:
         if self.target_return is None:

@@ -92,6 +92,10 @@ class EfficientRisk(ObjectiveSpec):
 
     target_volatility: float | None = None
     name = "efficient-risk"
+    measure_units = "expected return μ'w (annualised, fraction) at sqrt(w'Σw) <= target_volatility"
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        return float(pb.mu @ w)
 
     def validate(self) -> None:
         vol = self.target_volatility

@@ -26,6 +26,12 @@ import scipy.cluster.hierarchy as sch
 
 from cryptofolio.blas import single_blas_thread
 from cryptofolio.errors import EstimationError, OptimizationError
+from cryptofolio.optimize.objectives.base import (
+    ObjectiveSpec,
+    Solution,
+    check_allocation_problem,
+    check_upper_bounds,
+)
 from cryptofolio.optimize.objectives.clustering import (
     Distance,
     Linkage,
@@ -36,6 +42,10 @@ from cryptofolio.optimize.objectives.clustering import (
     optimal_cluster_count,
     quasi_diagonal_order,
 )
+from cryptofolio.optimize.objectives.registry import register_objective
+from cryptofolio.optimize.objectives.risk_budgeting import risk_contributions
+from cryptofolio.optimize.problem import Problem
+from cryptofolio.optimize.warm import WarmStarts
 
 
 class RiskMeasure(StrEnum):
@@ -188,7 +198,7 @@ class ClusterTree:
 
 
 @dataclass(frozen=True)
-class _HierarchicalSpec:
+class _HierarchicalSpec(ObjectiveSpec):
     linkage: Linkage = Linkage.SINGLE
     distance: Distance = Distance.PEARSON
     leaf_order: bool = False
@@ -247,7 +257,37 @@ class _HierarchicalSpec:
         names = tuple(assets) if assets is not None else tuple(map(str, range(len(dist))))
         return ClusterTree(z, dist, quasi_diagonal_order(z), names)
 
+    def weights(
+        self,
+        covariance: np.ndarray,
+        returns: np.ndarray | None = None,
+        assets: list[str] | None = None,
+    ) -> np.ndarray:
+        raise NotImplementedError
 
+    @property
+    def measure_units(self) -> str:  # type: ignore[override]
+        """The allocators optimise no objective: the value is the portfolio's risk under
+        their ``risk_measure``."""
+        if self.risk_measure is RiskMeasure.CVAR:
+            return "portfolio CVaR at cvar_beta of periodic losses (fraction; no objective: the risk allocated)"
+        return "portfolio variance w'Σw (annualised, fraction²; no objective: the risk allocated)"
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        if self.risk_measure is RiskMeasure.CVAR:
+            return float(historical_cvar(pb.scenarios @ w, self.cvar_beta))
+        return float(w @ pb.S @ w)
+
+    def solve(self, pb: Problem, warm: WarmStarts | None) -> Solution:
+        """The allocation of ``pb`` (long-only, fully invested; the scenarios when it needs
+        them), with the risk contributions of the weights."""
+        check_allocation_problem(pb, self.name)
+        w = self.weights(pb.S, pb.scenarios, pb.assets)
+        check_upper_bounds(pb, self.name, w)
+        return Solution(w, solver=self.name, risk_contributions=risk_contributions(w, pb.S))
+
+
+@register_objective
 @dataclass(frozen=True)
 class HierarchicalRiskParity(_HierarchicalSpec):
     """Hierarchical Risk Parity (López de Prado 2016) with its parameters.
@@ -260,9 +300,14 @@ class HierarchicalRiskParity(_HierarchicalSpec):
     name: ClassVar[str] = "hrp"
 
     @single_blas_thread
-    def weights(self, covariance: np.ndarray, returns: np.ndarray | None = None) -> np.ndarray:
+    def weights(
+        self,
+        covariance: np.ndarray,
+        returns: np.ndarray | None = None,
+        assets: list[str] | None = None,
+    ) -> np.ndarray:
         returns = self._returns(covariance, returns)
-        tree = self.tree(covariance, returns)
+        tree = self.tree(covariance, returns, assets)
         return hrp_weights(
             covariance,
             tree.order,
@@ -272,6 +317,7 @@ class HierarchicalRiskParity(_HierarchicalSpec):
         )
 
 
+@register_objective
 @dataclass(frozen=True)
 class HierarchicalEqualRiskContribution(_HierarchicalSpec):
     """Hierarchical Equal Risk Contribution (Raffinot 2018) with its parameters.
@@ -299,9 +345,14 @@ class HierarchicalEqualRiskContribution(_HierarchicalSpec):
         return min(int(self.n_clusters), len(tree.order))
 
     @single_blas_thread
-    def weights(self, covariance: np.ndarray, returns: np.ndarray | None = None) -> np.ndarray:
+    def weights(
+        self,
+        covariance: np.ndarray,
+        returns: np.ndarray | None = None,
+        assets: list[str] | None = None,
+    ) -> np.ndarray:
         returns = self._returns(covariance, returns)
-        tree = self.tree(covariance, returns)
+        tree = self.tree(covariance, returns, assets)
         labels = cluster_labels(tree.linkage, self.cluster_count(tree))
         return herc_weights(
             covariance,

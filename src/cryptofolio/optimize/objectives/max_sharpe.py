@@ -63,6 +63,11 @@ class MaxSharpe(ObjectiveSpec):
 
     name = "max-sharpe"
     homogeneous = True
+    measure_units = "Sharpe ratio (μ'w - rf) / sqrt(w'Σw) (annualised, unitless)"
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        vol = float(np.sqrt(max(float(w @ pb.S @ w), 0.0)))
+        return (float(pb.mu @ w) - pb.rf) / vol if vol > 0 else float("nan")
 
     def check(self, pb: Problem) -> None:
         check_sharpe_possible(pb, self.name)

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from cryptofolio.errors import InfeasibleError
 from cryptofolio.optimize.engines.conic_program import ConicProgram
 from cryptofolio.optimize.engines.cvar_generation import solve_min_cvar
+from cryptofolio.optimize.measures import historical_cvar
 from cryptofolio.optimize.objectives.base import ObjectiveSpec, Solution
 from cryptofolio.optimize.objectives.registry import register_objective
 from cryptofolio.optimize.problem import Problem
@@ -31,6 +32,10 @@ class MinCVaR(ObjectiveSpec):
     name = "min-cvar"
     uses_expected_returns = False
     uses_scenarios = True
+    measure_units = "CVaR: mean of the worst 1 - alpha share of periodic losses (fraction)"
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        return historical_cvar(w, pb.scenarios, self.alpha)
 
     def validate(self) -> None:
         if not (0 < self.alpha < 1):

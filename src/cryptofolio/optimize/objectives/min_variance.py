@@ -43,6 +43,10 @@ class MinVariance(ObjectiveSpec):
 
     name = "min-variance"
     uses_expected_returns = False
+    measure_units = "variance w'Σw (annualised, fraction²)"
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        return float(w @ pb.S @ w)
 
     def solve_exact(self, pb: Problem, warm: WarmStarts | None) -> Solution:
         return Solution(min_variance_weights(pb, warm), verified=True)

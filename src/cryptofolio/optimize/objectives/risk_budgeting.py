@@ -26,6 +26,15 @@ import pandas as pd
 
 from cryptofolio.blas import single_blas_thread
 from cryptofolio.errors import EstimationError, InfeasibleError, SolverError
+from cryptofolio.optimize.objectives.base import (
+    ObjectiveSpec,
+    Solution,
+    check_allocation_problem,
+    check_upper_bounds,
+)
+from cryptofolio.optimize.objectives.registry import register_objective
+from cryptofolio.optimize.problem import Problem
+from cryptofolio.optimize.warm import WarmStarts
 
 #: How far budgets may sum from 1 (they are shares).
 BUDGET_SUM_TOLERANCE = 1e-9
@@ -196,8 +205,9 @@ def _budgets_by_name(budgets: Mapping[str, float] | pd.Series, assets: list[str]
     return np.array([float(given[a]) for a in assets])
 
 
+@register_objective
 @dataclass(frozen=True)
-class RiskBudgeting:
+class RiskBudgeting(ObjectiveSpec):
     """Risk budgeting with its parameters: ``budgets`` positional (one per asset, in the
     covariance's order, summing to 1), by asset name (a mapping, stored as sorted pairs), or
     ``None`` for equal risk contribution (risk parity).
@@ -209,6 +219,10 @@ class RiskBudgeting:
     budgets: tuple[float, ...] | tuple[tuple[str, float], ...] | Mapping[str, float] | None = None
 
     name: ClassVar[str] = "risk-parity"
+    measure_units: ClassVar[str] = (
+        "Spinu's objective 1/2 log(w'Σw) - Σ b_i log w_i (unitless; least where the risk "
+        "contributions equal the budgets b)"
+    )
     uses_expected_returns: ClassVar[bool] = False
     uses_scenarios: ClassVar[bool] = False
 
@@ -244,3 +258,16 @@ class RiskBudgeting:
     ) -> np.ndarray:
         n = np.shape(covariance)[0]
         return risk_budget_weights(covariance, self.budget_vector(n, assets), assets)
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        b = self.budget_vector(pb.n, pb.assets)
+        with np.errstate(divide="ignore"):
+            return 0.5 * float(np.log(w @ pb.S @ w)) - float(b @ np.log(w))
+
+    def solve(self, pb: Problem, warm: WarmStarts | None) -> Solution:
+        """The risk-budgeting weights of ``pb``'s covariance (long-only, fully invested), with
+        their risk contributions (equal to the budgets)."""
+        check_allocation_problem(pb, self.name)
+        w = self.weights(pb.S, assets=pb.assets)
+        check_upper_bounds(pb, self.name, w)
+        return Solution(w, solver="newton", risk_contributions=risk_contributions(w, pb.S))

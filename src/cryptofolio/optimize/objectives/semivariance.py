@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from cryptofolio.errors import InfeasibleError
 from cryptofolio.optimize.engines.conic_program import ConicProgram
+from cryptofolio.optimize.measures import semivariance
 from cryptofolio.optimize.objectives.base import ObjectiveSpec
 from cryptofolio.optimize.objectives.max_sharpe import add_excess_return_row, check_sharpe_possible
 from cryptofolio.optimize.objectives.registry import register_objective
@@ -61,6 +62,10 @@ class MinSemivariance(_Downside):
 
     name = "min-semivariance"
     uses_expected_returns = False
+    measure_units = "semivariance below the benchmark (annualised, fraction²)"
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        return semivariance(w, pb.scenarios, pb.periods_per_year, self.benchmark)
 
     def add_terms(self, prog: ConicProgram) -> None:
         add_semivariance(prog, self.benchmark)
@@ -75,6 +80,11 @@ class MaxSortino(_Downside):
 
     name = "max-sortino"
     homogeneous = True
+    measure_units = "Sortino ratio (μ'w - rf) / semideviation (annualised, unitless)"
+
+    def measure(self, pb: Problem, w: np.ndarray) -> float:
+        down = float(np.sqrt(semivariance(w, pb.scenarios, pb.periods_per_year, self.benchmark)))
+        return (float(pb.mu @ w) - pb.rf) / down if down > 0 else float("nan")
 
     def check(self, pb: Problem) -> None:
         check_sharpe_possible(pb, self.name)
