@@ -87,6 +87,12 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
     "optimize": [
         *DATA,
         *ALL_SHARED,
+        "--solver",
+        "--lr",
+        "--iterations",
+        "--tol",
+        "--gradient-method",
+        "--device",
         "--format",
         "--plot",
         "--exclude-pow-risk",

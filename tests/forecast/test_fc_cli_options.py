@@ -40,7 +40,16 @@ TRAINING_OPTIONS = {
     "--stride": 1,
     "--threads": 1,
 }
-DATA_OPTIONS = ["--dataset", "--prices", "--assets", "--start", "--end", "--data-dir"]
+DATA_OPTIONS = [
+    "--dataset",
+    "--prices",
+    "--assets",
+    "--start",
+    "--end",
+    "--data-dir",
+    "--encoding",
+    "--clean",
+]
 EXPECTED_ORDER = {
     "train": ["--model-dir", *DATA_OPTIONS, *TRAINING_OPTIONS],
     "evaluate": [
@@ -87,6 +96,8 @@ def captured(monkeypatch):
     panels = Panels(*(frame for _ in range(6)))
     monkeypatch.setattr(forecast_cmd, "_panels", lambda *args: panels)
     monkeypatch.setattr(forecast_cmd, "train_with_progress", fake_train)
+    # the catch-all would turn the stop into "unexpected _Captured"; in debug it propagates
+    monkeypatch.setenv("CRYPTOFOLIO_DEBUG", "1")
     return seen
 
 
