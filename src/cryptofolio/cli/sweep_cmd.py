@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cryptofolio.backtest.config import FailurePolicy
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.options import (
     AssetsOpt,
@@ -34,7 +35,8 @@ from cryptofolio.cli.options import (
 )
 from cryptofolio.cli.portfolio_options import with_portfolio_options
 from cryptofolio.cli.report_options import PlotlyOpt
-from cryptofolio.costs import CostModel, parse_slippage
+from cryptofolio.cli.slippage_option import SlippageChoice, resolved_slippage, slippage_option
+from cryptofolio.costs import CostModel
 from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import PortfolioConfig
 from cryptofolio.report.html_page import PlotlyJs
@@ -162,12 +164,12 @@ def sweep(
     lookback: Annotated[int, typer.Option("--lookback", min=2, help="Base lookback.")] = 365,
     fee_bps: Annotated[float, typer.Option("--fee-bps", min=0, help="Base commission.")] = 10.0,
     slippage: Annotated[
-        str, typer.Option("--slippage", help="Base slippage: none, fixed:BPS, sqrt.")
-    ] = "none",
+        SlippageChoice, slippage_option("Base slippage: none, fixed:BPS (e.g. fixed:5), sqrt.")
+    ] = SlippageChoice(),
     on_failure: Annotated[
-        str,
+        FailurePolicy,
         typer.Option("--on-failure", help="A strategy failing on a date: hold, cash or raise."),
-    ] = "hold",
+    ] = FailurePolicy.HOLD,
     initial_capital: Annotated[
         float, typer.Option("--initial-capital", min=0, help="Starting cash.")
     ] = 10_000.0,
@@ -251,7 +253,7 @@ def sweep(
             validation[key] = value
     if cpcv:
         validation["method"] = "cpcv"
-    kind, slip_bps = parse_slippage(slippage)
+    kind, slip_bps = resolved_slippage(slippage)
     try:
         base = BacktestConfig(
             rebalance=rebalance,
