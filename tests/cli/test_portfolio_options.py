@@ -98,6 +98,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--exclude-pow-risk",
         "--views",
         "--tau",
+        "--market-risk-aversion",
     ],
     "frontier": [
         *DATA,
@@ -130,6 +131,9 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--market-cap-max-weight",
         "--fixed-weights",
         "--normalize-weights",
+        "--views",
+        "--tau",
+        "--market-risk-aversion",
         "--format",
         "--output-dir",
         "--file-format",
@@ -155,9 +159,22 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--yes",
         "--run-id",
         "--keys-file",
+        "--views",
+        "--tau",
+        "--market-risk-aversion",
         "--format",
     ],
-    "allocate": ["--value", *DATA, *ALL_SHARED, "--method", "--step", "--format"],
+    "allocate": [
+        "--value",
+        *DATA,
+        *ALL_SHARED,
+        "--method",
+        "--step",
+        "--views",
+        "--tau",
+        "--market-risk-aversion",
+        "--format",
+    ],
 }
 
 #: The --help row of each shared option (whitespace collapsed), recorded before the refactoring.
