@@ -99,6 +99,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--views",
         "--tau",
         "--market-risk-aversion",
+        "--config",
     ],
     "frontier": [
         *DATA,
@@ -109,6 +110,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--resample-method",
         "--format",
         "--plot",
+        "--config",
     ],
     "backtest": [
         *DATA,
@@ -141,6 +143,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--plotly",
         "--returns-csv",
         "--exclude-pow-risk",
+        "--config",
     ],
     "rebalance": [
         "--exchange",
@@ -163,6 +166,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--tau",
         "--market-risk-aversion",
         "--format",
+        "--config",
     ],
     "allocate": [
         "--value",
@@ -174,6 +178,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--tau",
         "--market-risk-aversion",
         "--format",
+        "--config",
     ],
 }
 
@@ -384,8 +389,8 @@ def test_decorator_places_options_and_rejects_misuse():
         seen.update(first=first, config=config, last=last)
 
     names = list(inspect.signature(command).parameters)
-    assert names[0] == "first" and names[-1] == "last"
-    assert names[1:-1] == [
+    assert names[0] == "first" and names[-2:] == ["last", "config_file"]  # --config appended
+    assert names[1:-2] == [
         o.value
         for o in PortfolioOption
         if o not in (PortfolioOption.OBJECTIVE, PortfolioOption.CVAR_ALPHA)
