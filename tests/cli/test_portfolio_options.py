@@ -98,6 +98,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--exclude-pow-risk",
         "--views",
         "--tau",
+        "--config",
     ],
     "frontier": [
         *DATA,
@@ -108,6 +109,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--resample-method",
         "--format",
         "--plot",
+        "--config",
     ],
     "backtest": [
         *DATA,
@@ -137,6 +139,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--plotly",
         "--returns-csv",
         "--exclude-pow-risk",
+        "--config",
     ],
     "rebalance": [
         "--exchange",
@@ -156,8 +159,9 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--run-id",
         "--keys-file",
         "--format",
+        "--config",
     ],
-    "allocate": ["--value", *DATA, *ALL_SHARED, "--method", "--step", "--format"],
+    "allocate": ["--value", *DATA, *ALL_SHARED, "--method", "--step", "--format", "--config"],
 }
 
 #: The --help row of each shared option (whitespace collapsed), recorded before the refactoring.
@@ -367,8 +371,8 @@ def test_decorator_places_options_and_rejects_misuse():
         seen.update(first=first, config=config, last=last)
 
     names = list(inspect.signature(command).parameters)
-    assert names[0] == "first" and names[-1] == "last"
-    assert names[1:-1] == [
+    assert names[0] == "first" and names[-2:] == ["last", "config_file"]  # --config appended
+    assert names[1:-2] == [
         o.value
         for o in PortfolioOption
         if o not in (PortfolioOption.OBJECTIVE, PortfolioOption.CVAR_ALPHA)

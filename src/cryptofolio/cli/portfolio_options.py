@@ -319,12 +319,12 @@ def with_portfolio_options(*, exclude: Collection[PortfolioOption] = ()) -> Call
 
 
 def given_portfolio_options(ctx: typer.Context) -> frozenset[PortfolioOption]:
-    """The shared options of the running command that the user set (on the command line or
-    through the environment) rather than left at their defaults."""
+    """The shared options of the running command that the user set (on the command line,
+    through the environment or in the ``--config`` file) rather than left at their defaults."""
     given = set()
     for option in PortfolioOption:
         source = ctx.get_parameter_source(option.value)
-        if source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP"):
+        if source is not None and source.name != "DEFAULT":
             given.add(option)
     return frozenset(given)
 

@@ -17,6 +17,12 @@ from cryptofolio.data.sources.base import (
     timeframe_delta,
     utc_timestamp,
 )
+from cryptofolio.data.sources.validation import (
+    REJECTED_FILE,
+    RejectedCandlesError,
+    check_candles,
+    record_rejected,
+)
 from cryptofolio.errors import DataError
 
 
@@ -79,6 +85,88 @@ class FetchReport:
         return sum(s.rows_added for s in self.symbols)
 
 
+@dataclass(frozen=True)
+class _SymbolJob:
+    """One symbol's fetch into one dataset."""
+
+    source: MarketDataSource
+    symbol: str
+    asset: str
+    timeframe: str
+    dataset: str
+    root: Path
+
+    @property
+    def market(self) -> str:
+        return f"{self.asset}/{self.source.quote_for(self.symbol)}"
+
+
+def _fetch_gap(job: _SymbolJob, gap: FetchRange, progress: FetchProgress | None) -> pd.DataFrame:
+    """The checked candles of one missing range; rejected candles are logged, then refused."""
+    on_page = (lambda n, _a=job.asset: progress.page(_a, n)) if progress is not None else None
+    try:
+        fetched = job.source.fetch_ohlcv(job.symbol, job.timeframe, gap, on_page=on_page)
+        return check_candles(
+            fetched, source=job.source.name, market=job.market, timeframe=job.timeframe
+        )
+    except RejectedCandlesError as exc:
+        rejected = exc.rejected.assign(symbol=job.asset, market=job.market)
+        log = record_rejected(job.root / job.dataset / REJECTED_FILE, rejected)
+        raise RejectedCandlesError(f"{exc} (rejected rows logged in {log})", rejected) from exc
+
+
+def _fetch_symbol(
+    job: _SymbolJob,
+    stored: store.StoredSeries | None,
+    coverage: store.Coverage,
+    gaps: list[tuple[pd.Timestamp, pd.Timestamp]],
+    progress: FetchProgress | None,
+) -> tuple[SymbolFetch, list[pd.DataFrame]]:
+    """Fetch the missing ranges of one symbol, writing the file after each range."""
+    source, asset, timeframe = job.source, job.asset, job.timeframe
+    quote = source.quote_for(job.symbol)
+    step = timeframe_delta(timeframe)
+    frame = stored.frame if stored is not None else None
+    if progress is not None:
+        pages = sum(source.estimate_pages(timeframe, FetchRange(a, b)) for a, b in gaps)
+        progress.start_symbol(asset, pages)
+    added = changed = 0
+    conflicts: list[pd.DataFrame] = []
+    skipped_before = getattr(source, "placeholders_skipped", 0)
+    for a, b in gaps:
+        merged = store.merge_candles(frame, _fetch_gap(job, FetchRange(a, b), progress))
+        coverage = store.add_coverage(coverage, a, b, step)
+        meta = store.SeriesMeta(
+            source=source.name,
+            market=job.market,
+            quote=quote,
+            timeframe=timeframe,
+            coverage=coverage,
+        )
+        store.write_series(job.dataset, asset, merged.frame, meta, job.root)
+        if not merged.conflicts.empty:
+            store.record_conflicts(job.dataset, merged.conflicts, job.root)
+            conflicts.append(merged.conflicts)
+        frame = merged.frame
+        added += merged.added
+        changed += len(merged.conflicts)
+    if progress is not None:
+        progress.end_symbol(asset)
+    has_rows = frame is not None and not frame.empty
+    result = SymbolFetch(
+        asset=asset,
+        market=job.market,
+        ranges_requested=tuple(gaps),
+        rows_added=added,
+        values_changed=changed,
+        rows_stored=0 if frame is None else len(frame),
+        first=frame["timestamp"].min() if has_rows else None,
+        last=frame["timestamp"].max() if has_rows else None,
+        placeholders_skipped=getattr(source, "placeholders_skipped", 0) - skipped_before,
+    )
+    return result, conflicts
+
+
 def resolve_span(
     timeframe: str,
     since: str | pd.Timestamp,
@@ -124,7 +212,10 @@ def fetch_to_store(
     after each requested part, so an interruption keeps everything fetched so far. Re-fetched
     candles that differ from stored ones replace them; the differences are logged in
     ``<dataset>/conflicts.csv``, returned in :attr:`FetchReport.conflicts` and warned about
-    (:class:`~cryptofolio.data.store.StoreConflictWarning`).
+    (:class:`~cryptofolio.data.store.StoreConflictWarning`). Every fetched candle is checked
+    before it is stored (:mod:`cryptofolio.data.sources.validation`): a range holding an invalid
+    candle is refused, nothing of it is stored, and its rejected rows are logged in
+    ``<dataset>/rejected.csv``.
 
     Parameters
     ----------
@@ -143,6 +234,8 @@ def fetch_to_store(
     ------
     DataError
         If the dataset already holds the asset (or other assets) in another quote currency.
+    RejectedCandlesError
+        If the source sent an invalid or malformed candle (a :class:`SourceError`).
     """
     if not symbols:
         raise DataError("no symbols given; pass e.g. --symbols BTC,ETH")
@@ -182,53 +275,9 @@ def fetch_to_store(
     results: list[SymbolFetch] = []
     all_conflicts: list[pd.DataFrame] = []
     for symbol, asset, stored, coverage, gaps in plans:
-        quote = source.quote_for(symbol)
-        frame = stored.frame if stored is not None else None
-        if progress is not None:
-            pages = sum(source.estimate_pages(timeframe, FetchRange(a, b)) for a, b in gaps)
-            progress.start_symbol(asset, pages)
-        added = changed = 0
-        skipped_before = getattr(source, "placeholders_skipped", 0)
-        for a, b in gaps:
-            fetched = source.fetch_ohlcv(
-                symbol,
-                timeframe,
-                FetchRange(a, b),
-                on_page=(lambda n, _a=asset: progress.page(_a, n))
-                if progress is not None
-                else None,
-            )
-            merged = store.merge_candles(frame, fetched)
-            coverage = store.add_coverage(coverage, a, b, step)
-            meta = store.SeriesMeta(
-                source=source.name,
-                market=f"{asset}/{quote}",
-                quote=quote,
-                timeframe=timeframe,
-                coverage=coverage,
-            )
-            store.write_series(dataset, asset, merged.frame, meta, root)
-            if not merged.conflicts.empty:
-                store.record_conflicts(dataset, merged.conflicts, root)
-                all_conflicts.append(merged.conflicts)
-            frame = merged.frame
-            added += merged.added
-            changed += len(merged.conflicts)
-        if progress is not None:
-            progress.end_symbol(asset)
-        has_rows = frame is not None and not frame.empty
-        results.append(
-            SymbolFetch(
-                asset=asset,
-                market=f"{asset}/{quote}",
-                ranges_requested=tuple(gaps),
-                rows_added=added,
-                values_changed=changed,
-                rows_stored=0 if frame is None else len(frame),
-                first=frame["timestamp"].min() if has_rows else None,
-                last=frame["timestamp"].max() if has_rows else None,
-                placeholders_skipped=getattr(source, "placeholders_skipped", 0) - skipped_before,
-            )
-        )
+        job = _SymbolJob(source, symbol, asset, timeframe, dataset, root)
+        result, conflicts = _fetch_symbol(job, stored, coverage, gaps, progress)
+        results.append(result)
+        all_conflicts += conflicts
     conflicts = pd.concat(all_conflicts, ignore_index=True) if all_conflicts else pd.DataFrame()
     return FetchReport(dataset, root, timeframe, span, tuple(results), conflicts)
