@@ -23,7 +23,12 @@ import typer
 from cryptofolio.backtest.config import FailurePolicy, WindowKind
 from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.cli.report_options import PlotlyOpt, ReturnsCsvOpt
-from cryptofolio.cli.slippage_option import SlippageChoice, resolved_slippage, slippage_option
+from cryptofolio.cli.slippage_option import (
+    NO_SLIPPAGE,
+    SlippageChoice,
+    resolved_slippage,
+    slippage_option,
+)
 from cryptofolio.costs import CostModel, FeeSide, ZeroVolumePolicy
 from cryptofolio.optimize import objective_names
 from cryptofolio.report.html_page import PlotlyJs
@@ -237,7 +242,7 @@ with_simulation_options = with_option_group(
         keyword_option("fee_bps", FeeBpsOpt, 10.0),
         keyword_option("maker_fee_bps", MakerFeeOpt, None),
         keyword_option("fee_side", FeeSideOpt, FeeSide.TAKER),
-        keyword_option("slippage", SlippageOpt, SlippageChoice()),
+        keyword_option("slippage", SlippageOpt, NO_SLIPPAGE),
         keyword_option("impact_coefficient", ImpactOpt, 0.1),
         keyword_option("min_notional", MinNotionalOpt, 0.0),
         keyword_option("zero_volume", ZeroVolumeOpt, ZeroVolumePolicy.RAISE),

@@ -83,3 +83,7 @@ def slippage_option(help_text: str = SLIPPAGE_HELP) -> object:
         show_default="none",
         help=help_text,
     )
+
+
+#: ``--slippage none``: the default of every command.
+NO_SLIPPAGE = SlippageChoice()

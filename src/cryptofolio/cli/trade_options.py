@@ -13,7 +13,12 @@ import typer
 
 from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.cli.options import data_option_group
-from cryptofolio.cli.slippage_option import SlippageChoice, resolved_slippage, slippage_option
+from cryptofolio.cli.slippage_option import (
+    NO_SLIPPAGE,
+    SlippageChoice,
+    resolved_slippage,
+    slippage_option,
+)
 from cryptofolio.costs import Slippage
 from cryptofolio.trade.exchange import MarketType
 
@@ -143,7 +148,7 @@ with_sizing_options = with_option_group(
         keyword_option("min_trade", MinTradeOpt, 10.0),
         keyword_option("dust", DustOpt, 1.0),
         keyword_option("fee_bps", FeeOpt, None),
-        keyword_option("slippage", SlippageOpt, SlippageChoice()),
+        keyword_option("slippage", SlippageOpt, NO_SLIPPAGE),
         keyword_option("slippage_bps", SlippageBpsOpt, 0.0),
     ],
     lambda values: _sizing(**values),
