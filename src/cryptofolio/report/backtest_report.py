@@ -20,10 +20,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from cryptofolio.atomic_files import atomic_write_bytes
 from cryptofolio.backtest.analytics import daily_returns
 from cryptofolio.backtest.metrics import drawdown_series, rolling_sharpe
 from cryptofolio.backtest.plotting import CASH_COLOR
-from cryptofolio.data.store import atomic_write_bytes
 from cryptofolio.report.analytics_figures import (
     correlation_figure,
     distribution_figure,
