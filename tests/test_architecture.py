@@ -144,6 +144,8 @@ STAGE_RANK = {
     "cryptofolio.magnitudes": 0,
     "cryptofolio.output_paths": 0,
     "cryptofolio.keywords": 0,
+    "cryptofolio.atomic_files": 0,
+    "cryptofolio.locks": 0,
     "cryptofolio.data": 1,
     "cryptofolio.estimate": 2,
     "cryptofolio.security": 2,

@@ -98,6 +98,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--exclude-pow-risk",
         "--views",
         "--tau",
+        "--market-risk-aversion",
         "--config",
     ],
     "frontier": [
@@ -132,6 +133,9 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--market-cap-max-weight",
         "--fixed-weights",
         "--normalize-weights",
+        "--views",
+        "--tau",
+        "--market-risk-aversion",
         "--format",
         "--output-dir",
         "--file-format",
@@ -158,10 +162,24 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--yes",
         "--run-id",
         "--keys-file",
+        "--views",
+        "--tau",
+        "--market-risk-aversion",
         "--format",
         "--config",
     ],
-    "allocate": ["--value", *DATA, *ALL_SHARED, "--method", "--step", "--format", "--config"],
+    "allocate": [
+        "--value",
+        *DATA,
+        *ALL_SHARED,
+        "--method",
+        "--step",
+        "--views",
+        "--tau",
+        "--market-risk-aversion",
+        "--format",
+        "--config",
+    ],
 }
 
 #: The --help row of each shared option (whitespace collapsed), recorded before the refactoring.

@@ -39,6 +39,7 @@ from cryptofolio.cli.portfolio_options import (
     with_portfolio_options,
 )
 from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
+from cryptofolio.cli.views_options import ViewsOptions, with_views_options
 from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import PortfolioConfig
 
@@ -115,6 +116,7 @@ def build_strategies(
 @with_portfolio_options(exclude={PortfolioOption.OBJECTIVE})
 @with_simulation_options
 @with_strategy_options
+@with_views_options
 @with_output_options
 def backtest(
     ctx: typer.Context,
@@ -124,6 +126,7 @@ def backtest(
     config: PortfolioConfig,
     simulation: Simulation,
     strategy_options: StrategyOptions,
+    black_litterman: ViewsOptions,
     output: BacktestOutput,
     exclude_pow_risk: ExcludePowRiskOpt = False,
 ) -> None:
@@ -133,13 +136,16 @@ def backtest(
     expanding --lookback window of rows) and trades at that row's close, paying commission and
     slippage. --start is the first decision date: the lookback comes from the data before it.
     Assets join once they have a full clean lookback; a held asset whose data stops is sold at
-    its last price (costs charged, event recorded).
+    its last price (costs charged, event recorded). With --expected-returns black-litterman
+    the prior of each rebalance comes from the market caps of the last row before it.
 
     Examples:
 
       cryptofolio backtest --assets BTC,ETH,BNB,XRP,ADA,SOL --start 2021-01-01 --rebalance weekly --slippage sqrt
 
       cryptofolio backtest --strategies min-variance,equal-weight,btc-hold --rebalance monthly --lookback 180 --format json
+
+      cryptofolio backtest --assets BTC,ETH,SOL --start 2022-01-01 --strategies max-sharpe,market-cap --expected-returns black-litterman --views examples/views.toml --market-risk-aversion 2.5
 
       cryptofolio backtest --assets BTC,ETH,LTC --strategies max-sharpe,fixed-weights --fixed-weights BTC=0.6,ETH=0.4 --on-failure hold --report report.html --output-dir out/
     """
@@ -153,6 +159,7 @@ def backtest(
     if output.returns_csv is not None:
         check_output_file(output.returns_csv, "--returns-csv")
     bt_config = simulation.config(data.start, data.end, config.periods_per_year)
+    config = black_litterman.apply(config)
     names = [n.strip() for n in strategies.split(",") if n.strip()]
     if not names:
         raise BacktestError("--strategies is empty; e.g. --strategies min-variance,equal-weight")

@@ -172,6 +172,28 @@ RefreshOpt = Annotated[
 ]
 
 
+NoWaitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-wait",
+        help="Fail at once if another process is writing the same dataset (default: wait for it).",
+    ),
+]
+
+
+def _show_lock_waits(original: Any) -> Any:
+    """A ``warnings.showwarning`` that prints lock waits as one console line."""
+    from cryptofolio.locks import LockWaitWarning
+
+    def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, LockWaitWarning):
+            console.print(f"[yellow]{message}[/]", highlight=False)
+        else:
+            original(message, category, *args, **kwargs)
+
+    return show
+
+
 @handle_errors
 def fetch_command(
     source: SourceArg,
@@ -183,6 +205,7 @@ def fetch_command(
     data_dir: DataDirOpt = None,
     exchange_option: ExchangeOptionOpt = None,
     refresh: RefreshOpt = False,
+    no_wait: NoWaitOpt = False,
 ) -> None:
     """Fetch OHLCV candles into the local store (dataset SOURCE-TIMEFRAME, e.g. binance-1d).
 
@@ -195,9 +218,14 @@ def fetch_command(
       cryptofolio data fetch bybit --symbols BTC/USDT --timeframe 1h --since 2024-01-01 --until 2024-02-01
 
       cryptofolio data fetch cryptocompare --symbols BTC,ETH,SOL --since 2020-01-01
+
+    Every candle is checked before it is stored; invalid ones stop the fetch and are logged in
+    the dataset's rejected.csv. A second fetch into the same dataset waits for the first (or,
+    with --no-wait, fails at once).
     """
     from cryptofolio.data import sources  # imported here: ccxt is slow to import
     from cryptofolio.data.store import StoreConflictWarning
+    from cryptofolio.locks import LockPolicy
     from cryptofolio.output_paths import check_output_dir
 
     if data_dir is not None:  # before any download
@@ -220,6 +248,7 @@ def fetch_command(
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore", StoreConflictWarning)  # reported below instead
+        warnings.showwarning = _show_lock_waits(warnings.showwarning)
         report = sources.fetch_to_store(
             src,
             wanted,
@@ -229,6 +258,7 @@ def fetch_command(
             data_dir=Path(data_dir) if data_dir is not None else None,
             refresh=refresh,
             progress=RichFetchProgress(bar, len(wanted)),
+            lock=LockPolicy(wait=not no_wait),
         )
     print_report(report)
 

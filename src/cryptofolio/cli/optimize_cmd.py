@@ -40,9 +40,13 @@ from cryptofolio.cli.portfolio_options import PortfolioOption, with_portfolio_op
 from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
 from cryptofolio.cli.solver_options import SolverChoice, with_solver_options
 from cryptofolio.cli.solver_views import gradient_portfolio, print_convergence
-from cryptofolio.cli.views_options import TauOpt, ViewsOpt, posterior_record, views_posterior
+from cryptofolio.cli.views_options import (
+    ViewsOptions,
+    posterior_record,
+    views_posterior,
+    with_views_options,
+)
 from cryptofolio.estimate import RiskModel
-from cryptofolio.estimate.black_litterman import DEFAULT_TAU
 from cryptofolio.optimize import (
     EstimationInputs,
     FrontierRun,
@@ -149,6 +153,7 @@ RandomOpt = Annotated[
 @with_data_options
 @with_portfolio_options()
 @with_solver_options()
+@with_views_options
 def optimize(
     *,
     data: DataOptions,
@@ -157,8 +162,7 @@ def optimize(
     output_format: FormatOpt = OutputFormat.TABLE,
     plot: PlotOpt = None,
     exclude_pow_risk: ExcludePowRiskOpt = False,
-    views: ViewsOpt = None,
-    tau: TauOpt = DEFAULT_TAU,
+    black_litterman: ViewsOptions,
 ) -> None:
     """Optimise one portfolio on historical prices and print its weights and figures.
 
@@ -184,6 +188,7 @@ def optimize(
     fmt = OutputFormat(output_format)
     if plot is not None:
         check_output_file(plot, "--plot")
+    config = black_litterman.apply(config)
     with reported_warnings() as warned:
         window = load_window(data)
         pow_risk = None
@@ -197,7 +202,7 @@ def optimize(
         inputs = estimation_inputs(window, config)
         if config.periods_per_year is None:
             config = _with_periods(config, inputs.periods_per_year)
-        posterior = views_posterior(data, window, inputs, config, views, tau)
+        posterior = views_posterior(data, window, inputs, config)
         mu = None if posterior is None else posterior.mean
         convergence = None
         if solver.gradient is not None:

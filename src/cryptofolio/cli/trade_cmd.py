@@ -37,6 +37,7 @@ from cryptofolio.cli.trade_tables import (
     print_holdings,
     print_plan,
 )
+from cryptofolio.cli.views_options import ViewsOptions, with_views_options
 from cryptofolio.data import parse_symbols
 from cryptofolio.errors import CryptofolioError, TradeError
 from cryptofolio.optimize import PortfolioConfig
@@ -193,6 +194,7 @@ def _send(
 @with_portfolio_options()
 @with_sizing_options
 @with_sending_options
+@with_views_options
 def rebalance(
     *,
     account: AccountSource,
@@ -200,6 +202,7 @@ def rebalance(
     config: PortfolioConfig,
     sizing: OrderSizing,
     sending: Sending,
+    black_litterman: ViewsOptions,
     format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """Compare an exchange account (or a holdings file) with an optimised portfolio and list
@@ -220,7 +223,7 @@ def rebalance(
       cryptofolio rebalance --exchange bybit --market linear --testnet --execute
     """
     request = RebalanceRequest(
-        config=config,
+        config=black_litterman.apply(config),
         prices=_price_source(data),
         quote=account.quote,
         holdings_file=account.holdings,
@@ -241,6 +244,7 @@ def _price_source(data: DataOptions) -> PriceSource:
 @handle_errors
 @with_data_options
 @with_portfolio_options()
+@with_views_options
 def allocate_command(
     value: Annotated[float, typer.Option("--value", help="Amount to invest (quote currency).")],
     *,
@@ -258,6 +262,7 @@ def allocate_command(
             "in the quote currency (e.g. 0.0001 BTC).",
         ),
     ] = None,
+    black_litterman: ViewsOptions,
     format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """Whole-lot amounts of each asset for investing --value in an optimised portfolio, with the
@@ -270,6 +275,7 @@ def allocate_command(
       cryptofolio allocate --value 10000 --assets BTC,ETH,SOL --objective max-sharpe --method lp
     """
     assets = parse_symbols(data.assets)
+    config = black_litterman.apply(config)
     with reported_warnings() as warned:
         done = invest(value, _price_source(data), config, assets=assets, method=method, step=step)
     if OutputFormat(format) is OutputFormat.JSON:

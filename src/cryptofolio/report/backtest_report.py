@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from cryptofolio.atomic_files import atomic_write_bytes
 from cryptofolio.backtest.analytics import daily_returns
-from cryptofolio.data.store import atomic_write_bytes
 from cryptofolio.report.analytics_figures import (
     correlation_figure,
     distribution_figure,

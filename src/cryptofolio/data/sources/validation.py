@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cryptofolio.atomic_files import atomic_write_bytes
 from cryptofolio.data.sources.base import timeframe_seconds
 from cryptofolio.data.sources.retry import TransientSourceError
-from cryptofolio.data.store import atomic_write_bytes
 from cryptofolio.errors import SourceError
 
 #: Columns of ``rejected.csv`` (and of :attr:`RejectedCandlesError.rejected`).
