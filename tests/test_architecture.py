@@ -143,6 +143,7 @@ STAGE_RANK = {
     "cryptofolio.torch_extra": 0,
     "cryptofolio.magnitudes": 0,
     "cryptofolio.output_paths": 0,
+    "cryptofolio.keywords": 0,
     "cryptofolio.atomic_files": 0,
     "cryptofolio.locks": 0,
     "cryptofolio.data": 1,

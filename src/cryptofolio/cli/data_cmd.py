@@ -20,7 +20,7 @@ from rich.text import Text
 from cryptofolio.cli.data_sql_cmd import sql_command
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.fetch_cmd import fetch_command
-from cryptofolio.cli.options import DataDirOpt, EndOpt, StartOpt
+from cryptofolio.cli.options import DataDirOpt, EndOpt, StartOpt, aliased
 from cryptofolio.data import (
     BUNDLED,
     DEFAULT_DATASET,
@@ -238,9 +238,9 @@ def quality_command(
         Path | None,
         typer.Option("--prices", help="Check a CSV/Parquet price file instead of a dataset."),
     ] = None,
-    symbols: Annotated[
+    assets: Annotated[
         str | None,
-        typer.Option("--symbols", "--assets", help="Comma-separated symbols, e.g. BTC,ETH,SHIB."),
+        typer.Option("--assets", help="Comma-separated assets, e.g. BTC,ETH,SHIB."),
     ] = None,
     start: StartOpt = None,
     end: EndOpt = None,
@@ -250,6 +250,7 @@ def quality_command(
     ] = None,
     data_dir: DataDirOpt = None,
     output: FormatOpt = OutputFormat.TABLE,
+    symbols: Annotated[str | None, typer.Option("--symbols", hidden=True)] = None,
 ) -> None:
     """Report data quality per symbol: gaps, duplicates, bad prices, zero market caps and
     volumes, stale closes, suspicious jumps and pre-listing junk. Nothing is changed.
@@ -258,7 +259,7 @@ def quality_command(
 
       cryptofolio data quality coingecko-daily
 
-      cryptofolio data quality binance-hourly --symbols BTC,ETH --format json
+      cryptofolio data quality binance-hourly --assets BTC,ETH --format json
 
       cryptofolio data quality --prices my_prices.csv
     """
@@ -267,7 +268,7 @@ def quality_command(
     long = load_market_data(
         dataset,
         prices,
-        symbols=parse_symbols(symbols),
+        symbols=parse_symbols(aliased(assets, symbols, "--assets", "--symbols")),
         start=start,
         end=end,
         data_dir=data_dir,

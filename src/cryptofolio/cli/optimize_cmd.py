@@ -56,7 +56,7 @@ from cryptofolio.optimize import (
     estimate_moments,
     estimation_inputs,
 )
-from cryptofolio.optimize.resampled import ResamplingMethod, resampled_frontier
+from cryptofolio.optimize.resampled import Resampling, ResamplingMethod, resampled_frontier
 from cryptofolio.output_paths import check_output_file
 
 console = Console()
@@ -301,13 +301,10 @@ def frontier(
             with resampling_progress(resample) as advance:
                 resampled = resampled_frontier(
                     run.inputs.returns,
-                    resamples=resample,
-                    points=points,
-                    method=resample_method,
+                    Resampling(resample, points, resample_method, seed=0),
                     constraints=config.constraints,
                     periods_per_year=run.inputs.periods_per_year,
                     risk_free_rate=config.risk_free_rate,
-                    seed=0,
                     progress=advance,
                 )
     if fmt is FrontierFormat.JSON:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import pandas as pd
 import typer
 
+from cryptofolio.backtest.config import FailurePolicy
 from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.cli.options import (
     AssetsOpt,
@@ -23,7 +24,13 @@ from cryptofolio.cli.options import (
     load_from_options,
 )
 from cryptofolio.cli.report_options import PlotlyOpt
-from cryptofolio.costs import CostModel, parse_slippage
+from cryptofolio.cli.slippage_option import (
+    NO_SLIPPAGE,
+    SlippageChoice,
+    resolved_slippage,
+    slippage_option,
+)
+from cryptofolio.costs import CostModel
 from cryptofolio.errors import BacktestError
 from cryptofolio.report.html_page import PlotlyJs
 
@@ -187,10 +194,11 @@ RebalanceOpt = Annotated[str, typer.Option("--rebalance", help="Base schedule.")
 LookbackOpt = Annotated[int, typer.Option("--lookback", min=2, help="Base lookback.")]
 FeeBpsOpt = Annotated[float, typer.Option("--fee-bps", min=0, help="Base commission.")]
 SlippageOpt = Annotated[
-    str, typer.Option("--slippage", help="Base slippage: none, fixed:BPS, sqrt.")
+    SlippageChoice, slippage_option("Base slippage: none, fixed:BPS (e.g. fixed:5), sqrt.")
 ]
 OnFailureOpt = Annotated[
-    str, typer.Option("--on-failure", help="A strategy failing on a date: hold, cash or raise.")
+    FailurePolicy,
+    typer.Option("--on-failure", help="A strategy failing on a date: hold, cash or raise."),
 ]
 CapitalOpt = Annotated[float, typer.Option("--initial-capital", min=0, help="Starting cash.")]
 
@@ -203,8 +211,8 @@ class SweepBase:
     rebalance: str = "weekly"
     lookback: int = 365
     fee_bps: float = 10.0
-    slippage: str = "none"
-    on_failure: str = "hold"
+    slippage: SlippageChoice = NO_SLIPPAGE
+    on_failure: FailurePolicy = FailurePolicy.HOLD
     initial_capital: float = 10_000.0
 
     def config(
@@ -214,25 +222,22 @@ class SweepBase:
 
         Raises
         ------
-        BacktestError
-            A bad ``--on-failure`` text.
+        DataError
+            A bare ``--slippage fixed`` (without its basis points).
         """
         from cryptofolio.backtest import BacktestConfig
 
-        kind, slip_bps = parse_slippage(self.slippage)
-        try:
-            return BacktestConfig(
-                rebalance=self.rebalance,
-                lookback=self.lookback,
-                initial_capital=self.initial_capital,
-                costs=CostModel(fee_bps=self.fee_bps, slippage=kind, slippage_bps=slip_bps),
-                start=start,
-                end=end,
-                on_failure=self.on_failure,
-                periods_per_year=periods_per_year,
-            )
-        except ValueError as exc:
-            raise BacktestError(f"{exc}; --on-failure is hold|cash|raise") from exc
+        kind, slip_bps = resolved_slippage(self.slippage)
+        return BacktestConfig(
+            rebalance=self.rebalance,
+            lookback=self.lookback,
+            initial_capital=self.initial_capital,
+            costs=CostModel(fee_bps=self.fee_bps, slippage=kind, slippage_bps=slip_bps),
+            start=start,
+            end=end,
+            on_failure=self.on_failure,
+            periods_per_year=periods_per_year,
+        )
 
 
 with_base_options = with_option_group(
@@ -241,8 +246,8 @@ with_base_options = with_option_group(
         keyword_option("rebalance", RebalanceOpt, "weekly"),
         keyword_option("lookback", LookbackOpt, 365),
         keyword_option("fee_bps", FeeBpsOpt, 10.0),
-        keyword_option("slippage", SlippageOpt, "none"),
-        keyword_option("on_failure", OnFailureOpt, "hold"),
+        keyword_option("slippage", SlippageOpt, NO_SLIPPAGE),
+        keyword_option("on_failure", OnFailureOpt, FailurePolicy.HOLD),
         keyword_option("initial_capital", CapitalOpt, 10_000.0),
     ],
     lambda values: SweepBase(**values),

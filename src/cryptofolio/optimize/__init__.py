@@ -36,7 +36,7 @@ from cryptofolio.optimize.portfolio import PortfolioConfig, build_portfolio
 from cryptofolio.optimize.problem import Trades
 from cryptofolio.optimize.random_portfolios import best_random_portfolio, random_portfolios
 from cryptofolio.optimize.solve import optimize_portfolio
-from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult
+from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult, Scenarios
 from cryptofolio.optimize.warm import WarmStarts
 
 
@@ -73,6 +73,7 @@ __all__ = [
     "PortfolioConfig",
     "PortfolioResult",
     "RiskBudgeting",
+    "Scenarios",
     "Trades",
     "WarmStarts",
     "best_random_portfolio",

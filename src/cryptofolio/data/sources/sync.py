@@ -204,16 +204,16 @@ def resolve_span(
     ``until`` defaults to, and is capped at, the open time of the last *closed* candle: a candle
     still forming is never stored.
     """
-    start = utc_timestamp(since, what="--since")
+    start = utc_timestamp(since, what="--start")
     assert start is not None
     newest = last_closed_open(timeframe, now)
-    end = utc_timestamp(until, what="--until") if until is not None else newest
+    end = utc_timestamp(until, what="--end") if until is not None else newest
     assert end is not None
     end = min(end, newest)
     if start > end:
         raise DataError(
-            f"nothing to fetch: --since {start} is after the last closed {timeframe} candle "
-            f"in range ({end}); pick an earlier --since or a later --until"
+            f"nothing to fetch: --start {start} is after the last closed {timeframe} candle "
+            f"in range ({end}); pick an earlier --start or a later --end"
         )
     return FetchRange(start, end)
 
@@ -270,7 +270,7 @@ def fetch_to_store(
         If another process is writing the dataset and ``lock`` says not to wait.
     """
     if not symbols:
-        raise DataError("no symbols given; pass e.g. --symbols BTC,ETH")
+        raise DataError("no symbols given; pass e.g. --assets BTC,ETH")
     span = resolve_span(timeframe, since, until, now=now)
     step = timeframe_delta(timeframe)
     dataset = store.dataset_name(source.name, timeframe)

@@ -248,7 +248,7 @@ def check_candles(frame: pd.DataFrame, *, source: str, market: str, timeframe: s
     raise RejectedCandlesError(
         f"{source} {market} {timeframe}: invalid candle at {first['timestamp']}: "
         f"{first['problem']}{more}; nothing of the range was stored; the exchange sent "
-        "bad data: try a later --since, another source, or report it to the exchange",
+        "bad data: try a later --start, another source, or report it to the exchange",
         rejected,
     )
 
