@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cryptofolio.cli.allocator_options import AllocatorOptions, with_allocator_options
 from cryptofolio.cli.backtest_options import (
     DEFAULT_STRATEGIES,
     BacktestFormat,
@@ -114,6 +115,7 @@ def build_strategies(
 @handle_errors
 @with_data_options
 @with_portfolio_options(exclude={PortfolioOption.OBJECTIVE})
+@with_allocator_options
 @with_simulation_options
 @with_strategy_options
 @with_views_options
@@ -124,6 +126,7 @@ def backtest(
     data: DataOptions,
     strategies: StrategiesOpt = DEFAULT_STRATEGIES,
     config: PortfolioConfig,
+    allocator: AllocatorOptions,
     simulation: Simulation,
     strategy_options: StrategyOptions,
     black_litterman: ViewsOptions,
@@ -163,6 +166,7 @@ def backtest(
     names = [n.strip() for n in strategies.split(",") if n.strip()]
     if not names:
         raise BacktestError("--strategies is empty; e.g. --strategies min-variance,equal-weight")
+    config = allocator.apply(config, names)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         strategy_objects = build_strategies(

@@ -98,11 +98,14 @@ def list_command(
                 "origin": i.origin,
                 "frequency": i.frequency,
                 "symbols": list(i.symbols),
-                "start": i.start.isoformat(),
-                "end": i.end.isoformat(),
+                "start": None if pd.isna(i.start) else i.start.isoformat(),
+                "end": None if pd.isna(i.end) else i.end.isoformat(),
                 "rows": i.rows,
                 "description": i.description,
                 "path": str(paths.get(i.name, "")),
+                "broken_files": [
+                    {"path": str(b.path), "error": b.error, "repair": b.repair} for b in i.broken
+                ],
             }
             for i in infos
         ]
@@ -112,16 +115,24 @@ def list_command(
     for col in ("name", "origin", "freq", "first", "last", "rows", "symbols"):
         table.add_column(col, justify="right" if col == "rows" else "left")
     for info in infos:
+        mark = f" [red]+ {len(info.broken)} broken file(s), see below[/]" if info.broken else ""
         table.add_row(
             info.name,
             info.origin,
             info.frequency,
-            format_time(info.start, info.frequency),
-            format_time(info.end, info.frequency),
+            "-" if pd.isna(info.start) else format_time(info.start, info.frequency),
+            "-" if pd.isna(info.end) else format_time(info.end, info.frequency),
             f"{info.rows:,}",
-            _symbols_text(info.symbols),
+            Text(_symbols_text(info.symbols)) + Text.from_markup(mark),
         )
     console.print(table)
+    for info in infos:
+        for broken in info.broken:
+            console.print(
+                Text(f"{info.name}: {broken.path} cannot be read ({broken.error}); repair: ")
+                + Text(broken.repair, style="bold"),
+                style="red",
+            )
     console.print(store_line(store, sum(i.origin == "store" for i in infos)), highlight=False)
 
 

@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cryptofolio.cli.allocator_options import AllocatorOptions, with_allocator_options
 from cryptofolio.cli.data_window import load_window
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.optimize_views import (
@@ -152,12 +153,14 @@ RandomOpt = Annotated[
 @handle_errors
 @with_data_options
 @with_portfolio_options()
+@with_allocator_options
 @with_solver_options()
 @with_views_options
 def optimize(
     *,
     data: DataOptions,
     config: PortfolioConfig,
+    allocator: AllocatorOptions,
     solver: SolverChoice,
     output_format: FormatOpt = OutputFormat.TABLE,
     plot: PlotOpt = None,
@@ -188,7 +191,7 @@ def optimize(
     fmt = OutputFormat(output_format)
     if plot is not None:
         check_output_file(plot, "--plot")
-    config = black_litterman.apply(config)
+    config = allocator.apply(black_litterman.apply(config), [str(config.objective)])
     with reported_warnings() as warned:
         window = load_window(data)
         pow_risk = None

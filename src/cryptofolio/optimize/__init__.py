@@ -15,10 +15,13 @@ from cryptofolio.optimize.estimation import EstimationInputs, estimate_moments, 
 from cryptofolio.optimize.frontier import Frontier, efficient_frontier
 from cryptofolio.optimize.frontier_run import FrontierRun, compute_frontier
 from cryptofolio.optimize.objectives import (
+    AllocatorSettings,
+    Distance,
     EfficientReturn,
     EfficientRisk,
     HierarchicalEqualRiskContribution,
     HierarchicalRiskParity,
+    Linkage,
     MaxSharpe,
     MaxSortino,
     MaxUtility,
@@ -27,9 +30,11 @@ from cryptofolio.optimize.objectives import (
     MinVariance,
     ObjectiveSpec,
     RiskBudgeting,
+    RiskMeasure,
     make_objective,
     objective_class,
     objective_names,
+    parse_risk_budgets,
     register_objective,
 )
 from cryptofolio.optimize.portfolio import PortfolioConfig, build_portfolio
@@ -54,7 +59,9 @@ def clear_warm_starts() -> None:
 
 
 __all__ = [
+    "AllocatorSettings",
     "Constraints",
+    "Distance",
     "EfficientReturn",
     "EfficientRisk",
     "EstimationInputs",
@@ -62,6 +69,7 @@ __all__ = [
     "FrontierRun",
     "HierarchicalEqualRiskContribution",
     "HierarchicalRiskParity",
+    "Linkage",
     "MaxSharpe",
     "MaxSortino",
     "MaxUtility",
@@ -73,6 +81,7 @@ __all__ = [
     "PortfolioConfig",
     "PortfolioResult",
     "RiskBudgeting",
+    "RiskMeasure",
     "Scenarios",
     "Trades",
     "WarmStarts",
@@ -87,6 +96,7 @@ __all__ = [
     "objective_class",
     "objective_names",
     "optimize_portfolio",
+    "parse_risk_budgets",
     "random_portfolios",
     "register_objective",
 ]
