@@ -192,9 +192,9 @@ def fetch_command(
 
       cryptofolio data fetch binance --symbols BTC,ETH --timeframe 1d --since 2021-01-01
 
-      cryptofolio data fetch bybit --symbols BTC/USDT --timeframe 1h --since 2024-01-01 --until 2024-02-01
+      cryptofolio data fetch bybit --symbols BTC/USDT --timeframe 1h --since 2021-01-01 --until 2021-01-03
 
-      cryptofolio data fetch cryptocompare --symbols BTC,ETH,SOL --since 2020-01-01
+      cryptofolio data fetch cryptocompare --symbols BTC --since 2021-01-01 --until 2021-02-28
     """
     from cryptofolio.data import sources  # imported here: ccxt is slow to import
     from cryptofolio.data.store import StoreConflictWarning
