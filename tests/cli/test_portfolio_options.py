@@ -81,12 +81,21 @@ FRONTIER_SHARED = [
     "--l2",
 ]
 BACKTEST_SHARED = [o for o in ALL_SHARED if o != "--objective"]
+ALLOCATOR = [
+    "--linkage",
+    "--distance",
+    "--leaf-order",
+    "--cluster-risk",
+    "--clusters",
+    "--risk-budget",
+]
 
 #: Every option of each command, in --help order (recorded before the refactoring).
 EXPECTED_OPTIONS: dict[str, list[str]] = {
     "optimize": [
         *DATA,
         *ALL_SHARED,
+        *ALLOCATOR,
         "--solver",
         "--lr",
         "--iterations",
@@ -98,6 +107,8 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--exclude-pow-risk",
         "--views",
         "--tau",
+        "--market-risk-aversion",
+        "--config",
     ],
     "frontier": [
         *DATA,
@@ -108,11 +119,13 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--resample-method",
         "--format",
         "--plot",
+        "--config",
     ],
     "backtest": [
         *DATA,
         "--strategies",
         *BACKTEST_SHARED,
+        *ALLOCATOR,
         "--rebalance",
         "--lookback",
         "--window",
@@ -130,6 +143,9 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--market-cap-max-weight",
         "--fixed-weights",
         "--normalize-weights",
+        "--views",
+        "--tau",
+        "--market-risk-aversion",
         "--format",
         "--output-dir",
         "--file-format",
@@ -137,6 +153,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--plotly",
         "--returns-csv",
         "--exclude-pow-risk",
+        "--config",
     ],
     "rebalance": [
         "--exchange",
@@ -145,6 +162,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--quote",
         *DATA,
         *ALL_SHARED,
+        *ALLOCATOR,
         "--min-trade",
         "--dust",
         "--fee-bps",
@@ -155,9 +173,25 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--yes",
         "--run-id",
         "--keys-file",
+        "--views",
+        "--tau",
+        "--market-risk-aversion",
         "--format",
+        "--config",
     ],
-    "allocate": ["--value", *DATA, *ALL_SHARED, "--method", "--step", "--format"],
+    "allocate": [
+        "--value",
+        *DATA,
+        *ALL_SHARED,
+        *ALLOCATOR,
+        "--method",
+        "--step",
+        "--views",
+        "--tau",
+        "--market-risk-aversion",
+        "--format",
+        "--config",
+    ],
 }
 
 #: The --help row of each shared option (whitespace collapsed), recorded before the refactoring.
@@ -367,8 +401,8 @@ def test_decorator_places_options_and_rejects_misuse():
         seen.update(first=first, config=config, last=last)
 
     names = list(inspect.signature(command).parameters)
-    assert names[0] == "first" and names[-1] == "last"
-    assert names[1:-1] == [
+    assert names[0] == "first" and names[-2:] == ["last", "config_file"]  # --config appended
+    assert names[1:-2] == [
         o.value
         for o in PortfolioOption
         if o not in (PortfolioOption.OBJECTIVE, PortfolioOption.CVAR_ALPHA)

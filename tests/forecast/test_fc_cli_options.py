@@ -51,7 +51,7 @@ DATA_OPTIONS = [
     "--clean",
 ]
 EXPECTED_ORDER = {
-    "train": ["--model-dir", *DATA_OPTIONS, *TRAINING_OPTIONS],
+    "train": ["--model-dir", *DATA_OPTIONS, *TRAINING_OPTIONS, "--config"],
     "evaluate": [
         "--model-dir",
         "--train-end",
@@ -61,6 +61,7 @@ EXPECTED_ORDER = {
         "--format",
         *TRAINING_OPTIONS,
         "--save-model",
+        "--config",
     ],
 }
 

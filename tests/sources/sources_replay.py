@@ -136,6 +136,49 @@ class BybitReplay(ExchangeReplay):
         return http_response(404, '{"retCode":10001,"retMsg":"not replayed"}')
 
 
+CC_STEP = {"histoday": 86400, "histohour": 3600}
+
+
+class CryptoCompareReplay:
+    """Emulates ``/data/v2/histoday|histohour``: ``limit + 1`` candles ending at ``toTs``; times
+    before the coin's first trade come back as all-zero placeholder candles."""
+
+    def __init__(self):
+        self.payloads = load_fixture("cryptocompare.json")
+        self.script: list = []
+
+    def __call__(self, path, q, headers):
+        if self.script:
+            return self.script.pop(0)
+        endpoint = path.rsplit("/", 1)[-1]
+        key = f"{endpoint}_{q['fsym']}_{q['tsym']}"
+        if key not in self.payloads:
+            err = dict(self.payloads["error_unknown_symbol"])
+            err["Message"] = f"There is no data for the symbol {q['fsym']} ."
+            return http_response(200, json.dumps(err))
+        step = CC_STEP[endpoint]
+        recorded = {c["time"]: c for c in self.payloads[key]["Data"]["Data"]}
+        first = min(recorded)
+        to = int(q["toTs"]) // step * step
+        frm = to - int(q["limit"]) * step
+        zero = {"high": 0, "low": 0, "open": 0, "volumefrom": 0, "volumeto": 0, "close": 0}
+        data = []
+        for t in range(frm, to + step, step):
+            if t in recorded:
+                data.append(recorded[t])
+            elif t < first:
+                data.append({"time": t, **zero, "conversionType": "direct", "conversionSymbol": ""})
+        body = {
+            "Response": "Success",
+            "Message": "",
+            "HasWarning": False,
+            "Type": 100,
+            "RateLimit": {},
+            "Data": {"Aggregated": False, "TimeFrom": frm, "TimeTo": to, "Data": data},
+        }
+        return http_response(200, json.dumps(body))
+
+
 def replayed_exchange(exchange_id: str, server: ExchangeReplay):
     """A real ccxt exchange whose HTTP session is the replay server (and whose throttle is free)."""
     from cryptofolio.data.sources import create_exchange

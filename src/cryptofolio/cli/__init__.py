@@ -33,7 +33,7 @@ app = typer.Typer(
         "  cryptofolio data quality coingecko-daily"
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cryptofolio.cli.allocator_options import AllocatorOptions, with_allocator_options
 from cryptofolio.cli.backtest_options import (
     DEFAULT_STRATEGIES,
     BacktestFormat,
@@ -39,6 +40,7 @@ from cryptofolio.cli.portfolio_options import (
     with_portfolio_options,
 )
 from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
+from cryptofolio.cli.views_options import ViewsOptions, with_views_options
 from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import PortfolioConfig
 
@@ -113,8 +115,10 @@ def build_strategies(
 @handle_errors
 @with_data_options
 @with_portfolio_options(exclude={PortfolioOption.OBJECTIVE})
+@with_allocator_options
 @with_simulation_options
 @with_strategy_options
+@with_views_options
 @with_output_options
 def backtest(
     ctx: typer.Context,
@@ -122,8 +126,10 @@ def backtest(
     data: DataOptions,
     strategies: StrategiesOpt = DEFAULT_STRATEGIES,
     config: PortfolioConfig,
+    allocator: AllocatorOptions,
     simulation: Simulation,
     strategy_options: StrategyOptions,
+    black_litterman: ViewsOptions,
     output: BacktestOutput,
     exclude_pow_risk: ExcludePowRiskOpt = False,
 ) -> None:
@@ -133,13 +139,16 @@ def backtest(
     expanding --lookback window of rows) and trades at that row's close, paying commission and
     slippage. --start is the first decision date: the lookback comes from the data before it.
     Assets join once they have a full clean lookback; a held asset whose data stops is sold at
-    its last price (costs charged, event recorded).
+    its last price (costs charged, event recorded). With --expected-returns black-litterman
+    the prior of each rebalance comes from the market caps of the last row before it.
 
     Examples:
 
       cryptofolio backtest --assets BTC,ETH,BNB,XRP,ADA,SOL --start 2021-01-01 --rebalance weekly --slippage sqrt
 
       cryptofolio backtest --strategies min-variance,equal-weight,btc-hold --rebalance monthly --lookback 180 --format json
+
+      cryptofolio backtest --assets BTC,ETH,SOL --start 2022-01-01 --strategies max-sharpe,market-cap --expected-returns black-litterman --views examples/views.toml --market-risk-aversion 2.5
 
       cryptofolio backtest --assets BTC,ETH,LTC --strategies max-sharpe,fixed-weights --fixed-weights BTC=0.6,ETH=0.4 --on-failure hold --report report.html --output-dir out/
     """
@@ -153,9 +162,11 @@ def backtest(
     if output.returns_csv is not None:
         check_output_file(output.returns_csv, "--returns-csv")
     bt_config = simulation.config(data.start, data.end, config.periods_per_year)
+    config = black_litterman.apply(config)
     names = [n.strip() for n in strategies.split(",") if n.strip()]
     if not names:
         raise BacktestError("--strategies is empty; e.g. --strategies min-variance,equal-weight")
+    config = allocator.apply(config, names)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         strategy_objects = build_strategies(

@@ -21,7 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from cryptofolio.cli.errors import handle_errors
-from cryptofolio.cli.options import DataDirOpt
+from cryptofolio.cli.options import DataDirOpt, aliased
 from cryptofolio.errors import DataError
 
 if TYPE_CHECKING:
@@ -129,25 +129,30 @@ SourceArg = Annotated[
     ),
 ]
 
-SymbolsOpt = Annotated[
-    str,
+AssetsOpt = Annotated[
+    str | None,
     typer.Option(
-        "--symbols", help="Comma-separated assets (BTC,ETH) or markets (BTC/USDT,ETH/BTC)."
+        "--assets", help="Comma-separated assets (BTC,ETH) or markets (BTC/USDT,ETH/BTC)."
     ),
 ]
 
-SinceOpt = Annotated[
-    str, typer.Option("--since", help="First candle open time (UTC), e.g. 2021-01-01.")
+StartOpt = Annotated[
+    str | None, typer.Option("--start", help="First candle open time (UTC), e.g. 2021-01-01.")
 ]
 
 TimeframeOpt = Annotated[
     str, typer.Option("--timeframe", help="Candle length: 1d, 1h or another of the source's.")
 ]
 
-UntilOpt = Annotated[
+EndOpt = Annotated[
     str | None,
-    typer.Option("--until", help="Last candle open time (UTC); default: last closed candle."),
+    typer.Option("--end", help="Last candle open time (UTC); default: last closed candle."),
 ]
+
+#: The former names of --assets, --start and --end: hidden, still read.
+OldSymbolsOpt = Annotated[str | None, typer.Option("--symbols", hidden=True)]
+OldSinceOpt = Annotated[str | None, typer.Option("--since", hidden=True)]
+OldUntilOpt = Annotated[str | None, typer.Option("--until", hidden=True)]
 
 QuoteOpt = Annotated[
     str | None,
@@ -172,17 +177,43 @@ RefreshOpt = Annotated[
 ]
 
 
+NoWaitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-wait",
+        help="Fail at once if another process is writing the same dataset (default: wait for it).",
+    ),
+]
+
+
+def _show_lock_waits(original: Any) -> Any:
+    """A ``warnings.showwarning`` that prints lock waits as one console line."""
+    from cryptofolio.locks import LockWaitWarning
+
+    def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, LockWaitWarning):
+            console.print(f"[yellow]{message}[/]", highlight=False)
+        else:
+            original(message, category, *args, **kwargs)
+
+    return show
+
+
 @handle_errors
 def fetch_command(
     source: SourceArg,
-    symbols: SymbolsOpt,
-    since: SinceOpt,
+    assets: AssetsOpt = None,
+    start: StartOpt = None,
     timeframe: TimeframeOpt = "1d",
-    until: UntilOpt = None,
+    end: EndOpt = None,
     quote: QuoteOpt = None,
     data_dir: DataDirOpt = None,
     exchange_option: ExchangeOptionOpt = None,
     refresh: RefreshOpt = False,
+    no_wait: NoWaitOpt = False,
+    symbols: OldSymbolsOpt = None,
+    since: OldSinceOpt = None,
+    until: OldUntilOpt = None,
 ) -> None:
     """Fetch OHLCV candles into the local store (dataset SOURCE-TIMEFRAME, e.g. binance-1d).
 
@@ -190,19 +221,33 @@ def fetch_command(
 
     Example:
 
-      cryptofolio data fetch binance --symbols BTC,ETH --timeframe 1d --since 2021-01-01
+      cryptofolio data fetch binance --assets BTC,ETH --timeframe 1d --start 2021-01-01
 
-      cryptofolio data fetch bybit --symbols BTC/USDT --timeframe 1h --since 2021-01-01 --until 2021-01-03
+      cryptofolio data fetch bybit --assets BTC/USDT --timeframe 1h --start 2021-01-01 --end 2021-01-03
 
-      cryptofolio data fetch cryptocompare --symbols BTC --since 2021-01-01 --until 2021-02-28
+      cryptofolio data fetch cryptocompare --assets BTC --start 2021-01-01 --end 2021-02-28
+
+    (--symbols, --since and --until are the former names of --assets, --start and --end.)
+
+    Every candle is checked before it is stored; invalid ones stop the fetch and are logged in
+    the dataset's rejected.csv. A second fetch into the same dataset waits for the first (or,
+    with --no-wait, fails at once).
     """
     from cryptofolio.data import sources  # imported here: ccxt is slow to import
     from cryptofolio.data.store import StoreConflictWarning
+    from cryptofolio.locks import LockPolicy
     from cryptofolio.output_paths import check_output_dir
 
     if data_dir is not None:  # before any download
         check_output_dir(data_dir, "--data-dir")
-    wanted = split_symbols(symbols)
+    assets = aliased(assets, symbols, "--assets", "--symbols")
+    start = aliased(start, since, "--start", "--since")
+    end = aliased(end, until, "--end", "--until")
+    if assets is None or start is None:
+        raise DataError(
+            "data fetch needs --assets and --start, e.g. --assets BTC,ETH --start 2021-01-01"
+        )
+    wanted = split_symbols(assets)
     options = parse_exchange_options(exchange_option)
     key = source.strip().lower()
     if options and key in sources.NAMED_SOURCES:
@@ -220,15 +265,17 @@ def fetch_command(
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore", StoreConflictWarning)  # reported below instead
+        warnings.showwarning = _show_lock_waits(warnings.showwarning)
         report = sources.fetch_to_store(
             src,
             wanted,
             timeframe,
-            since,
-            until,
+            start,
+            end,
             data_dir=Path(data_dir) if data_dir is not None else None,
             refresh=refresh,
             progress=RichFetchProgress(bar, len(wanted)),
+            lock=LockPolicy(wait=not no_wait),
         )
     print_report(report)
 
@@ -237,5 +284,5 @@ def split_symbols(text: str) -> list[str]:
     """Split ``BTC/USDT,eth`` into ``["BTC/USDT", "ETH"]``, keeping markets as given."""
     items = [s.strip().upper() for s in text.split(",") if s.strip()]
     if not items:
-        raise DataError("no symbols given; pass e.g. --symbols BTC,ETH")
+        raise DataError("no assets given; pass e.g. --assets BTC,ETH")
     return items

@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cryptofolio.cli.allocator_options import AllocatorOptions, with_allocator_options
 from cryptofolio.cli.data_window import load_window
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.optimize_views import (
@@ -40,9 +41,13 @@ from cryptofolio.cli.portfolio_options import PortfolioOption, with_portfolio_op
 from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
 from cryptofolio.cli.solver_options import SolverChoice, with_solver_options
 from cryptofolio.cli.solver_views import gradient_portfolio, print_convergence
-from cryptofolio.cli.views_options import TauOpt, ViewsOpt, posterior_record, views_posterior
+from cryptofolio.cli.views_options import (
+    ViewsOptions,
+    posterior_record,
+    views_posterior,
+    with_views_options,
+)
 from cryptofolio.estimate import RiskModel
-from cryptofolio.estimate.black_litterman import DEFAULT_TAU
 from cryptofolio.optimize import (
     EstimationInputs,
     FrontierRun,
@@ -52,7 +57,7 @@ from cryptofolio.optimize import (
     estimate_moments,
     estimation_inputs,
 )
-from cryptofolio.optimize.resampled import ResamplingMethod, resampled_frontier
+from cryptofolio.optimize.resampled import Resampling, ResamplingMethod, resampled_frontier
 from cryptofolio.output_paths import check_output_file
 
 console = Console()
@@ -148,17 +153,19 @@ RandomOpt = Annotated[
 @handle_errors
 @with_data_options
 @with_portfolio_options()
+@with_allocator_options
 @with_solver_options()
+@with_views_options
 def optimize(
     *,
     data: DataOptions,
     config: PortfolioConfig,
+    allocator: AllocatorOptions,
     solver: SolverChoice,
     output_format: FormatOpt = OutputFormat.TABLE,
     plot: PlotOpt = None,
     exclude_pow_risk: ExcludePowRiskOpt = False,
-    views: ViewsOpt = None,
-    tau: TauOpt = DEFAULT_TAU,
+    black_litterman: ViewsOptions,
 ) -> None:
     """Optimise one portfolio on historical prices and print its weights and figures.
 
@@ -184,6 +191,7 @@ def optimize(
     fmt = OutputFormat(output_format)
     if plot is not None:
         check_output_file(plot, "--plot")
+    config = allocator.apply(black_litterman.apply(config), [str(config.objective)])
     with reported_warnings() as warned:
         window = load_window(data)
         pow_risk = None
@@ -197,7 +205,7 @@ def optimize(
         inputs = estimation_inputs(window, config)
         if config.periods_per_year is None:
             config = _with_periods(config, inputs.periods_per_year)
-        posterior = views_posterior(data, window, inputs, config, views, tau)
+        posterior = views_posterior(data, window, inputs, config)
         mu = None if posterior is None else posterior.mean
         convergence = None
         if solver.gradient is not None:
@@ -296,13 +304,10 @@ def frontier(
             with resampling_progress(resample) as advance:
                 resampled = resampled_frontier(
                     run.inputs.returns,
-                    resamples=resample,
-                    points=points,
-                    method=resample_method,
+                    Resampling(resample, points, resample_method, seed=0),
                     constraints=config.constraints,
                     periods_per_year=run.inputs.periods_per_year,
                     risk_free_rate=config.risk_free_rate,
-                    seed=0,
                     progress=advance,
                 )
     if fmt is FrontierFormat.JSON:

@@ -15,6 +15,8 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from cryptofolio.cli.config_file import CONFIG_PARAM, config_parameter
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -31,6 +33,10 @@ def install_option_group(
     reads (at the same place, so ``--help`` lists them there), and on each call pass
     ``build(values)`` as ``name``, ``values`` being the options' values by parameter name
     (defaults applied).
+
+    The first group installed on a command also appends ``--config FILE``
+    (:mod:`cryptofolio.cli.config_file`) to its signature: every command with option groups
+    reads a portfolio spec file, its options overriding it.
 
     ``declare`` is the declaration the command should have (e.g.
     ``'*, config: PortfolioConfig'``) and ``what`` names the group in errors ("optimiser").
@@ -57,6 +63,9 @@ def install_option_group(
     params: list[inspect.Parameter] = []
     for param in signature.parameters.values():
         params.extend(options if param is placeholder else [param])
+    adds_config = CONFIG_PARAM not in signature.parameters
+    if adds_config:
+        params.append(config_parameter())
     visible = signature.replace(parameters=params)
 
     @functools.wraps(func)
@@ -65,6 +74,8 @@ def install_option_group(
         bound.apply_defaults()
         arguments = dict(bound.arguments)
         values = {option.name: arguments.pop(option.name) for option in options}
+        if adds_config:
+            arguments.pop(CONFIG_PARAM)  # read by its option's callback already
         return func(**arguments, **{name: build(values)})
 
     wrapper.__signature__ = visible  # type: ignore[attr-defined]

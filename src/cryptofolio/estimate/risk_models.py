@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ from cryptofolio.estimate.conditioning import (
     warn_if_ill_conditioned_values,
 )
 from cryptofolio.estimate.windows import check_returns_window, returns_values_and_means
+from cryptofolio.keywords import spec_of_keywords
 
 #: PyPortfolioOpt's default span of the exponentially weighted covariance (periods).
 DEFAULT_COVARIANCE_SPAN = 180.0
@@ -378,12 +380,8 @@ def risk_matrix(
     model: RiskModel = RiskModel.SAMPLE,
     *,
     periods_per_year: float = 365.0,
-    span: float | None = None,
-    half_life: float | None = None,
-    benchmark: float = 0.0,
-    random_state: int | None = 0,
-    repair_psd: bool = False,
-    warn: bool = True,
+    options: CovarianceOptions | None = None,
+    **keywords: Any,
 ) -> pd.DataFrame:
     """Annualised covariance of periodic ``returns`` with the chosen model.
 
@@ -397,6 +395,9 @@ def risk_matrix(
     periods_per_year
         Annualisation factor (365 daily, 8760 hourly; see
         :func:`~cryptofolio.estimate.infer_periods_per_year`).
+    options
+        The model's options (:class:`CovarianceOptions`), or give its fields one by one as
+        keywords (``span=30``, ``repair_psd=True``), not both:
     span, half_life
         Decay of the exponential model, in periods.
     benchmark
@@ -425,7 +426,7 @@ def risk_matrix(
     pandas.DataFrame
         Annualised covariance, index = columns = the assets of ``returns``.
     """
-    options = CovarianceOptions(span, half_life, benchmark, random_state, repair_psd, warn)
+    options = spec_of_keywords(CovarianceOptions, options, keywords, where="risk_matrix")
     x, mean = returns_values_and_means(returns, min_observations=2)
     values = covariance_of_values(x, mean, returns.columns, model, periods_per_year, options)
     return _labelled(values, returns)

@@ -12,9 +12,10 @@ Rate limit
 Retries
     HTTP 429/418, 5xx, time-outs and dropped connections (``ccxt.NetworkError`` and subclasses:
     ``RateLimitExceeded``, ``DDoSProtection``, ``ExchangeNotAvailable``, ``RequestTimeout``; more
-    broadly ccxt's ``OperationFailed``, its class for failures that may pass on a retry) and
-    unparseable response bodies are retried with exponential backoff (:mod:`.retry`). Other ccxt
-    errors (a bad request, an unknown symbol) are raised at once.
+    broadly ccxt's ``OperationFailed``, its class for failures that may pass on a retry),
+    unparseable response bodies and malformed rows (checked in the raw answer, since ccxt's
+    parser drops rows it cannot read; :mod:`.validation`) are retried with exponential backoff
+    (:mod:`.retry`). Other ccxt errors (a bad request, an unknown symbol) are raised at once.
 Volume
     ccxt's unified candles carry the *base* volume (BTC traded). The long frame holds volume in the
     quote currency, so it is approximated as ``base volume * close`` (the exchange's exact quote
@@ -34,6 +35,7 @@ import pandas as pd
 
 from cryptofolio.data.sources.base import FetchRange, PageCallback, candles_frame, timeframe_seconds
 from cryptofolio.data.sources.retry import RetryPolicy, TransientSourceError, call_with_retry
+from cryptofolio.data.sources.validation import MalformedPageError, find_rows, parse_rows
 from cryptofolio.data.symbols import split_market, to_market
 from cryptofolio.errors import DataError, SourceError, UnknownSymbolError
 
@@ -196,30 +198,44 @@ class CcxtSource:
         n_candles = (span.end - span.start).total_seconds() // timeframe_seconds(timeframe) + 1
         return max(1, math.ceil(n_candles / self.page_limit))
 
-    def _response_is_malformed(self) -> bool:
-        body = self.exchange.last_http_response
-        return bool(body and str(body).strip()) and self.exchange.last_json_response is None
+    def _raw_rows(self, candles: list[Any]) -> None:
+        """Check the rows of the answer as the exchange sent them: ccxt's parser silently drops
+        rows it cannot read (``None``, a dict, a string timestamp), which would leave a hole."""
+        body = self.exchange.last_json_response
+        if body is None:
+            text = str(self.exchange.last_http_response or "").strip()
+            if text and not candles:
+                raise MalformedPageError(f"unparseable response body: {text[:80]!r}")
+            return
+        rows = find_rows(body)
+        if rows is None:
+            if candles:
+                return
+            raise MalformedPageError(f"the answer holds no list of candles: {str(body)[:80]!r}")
+        parse_rows(rows)
 
-    def _page(self, market: str, timeframe: str, since_ms: int, until_ms: int) -> list[list[Any]]:
+    def _page(self, market: str, timeframe: str, since_ms: int, until_ms: int) -> list[list[float]]:
         what = (
             f"{self.name} {market} {timeframe} candles from "
             f"{pd.Timestamp(since_ms, unit='ms', tz='UTC')}"
         )
 
-        def request() -> list[list[Any]]:
+        def request() -> list[list[float]]:
             self.exchange.last_http_response = None
             self.exchange.last_json_response = None
-            candles = self.exchange.fetch_ohlcv(
-                market, timeframe, since=since_ms, limit=self.page_limit, params={"until": until_ms}
-            )
-            if not candles and self._response_is_malformed():
-                raise TransientSourceError(
-                    f"unparseable response body: {str(self.exchange.last_http_response)[:80]!r}"
+            try:
+                candles = self.exchange.fetch_ohlcv(
+                    market,
+                    timeframe,
+                    since=since_ms,
+                    limit=self.page_limit,
+                    params={"until": until_ms},
                 )
-            bad = [c for c in candles if c[0] is None or any(v is None for v in c[1:5])]
-            if bad:
-                raise TransientSourceError(f"candle with missing fields in the response: {bad[0]}")
-            return candles
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+                # ccxt's own parser choked on the answer: a malformed page
+                raise MalformedPageError(f"ccxt cannot parse the answer ({exc})") from exc
+            self._raw_rows(candles)
+            return parse_rows(candles, volume_required=False)
 
         return self._call(request, what)
 
@@ -265,9 +281,8 @@ class CcxtSource:
                 for c in self._page(market, timeframe, cursor, window_end)
                 if cursor <= c[0] <= window_end
             ]
-            for ts, o, h, low, c, base_volume in (candle[:6] for candle in page):
-                quote_volume = float("nan") if base_volume is None else base_volume * c
-                rows.append([ts, o, h, low, c, quote_volume])
+            for ts, o, h, low, c, base_volume in page:
+                rows.append([ts, o, h, low, c, base_volume * c])  # NaN volume stays NaN
             if on_page is not None:
                 on_page(len(page))
             cursor = max(c[0] for c in page) + step_ms if page else window_end + 1

@@ -10,8 +10,9 @@ API key
 Errors
     A body with ``"Response": "Error"`` becomes an error naming the message; unknown symbols
     (``"There is no data for the symbol ..."``) an :class:`~cryptofolio.errors.UnknownSymbolError`;
-    rate limits (``Type`` 99 or HTTP 429), 5xx answers, time-outs and unparseable bodies are
-    retried with backoff.
+    rate limits (``Type`` 99 or HTTP 429), 5xx answers, time-outs, unparseable bodies and
+    malformed candles (:mod:`.validation`) are retried with backoff; other network failures
+    become a :class:`~cryptofolio.errors.SourceError`.
 Placeholders
     Before a coin traded, CryptoCompare answers with candles whose prices are all 0. They are not
     prices, so they are left out; :attr:`CryptoCompareSource.placeholders_skipped` counts them
@@ -31,6 +32,7 @@ import requests
 
 from cryptofolio.data.sources.base import FetchRange, PageCallback, candles_frame, timeframe_seconds
 from cryptofolio.data.sources.retry import RetryPolicy, TransientSourceError, call_with_retry
+from cryptofolio.data.sources.validation import MalformedPageError, mapping_rows
 from cryptofolio.data.symbols import split_market, to_market
 from cryptofolio.errors import DataError, SourceError, UnknownSymbolError
 
@@ -38,6 +40,8 @@ BASE_URL = "https://min-api.cryptocompare.com/data/v2"
 ENV_API_KEY = "CRYPTOCOMPARE_API_KEY"
 ENDPOINTS = {"1d": "histoday", "1h": "histohour", "1m": "histominute"}
 MAX_LIMIT = 2000
+#: Fields of a CryptoCompare candle: open time (s), prices, volume in the quote currency.
+ROW_KEYS = ("time", "open", "high", "low", "close", "volumeto")
 _TRANSIENT = (TransientSourceError, requests.ConnectionError, requests.Timeout)
 
 
@@ -140,11 +144,21 @@ class CryptoCompareSource:
                 raise SourceError(f"{what}: HTTP {resp.status_code} from {url}")
             data = body.get("Data")
             if not isinstance(data, dict) or not isinstance(data.get("Data"), list):
-                raise TransientSourceError(f"response from {url} has no Data.Data list")
-            return data
+                raise MalformedPageError(f"response from {url} has no Data.Data list")
+            time_from = data.get("TimeFrom")
+            if time_from is not None and (
+                isinstance(time_from, bool) or not isinstance(time_from, int)
+            ):
+                raise MalformedPageError(f"Data.TimeFrom {time_from!r} is not a whole number")
+            return {**data, "rows": mapping_rows(data["Data"], ROW_KEYS, time_unit_ms=1000)}
 
         return call_with_retry(
-            request, what=what, transient=_TRANSIENT, policy=self.retry, sleep=self.sleep
+            request,
+            what=what,
+            transient=_TRANSIENT,
+            policy=self.retry,
+            sleep=self.sleep,
+            fatal=(requests.RequestException,),
         )
 
     def fetch_ohlcv(
@@ -184,17 +198,13 @@ class CryptoCompareSource:
             what = f"cryptocompare {base}/{quote} {timeframe} up to {pd.Timestamp(to_ts, unit='s', tz='UTC')}"
             data = self._get(ENDPOINTS[timeframe], params, what)
             page = 0
-            for candle in data["Data"]:
-                ts = int(candle["time"])
-                if not start_s <= ts <= to_ts:
+            for ts_ms, *prices, volume in data["rows"]:
+                if not start_s * 1000 <= ts_ms <= to_ts * 1000:
                     continue
-                prices = [candle.get(k) for k in ("open", "high", "low", "close")]
-                if any(p is None for p in prices):
-                    raise SourceError(f"{what}: candle at {ts} lacks a price: {candle}")
-                if all(float(p) == 0.0 for p in prices):
+                if all(p == 0.0 for p in prices):
                     self.placeholders_skipped += 1
                     continue
-                rows.append([ts * 1000, *map(float, prices), float(candle.get("volumeto", "nan"))])
+                rows.append([ts_ms, *prices, volume])
                 page += 1
             if on_page is not None:
                 on_page(page)

@@ -1,10 +1,13 @@
 """Retries with exponential backoff for remote data sources.
 
-A call that fails with a *transient* error (HTTP 429 or 5xx, a time-out, a dropped connection,
-a truncated or unparseable response) is tried again after ``base_delay_s * factor**k`` seconds
-(capped at ``max_delay_s``), at most ``max_attempts`` times in all. Any other error is raised at
-once. When the attempts are used up a :class:`~cryptofolio.errors.SourceError` says what was being
-fetched and what the last error was.
+Every source (ccxt exchanges, CryptoCompare, Yahoo) sends its requests through
+:func:`call_with_retry`. A call that fails with a *transient* error (HTTP 429 or 5xx, a time-out,
+a dropped connection or a DNS failure, a truncated, unparseable or malformed response) is tried
+again after ``base_delay_s * factor**k`` seconds (capped at ``max_delay_s``), at most
+``max_attempts`` times in all. Any other error is raised at
+once, network failures a retry cannot fix as a :class:`~cryptofolio.errors.SourceError`. When
+the attempts are used up a :class:`~cryptofolio.errors.SourceError` says what was being fetched
+and what the last error was.
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ T = TypeVar("T")
 class TransientSourceError(Exception):
     """A failure worth retrying that the underlying library does not classify itself
     (a malformed or truncated response body, a 5xx from a plain HTTP API)."""
+
+    def exhausted(self, what: str, attempts: int) -> SourceError | None:
+        """The error to raise when every attempt failed with this one (``None``: the generic
+        "the service may be down" error)."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,7 @@ def call_with_retry(
     transient: tuple[type[BaseException], ...],
     policy: RetryPolicy,
     sleep: Callable[[float], None] = time.sleep,
+    fatal: tuple[type[BaseException], ...] = (),
 ) -> T:
     """Call ``func()``; retry it on ``transient`` errors as ``policy`` says.
 
@@ -78,11 +87,14 @@ def call_with_retry(
         Number of attempts and backoff.
     sleep
         Function used to wait (injected in tests so they never sleep).
+    fatal
+        Exception types (network failures a retry cannot fix) turned into a ``SourceError``
+        at once; checked after ``transient``.
 
     Raises
     ------
     SourceError
-        When every attempt failed with a transient error.
+        When every attempt failed with a transient error, or one failed with a ``fatal`` one.
     """
     last: BaseException | None = None
     for attempt in range(1, policy.max_attempts + 1):
@@ -92,7 +104,16 @@ def call_with_retry(
             last = exc
             if attempt < policy.max_attempts:
                 sleep(policy.delay_s(attempt))
+        except fatal as exc:
+            raise SourceError(f"{what}: {type(exc).__name__}: {_short(exc)}") from exc
     assert last is not None
+    specific = (
+        last.exhausted(what, policy.max_attempts)
+        if isinstance(last, TransientSourceError)
+        else None
+    )
+    if specific is not None:
+        raise specific from last
     raise SourceError(
         f"{what}: failed {policy.max_attempts} times in a row "
         f"(last error: {type(last).__name__}: {_short(last)}); "

@@ -17,7 +17,17 @@ from cryptofolio.data.sources.base import (
     timeframe_delta,
     utc_timestamp,
 )
+from cryptofolio.data.sources.validation import (
+    REJECTED_FILE,
+    RejectedCandlesError,
+    check_candles,
+    record_rejected,
+)
 from cryptofolio.errors import DataError
+from cryptofolio.locks import LockPolicy
+
+#: How to wait instead, appended to the error of a fetch that would not wait for a lock.
+NO_WAIT_HINT = " (without --no-wait, `cryptofolio data fetch` waits for it)"
 
 
 class FetchProgress(Protocol):
@@ -79,6 +89,109 @@ class FetchReport:
         return sum(s.rows_added for s in self.symbols)
 
 
+@dataclass(frozen=True)
+class _SymbolJob:
+    """One symbol's fetch into one dataset."""
+
+    source: MarketDataSource
+    symbol: str
+    asset: str
+    timeframe: str
+    dataset: str
+    root: Path
+
+    @property
+    def market(self) -> str:
+        return f"{self.asset}/{self.source.quote_for(self.symbol)}"
+
+
+def _fetch_gap(job: _SymbolJob, gap: FetchRange, progress: FetchProgress | None) -> pd.DataFrame:
+    """The checked candles of one missing range; rejected candles are logged, then refused."""
+    on_page = (lambda n, _a=job.asset: progress.page(_a, n)) if progress is not None else None
+    try:
+        fetched = job.source.fetch_ohlcv(job.symbol, job.timeframe, gap, on_page=on_page)
+        return check_candles(
+            fetched, source=job.source.name, market=job.market, timeframe=job.timeframe
+        )
+    except RejectedCandlesError as exc:
+        rejected = exc.rejected.assign(symbol=job.asset, market=job.market)
+        log = record_rejected(job.root / job.dataset / REJECTED_FILE, rejected)
+        raise RejectedCandlesError(f"{exc} (rejected rows logged in {log})", rejected) from exc
+
+
+def _fetch_symbol(
+    job: _SymbolJob,
+    stored: store.StoredSeries | None,
+    coverage: store.Coverage,
+    gaps: list[tuple[pd.Timestamp, pd.Timestamp]],
+    progress: FetchProgress | None,
+) -> tuple[SymbolFetch, list[pd.DataFrame]]:
+    """Fetch the missing ranges of one symbol, writing the file after each range."""
+    source, asset, timeframe = job.source, job.asset, job.timeframe
+    quote = source.quote_for(job.symbol)
+    step = timeframe_delta(timeframe)
+    frame = stored.frame if stored is not None else None
+    if progress is not None:
+        pages = sum(source.estimate_pages(timeframe, FetchRange(a, b)) for a, b in gaps)
+        progress.start_symbol(asset, pages)
+    added = changed = 0
+    conflicts: list[pd.DataFrame] = []
+    skipped_before = getattr(source, "placeholders_skipped", 0)
+    for a, b in gaps:
+        merged = store.merge_candles(frame, _fetch_gap(job, FetchRange(a, b), progress))
+        coverage = store.add_coverage(coverage, a, b, step)
+        meta = store.SeriesMeta(
+            source=source.name,
+            market=job.market,
+            quote=quote,
+            timeframe=timeframe,
+            coverage=coverage,
+        )
+        store.write_series(job.dataset, asset, merged.frame, meta, job.root)
+        if not merged.conflicts.empty:
+            store.record_conflicts(job.dataset, merged.conflicts, job.root)
+            conflicts.append(merged.conflicts)
+        frame = merged.frame
+        added += merged.added
+        changed += len(merged.conflicts)
+    if progress is not None:
+        progress.end_symbol(asset)
+    has_rows = frame is not None and not frame.empty
+    result = SymbolFetch(
+        asset=asset,
+        market=job.market,
+        ranges_requested=tuple(gaps),
+        rows_added=added,
+        values_changed=changed,
+        rows_stored=0 if frame is None else len(frame),
+        first=frame["timestamp"].min() if has_rows else None,
+        last=frame["timestamp"].max() if has_rows else None,
+        placeholders_skipped=getattr(source, "placeholders_skipped", 0) - skipped_before,
+    )
+    return result, conflicts
+
+
+def _check_quotes(
+    source: MarketDataSource,
+    symbols: Sequence[str],
+    assets: Sequence[str],
+    dataset: str,
+    root: Path,
+) -> None:
+    """One dataset keeps one quote currency."""
+    quotes = store.dataset_quotes(dataset, root)
+    for symbol, asset in zip(symbols, assets, strict=True):
+        quote = source.quote_for(symbol)
+        other = {a: q for a, q in quotes.items() if q != quote}
+        if other:
+            example = next(iter(other.items()))
+            raise DataError(
+                f"dataset {dataset} in {root} holds {example[0]} quoted in {example[1]}, but "
+                f"{asset} was asked in {quote}; one dataset keeps one quote currency: use "
+                f"--quote {example[1]} or another --data-dir"
+            )
+
+
 def resolve_span(
     timeframe: str,
     since: str | pd.Timestamp,
@@ -91,16 +204,16 @@ def resolve_span(
     ``until`` defaults to, and is capped at, the open time of the last *closed* candle: a candle
     still forming is never stored.
     """
-    start = utc_timestamp(since, what="--since")
+    start = utc_timestamp(since, what="--start")
     assert start is not None
     newest = last_closed_open(timeframe, now)
-    end = utc_timestamp(until, what="--until") if until is not None else newest
+    end = utc_timestamp(until, what="--end") if until is not None else newest
     assert end is not None
     end = min(end, newest)
     if start > end:
         raise DataError(
-            f"nothing to fetch: --since {start} is after the last closed {timeframe} candle "
-            f"in range ({end}); pick an earlier --since or a later --until"
+            f"nothing to fetch: --start {start} is after the last closed {timeframe} candle "
+            f"in range ({end}); pick an earlier --start or a later --end"
         )
     return FetchRange(start, end)
 
@@ -116,6 +229,7 @@ def fetch_to_store(
     refresh: bool = False,
     progress: FetchProgress | None = None,
     now: pd.Timestamp | None = None,
+    lock: LockPolicy | None = None,
 ) -> FetchReport:
     """Fetch ``symbols`` from ``source`` into the dataset ``<source>-<timeframe>`` of the store.
 
@@ -124,7 +238,10 @@ def fetch_to_store(
     after each requested part, so an interruption keeps everything fetched so far. Re-fetched
     candles that differ from stored ones replace them; the differences are logged in
     ``<dataset>/conflicts.csv``, returned in :attr:`FetchReport.conflicts` and warned about
-    (:class:`~cryptofolio.data.store.StoreConflictWarning`).
+    (:class:`~cryptofolio.data.store.StoreConflictWarning`). Every fetched candle is checked
+    before it is stored (:mod:`cryptofolio.data.sources.validation`): a range holding an invalid
+    candle is refused, nothing of it is stored, and its rejected rows are logged in
+    ``<dataset>/rejected.csv``.
 
     Parameters
     ----------
@@ -138,14 +255,22 @@ def fetch_to_store(
         Inclusive UTC bounds on candle open times; ``until`` defaults to the last closed candle.
     data_dir
         Store folder (default: ``$CRYPTOFOLIO_DATA_DIR`` or the user cache folder).
+    lock
+        What to do when another process is writing the same dataset (the whole fetch runs
+        under the dataset's lock, so both writers' candles are kept): wait (default, after a
+        :class:`~cryptofolio.locks.LockWaitWarning`) or fail with a ``LockError``.
 
     Raises
     ------
     DataError
         If the dataset already holds the asset (or other assets) in another quote currency.
+    RejectedCandlesError
+        If the source sent an invalid or malformed candle (a :class:`SourceError`).
+    LockError
+        If another process is writing the dataset and ``lock`` says not to wait.
     """
     if not symbols:
-        raise DataError("no symbols given; pass e.g. --symbols BTC,ETH")
+        raise DataError("no symbols given; pass e.g. --assets BTC,ETH")
     span = resolve_span(timeframe, since, until, now=now)
     step = timeframe_delta(timeframe)
     dataset = store.dataset_name(source.name, timeframe)
@@ -154,81 +279,27 @@ def fetch_to_store(
     repeated = sorted({a for a in assets if assets.count(a) > 1})
     if repeated:
         raise DataError(f"symbols listed more than once: {', '.join(repeated)}")
-    quotes = store.dataset_quotes(dataset, root)
-    for symbol, asset in zip(symbols, assets, strict=True):
-        quote = source.quote_for(symbol)
-        other = {a: q for a, q in quotes.items() if q != quote}
-        if other:
-            example = next(iter(other.items()))
-            raise DataError(
-                f"dataset {dataset} in {root} holds {example[0]} quoted in {example[1]}, but "
-                f"{asset} was asked in {quote}; one dataset keeps one quote currency: use "
-                f"--quote {example[1]} or another --data-dir"
+    with store.dataset_lock(dataset, root, lock, hint=NO_WAIT_HINT):
+        _check_quotes(source, symbols, assets, dataset, root)
+        plans = []
+        for symbol, asset in zip(symbols, assets, strict=True):
+            stored = store.read_series(dataset, asset, root)
+            coverage = stored.meta.coverage if stored is not None else ()
+            gaps = (
+                [(span.start, span.end)]
+                if refresh
+                else store.uncovered(coverage, span.start, span.end, step)
             )
+            if gaps:  # unknown symbols fail here, before anything is downloaded or written
+                source.market_for(symbol)
+            plans.append((symbol, asset, stored, coverage, gaps))
 
-    plans = []
-    for symbol, asset in zip(symbols, assets, strict=True):
-        stored = store.read_series(dataset, asset, root)
-        coverage = stored.meta.coverage if stored is not None else ()
-        gaps = (
-            [(span.start, span.end)]
-            if refresh
-            else store.uncovered(coverage, span.start, span.end, step)
-        )
-        if gaps:  # unknown symbols fail here, before anything is downloaded or written
-            source.market_for(symbol)
-        plans.append((symbol, asset, stored, coverage, gaps))
-
-    results: list[SymbolFetch] = []
-    all_conflicts: list[pd.DataFrame] = []
-    for symbol, asset, stored, coverage, gaps in plans:
-        quote = source.quote_for(symbol)
-        frame = stored.frame if stored is not None else None
-        if progress is not None:
-            pages = sum(source.estimate_pages(timeframe, FetchRange(a, b)) for a, b in gaps)
-            progress.start_symbol(asset, pages)
-        added = changed = 0
-        skipped_before = getattr(source, "placeholders_skipped", 0)
-        for a, b in gaps:
-            fetched = source.fetch_ohlcv(
-                symbol,
-                timeframe,
-                FetchRange(a, b),
-                on_page=(lambda n, _a=asset: progress.page(_a, n))
-                if progress is not None
-                else None,
-            )
-            merged = store.merge_candles(frame, fetched)
-            coverage = store.add_coverage(coverage, a, b, step)
-            meta = store.SeriesMeta(
-                source=source.name,
-                market=f"{asset}/{quote}",
-                quote=quote,
-                timeframe=timeframe,
-                coverage=coverage,
-            )
-            store.write_series(dataset, asset, merged.frame, meta, root)
-            if not merged.conflicts.empty:
-                store.record_conflicts(dataset, merged.conflicts, root)
-                all_conflicts.append(merged.conflicts)
-            frame = merged.frame
-            added += merged.added
-            changed += len(merged.conflicts)
-        if progress is not None:
-            progress.end_symbol(asset)
-        has_rows = frame is not None and not frame.empty
-        results.append(
-            SymbolFetch(
-                asset=asset,
-                market=f"{asset}/{quote}",
-                ranges_requested=tuple(gaps),
-                rows_added=added,
-                values_changed=changed,
-                rows_stored=0 if frame is None else len(frame),
-                first=frame["timestamp"].min() if has_rows else None,
-                last=frame["timestamp"].max() if has_rows else None,
-                placeholders_skipped=getattr(source, "placeholders_skipped", 0) - skipped_before,
-            )
-        )
+        results: list[SymbolFetch] = []
+        all_conflicts: list[pd.DataFrame] = []
+        for symbol, asset, stored, coverage, gaps in plans:
+            job = _SymbolJob(source, symbol, asset, timeframe, dataset, root)
+            result, found = _fetch_symbol(job, stored, coverage, gaps, progress)
+            results.append(result)
+            all_conflicts += found
     conflicts = pd.concat(all_conflicts, ignore_index=True) if all_conflicts else pd.DataFrame()
     return FetchReport(dataset, root, timeframe, span, tuple(results), conflicts)

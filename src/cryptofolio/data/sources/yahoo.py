@@ -17,6 +17,7 @@ import requests
 
 from cryptofolio.data.sources.base import FetchRange, PageCallback, candles_frame, timeframe_delta
 from cryptofolio.data.sources.retry import RetryPolicy, TransientSourceError, call_with_retry
+from cryptofolio.data.sources.validation import parse_rows
 from cryptofolio.data.symbols import normalize_asset, split_market
 from cryptofolio.errors import DataError, SourceError, UnknownSymbolError
 
@@ -116,57 +117,85 @@ class YahooSource:
         ticker = self.market_for(symbol)
         asset = self.asset_for(symbol)
         what = f"yahoo {ticker} {timeframe} {span.start} to {span.end}"
-        exceptions = yf.exceptions
+        transient, fatal = network_errors()
 
-        def request() -> pd.DataFrame:
-            try:
-                return yf.Ticker(ticker).history(
-                    start=span.start.to_pydatetime(),
-                    end=(span.end + timeframe_delta(timeframe)).to_pydatetime(),  # exclusive
-                    interval=INTERVALS[timeframe],
-                    auto_adjust=False,
-                    actions=False,
-                    raise_errors=True,
-                )
-            except exceptions.YFRateLimitError as exc:
-                raise TransientSourceError(str(exc)) from exc
-            except exceptions.YFTzMissingError as exc:
-                raise UnknownSymbolError(
-                    f"{what}: Yahoo does not know the ticker {ticker} ({exc}); check the symbol "
-                    "(Yahoo crypto tickers look like BTC-USD)"
-                ) from exc
-            except exceptions.YFPricesMissingError as exc:
-                if getattr(exc, "yahoo_reason", None):  # e.g. hourly data older than 730 days
-                    raise SourceError(f"{what}: Yahoo refused: {exc.yahoo_reason}") from exc
-                return pd.DataFrame()  # no candle in the range: an empty result, not an error
-            except exceptions.YFException as exc:
-                raise SourceError(f"{what}: {exc}") from exc
+        def request() -> list[list[float]]:
+            raw = _history(yf, ticker, timeframe, span, what)
+            return [] if raw is None or raw.empty else _rows(raw, span, what)
 
-        raw = call_with_retry(
+        rows = call_with_retry(
             request,
             what=what,
-            transient=(TransientSourceError, requests.ConnectionError, requests.Timeout),
+            transient=(TransientSourceError, *transient),
             policy=self.retry,
             sleep=self.sleep,
+            fatal=fatal,
         )
         if on_page is not None:
-            on_page(len(raw))
-        if raw is None or raw.empty:
-            return candles_frame([], asset=asset, source=what)
-        missing = {"Open", "High", "Low", "Close", "Volume"} - set(raw.columns)
-        if missing:
-            raise SourceError(f"{what}: Yahoo's answer lacks column(s) {sorted(missing)}")
-        index = pd.DatetimeIndex(raw.index)
-        index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
-        frame = pd.DataFrame(
-            {
-                "timestamp": index,
-                "open": raw["Open"].to_numpy(dtype="float64"),
-                "high": raw["High"].to_numpy(dtype="float64"),
-                "low": raw["Low"].to_numpy(dtype="float64"),
-                "close": raw["Close"].to_numpy(dtype="float64"),
-                "volume": raw["Volume"].to_numpy(dtype="float64"),
-            }
+            on_page(len(rows))
+        return candles_frame(rows, asset=asset, source=what)
+
+
+def network_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """The network errors yfinance lets through: (retried, turned into ``SourceError`` at once).
+
+    yfinance talks HTTP through curl_cffi (older versions through requests): dropped
+    connections, DNS failures (offline), time-outs and truncated bodies are retried; any other
+    HTTP client error (an invalid URL, too many redirects) is not.
+    """
+    transient: list[type[BaseException]] = [requests.ConnectionError, requests.Timeout]
+    fatal: list[type[BaseException]] = [requests.RequestException]
+    try:
+        from curl_cffi.requests import exceptions as curl
+    except ImportError:  # pragma: no cover - yfinance before 0.2.55 uses requests only
+        pass
+    else:
+        transient += [curl.ConnectionError, curl.Timeout, curl.ChunkedEncodingError]
+        transient += [curl.IncompleteRead]
+        fatal += [curl.RequestException]
+    return tuple(transient), tuple(fatal)
+
+
+def _history(
+    yf: Any, ticker: str, timeframe: str, span: FetchRange, what: str
+) -> pd.DataFrame | None:
+    """``yf.Ticker(ticker).history(...)`` with yfinance's own errors mapped to ours."""
+    exceptions = yf.exceptions
+    try:
+        return yf.Ticker(ticker).history(
+            start=span.start.to_pydatetime(),
+            end=(span.end + timeframe_delta(timeframe)).to_pydatetime(),  # exclusive
+            interval=INTERVALS[timeframe],
+            auto_adjust=False,
+            actions=False,
+            raise_errors=True,
         )
-        frame = frame[(frame["timestamp"] >= span.start) & (frame["timestamp"] <= span.end)]
-        return candles_frame(frame, asset=asset, source=what)
+    except exceptions.YFRateLimitError as exc:
+        raise TransientSourceError(str(exc)) from exc
+    except exceptions.YFTzMissingError as exc:
+        raise UnknownSymbolError(
+            f"{what}: Yahoo does not know the ticker {ticker} ({exc}); check the symbol "
+            "(Yahoo crypto tickers look like BTC-USD)"
+        ) from exc
+    except exceptions.YFPricesMissingError as exc:
+        if getattr(exc, "yahoo_reason", None):  # e.g. hourly data older than 730 days
+            raise SourceError(f"{what}: Yahoo refused: {exc.yahoo_reason}") from exc
+        return None  # no candle in the range: an empty result, not an error
+    except exceptions.YFException as exc:
+        raise SourceError(f"{what}: {exc}") from exc
+
+
+def _rows(raw: pd.DataFrame, span: FetchRange, what: str) -> list[list[float]]:
+    """Yahoo's history frame as checked ``[open_ms, o, h, l, c, volume]`` rows within ``span``."""
+    missing = [c for c in ("Open", "High", "Low", "Close", "Volume") if c not in raw.columns]
+    if missing:
+        raise SourceError(f"{what}: Yahoo's answer lacks column(s) {missing}")
+    try:
+        index = pd.DatetimeIndex(raw.index)
+    except (TypeError, ValueError) as exc:
+        raise SourceError(f"{what}: Yahoo's answer has no date index ({exc})") from exc
+    index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
+    inside = (index >= span.start) & (index <= span.end)
+    values = raw.loc[inside, ["Open", "High", "Low", "Close", "Volume"]].to_numpy(dtype=object)
+    stamps = index[inside].as_unit("ms").asi8.tolist()
+    return parse_rows([[t, *v] for t, v in zip(stamps, values.tolist(), strict=True)])

@@ -125,15 +125,29 @@ class NegativeSortino:
 @dataclass(frozen=True)
 class NegativeOmega:
     """``-E[(r - threshold)+] / E[(threshold - r)+]``: minus the Omega ratio of the periodic
-    portfolio returns at ``threshold`` (periodic)."""
+    portfolio returns at ``threshold`` (periodic).
+
+    ``smoothing`` ``s > 0`` replaces ``(x)+`` by ``s softplus(x / s)`` (at most ``s ln 2``
+    above it; periodic return units), a smooth function the engine converges on; ``s = 0`` is
+    the exact, piecewise-linear ratio (a subgradient method: it reaches a small residual only
+    slowly, if at all, and the answer is then reported as not converged)."""
 
     threshold: float = 0.0
+    smoothing: float = 1e-4
     name = "omega"
 
     def __call__(self, weights: Tensor, data: ObjectiveData) -> Tensor:
+        if not self.smoothing >= 0:
+            raise OptimizationError(f"omega needs smoothing >= 0, got {self.smoothing}")
         r = portfolio_returns(weights, _need(data.returns, "a returns window", self.name))
-        gain = torch.relu(r - self.threshold).mean(-1)
-        loss = torch.relu(self.threshold - r).mean(-1)
+        s = self.smoothing
+        if s > 0:
+            softplus = torch.nn.functional.softplus
+            gain = (s * softplus((r - self.threshold) / s)).mean(-1)
+            loss = (s * softplus((self.threshold - r) / s)).mean(-1)
+        else:
+            gain = torch.relu(r - self.threshold).mean(-1)
+            loss = torch.relu(self.threshold - r).mean(-1)
         return -gain / loss
 
 
