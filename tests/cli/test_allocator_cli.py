@@ -201,3 +201,36 @@ def test_backtest_strategies_take_the_settings():
     result = runner.invoke(app, [*base, "--strategies", "min-variance", "--linkage", "ward"])
     assert result.exit_code == 2
     assert "--linkage applies to hrp and herc" in " ".join(result.output.split())
+
+
+def test_dendrogram_picture_and_its_tree(tmp_path, returns):
+    """--dendrogram writes a PNG; the tree drawn is SciPy's single linkage of the angular
+    distance sqrt((1 - rho) / 2) of pandas' Pearson correlation (computed here)."""
+    import scipy.cluster.hierarchy as sch
+    from scipy.spatial.distance import squareform
+
+    from cryptofolio.estimate import Window
+    from cryptofolio.optimize import PortfolioConfig, cluster_tree, estimation_inputs
+
+    picture = tmp_path / "tree.png"
+    result = runner.invoke(
+        app, ["optimize", *DATA, "--objective", "hrp", "--dendrogram", str(picture)]
+    )
+    assert result.exit_code == 0, result.output
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    long = load_dataset("coingecko-daily", symbols=ASSETS, start=START, end=END)
+    close = long.pivot(index="timestamp", columns="symbol", values="close")[ASSETS]
+    window = Window(prices=close, start=close.index[0], end=close.index[-1])
+    config = PortfolioConfig(objective="hrp")
+    tree = cluster_tree(estimation_inputs(window, config), config)
+    dist = np.sqrt(np.clip((1 - returns.corr().to_numpy()) / 2, 0, None))
+    np.fill_diagonal(dist, 0)
+    expected = sch.linkage(squareform(dist, checks=False), "single")
+    np.testing.assert_allclose(tree.linkage, expected, atol=1e-12)
+    assert list(tree.order) == list(sch.leaves_list(expected))
+
+
+def test_dendrogram_needs_a_hierarchical_objective(tmp_path):
+    result = runner.invoke(app, ["optimize", *DATA, "--dendrogram", str(tmp_path / "t.png")])
+    assert result.exit_code == 2
+    assert "--dendrogram draws the cluster tree of hrp or herc" in " ".join(result.output.split())

@@ -104,6 +104,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--device",
         "--format",
         "--plot",
+        "--dendrogram",
         "--exclude-pow-risk",
         "--views",
         "--tau",

@@ -47,12 +47,15 @@ from cryptofolio.cli.views_options import (
     views_posterior,
     with_views_options,
 )
+from cryptofolio.errors import DataError
 from cryptofolio.estimate import RiskModel
 from cryptofolio.optimize import (
     EstimationInputs,
     FrontierRun,
     PortfolioConfig,
+    PortfolioResult,
     build_portfolio,
+    cluster_tree,
     compute_frontier,
     estimate_moments,
     estimation_inputs,
@@ -120,6 +123,13 @@ FrontierFormatOpt = Annotated[
     typer.Option("--format", help="Output: table (readable) or json (a list of points)."),
 ]
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Write a PNG picture to this file.")]
+DendrogramOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--dendrogram",
+        help="hrp/herc: write the cluster tree (dendrogram, distances, weights) as a PNG.",
+    ),
+]
 PointsOpt = Annotated[
     int,
     typer.Option(
@@ -164,6 +174,7 @@ def optimize(
     solver: SolverChoice,
     output_format: FormatOpt = OutputFormat.TABLE,
     plot: PlotOpt = None,
+    dendrogram: DendrogramOpt = None,
     exclude_pow_risk: ExcludePowRiskOpt = False,
     black_litterman: ViewsOptions,
 ) -> None:
@@ -191,6 +202,8 @@ def optimize(
     fmt = OutputFormat(output_format)
     if plot is not None:
         check_output_file(plot, "--plot")
+    if dendrogram is not None:
+        _check_dendrogram(dendrogram, config)
     config = allocator.apply(black_litterman.apply(config), [str(config.objective)])
     with reported_warnings() as warned:
         window = load_window(data)
@@ -235,15 +248,40 @@ def optimize(
         from cryptofolio.cli.security_cmd import print_pow_exclusions
 
         print_pow_exclusions(pow_risk, console if fmt is OutputFormat.TABLE else err_console)
+    _write_pictures(result, inputs, config, plot, dendrogram)
+
+
+def _check_dendrogram(path: Path, config: PortfolioConfig) -> None:
+    if str(config.objective) not in ("hrp", "herc"):
+        raise DataError(
+            f"--dendrogram draws the cluster tree of hrp or herc, not of {config.objective}; "
+            "add --objective hrp (or herc)"
+        )
+    check_output_file(path, "--dendrogram")
+
+
+def _write_pictures(
+    result: PortfolioResult,
+    inputs: EstimationInputs,
+    config: PortfolioConfig,
+    plot: Path | None,
+    dendrogram: Path | None,
+) -> None:
+    """The --plot weights picture and the --dendrogram cluster tree (paths on stderr)."""
+    window = inputs.window
+    when = f"{timestamp_text(window.start)} to {timestamp_text(window.end)}"
     if plot is not None:
         from cryptofolio.report.plots import plot_weights
 
-        plot_weights(
-            result.weights,
-            title=f"{result.objective} weights, {timestamp_text(window.start)} to {timestamp_text(window.end)}",
-            path=plot,
-        )
+        plot_weights(result.weights, title=f"{result.objective} weights, {when}", path=plot)
         err_console.print(f"picture written to {plot}", highlight=False)
+    if dendrogram is not None:
+        from cryptofolio.report.dendrogram import plot_dendrogram
+
+        tree = cluster_tree(inputs, config)
+        title = f"{result.objective} cluster tree, {when}"
+        plot_dendrogram(tree, weights=result.weights, title=title, path=dendrogram)
+        err_console.print(f"dendrogram written to {dendrogram}", highlight=False)
 
 
 def _with_periods(config: PortfolioConfig, ppy: float) -> PortfolioConfig:

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import warnings
 
-from cryptofolio.optimize.estimation import EstimationInputs, estimate_moments, estimation_inputs
+from cryptofolio.optimize.estimation import (
+    EstimationInputs,
+    cluster_tree,
+    estimate_moments,
+    estimation_inputs,
+)
 from cryptofolio.optimize.frontier import Frontier, efficient_frontier
 from cryptofolio.optimize.frontier_run import FrontierRun, compute_frontier
 from cryptofolio.optimize.objectives import (
@@ -88,6 +93,7 @@ __all__ = [
     "best_random_portfolio",
     "build_portfolio",
     "clear_warm_starts",
+    "cluster_tree",
     "compute_frontier",
     "efficient_frontier",
     "estimate_moments",
