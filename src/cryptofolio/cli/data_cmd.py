@@ -7,6 +7,7 @@ first section of ``cryptofolio demo``).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +21,7 @@ from rich.text import Text
 from cryptofolio.cli.data_sql_cmd import sql_command
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.fetch_cmd import fetch_command
+from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.cli.options import DataDirOpt, EndOpt, StartOpt, aliased
 from cryptofolio.data import (
     BUNDLED,
@@ -225,8 +227,50 @@ def print_findings(console: Console, report: QualityReport) -> None:
         console.print(f"  • {finding.message}", highlight=False)
 
 
+@dataclass(frozen=True)
+class QualityRows:
+    """The rows ``data quality`` checks: a prices file instead of the dataset, the assets
+    (comma-separated text) and the dates (UTC text)."""
+
+    prices: Path | None = None
+    assets: str | None = None
+    start: str | None = None
+    end: str | None = None
+
+
+with_quality_rows = with_option_group(
+    "rows",
+    [
+        keyword_option(
+            "prices",
+            Annotated[
+                Path | None,
+                typer.Option(
+                    "--prices", help="Check a CSV/Parquet price file instead of a dataset."
+                ),
+            ],
+            None,
+        ),
+        keyword_option(
+            "assets",
+            Annotated[
+                str | None,
+                typer.Option("--assets", help="Comma-separated assets, e.g. BTC,ETH,SHIB."),
+            ],
+            None,
+        ),
+        keyword_option("start", StartOpt, None),
+        keyword_option("end", EndOpt, None),
+    ],
+    lambda values: QualityRows(**values),
+    what="data",
+    config_file=False,
+)
+
+
 @data_app.command("quality")
 @handle_errors
+@with_quality_rows
 def quality_command(
     dataset: Annotated[
         str | None,
@@ -234,16 +278,8 @@ def quality_command(
             help="Dataset to check (see `cryptofolio data list`); default coingecko-daily."
         ),
     ] = None,
-    prices: Annotated[
-        Path | None,
-        typer.Option("--prices", help="Check a CSV/Parquet price file instead of a dataset."),
-    ] = None,
-    assets: Annotated[
-        str | None,
-        typer.Option("--assets", help="Comma-separated assets, e.g. BTC,ETH,SHIB."),
-    ] = None,
-    start: StartOpt = None,
-    end: EndOpt = None,
+    *,
+    rows: QualityRows,
     frequency: Annotated[
         str | None,
         typer.Option("--frequency", help="Period of the data (1d, 1h, ...); inferred if omitted."),
@@ -263,14 +299,15 @@ def quality_command(
 
       cryptofolio data quality --prices my_prices.csv
     """
+    prices = rows.prices
     if dataset is None and prices is None:
         dataset = DEFAULT_DATASET
     long = load_market_data(
         dataset,
         prices,
-        symbols=parse_symbols(aliased(assets, symbols, "--assets", "--symbols")),
-        start=start,
-        end=end,
+        symbols=parse_symbols(aliased(rows.assets, symbols, "--assets", "--symbols")),
+        start=rows.start,
+        end=rows.end,
         data_dir=data_dir,
     )
     report = quality_report(long, frequency)

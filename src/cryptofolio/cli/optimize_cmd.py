@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -36,6 +36,7 @@ from cryptofolio.cli.optimize_views import (
     timestamp_text,
     weights_csv,
 )
+from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.cli.options import DataOptions, with_data_options
 from cryptofolio.cli.portfolio_options import PortfolioOption, with_portfolio_options
 from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
@@ -160,11 +161,34 @@ RandomOpt = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class OptimizeOutputs:
+    """Where ``optimize`` writes: stdout as a table, JSON or CSV, and the optional PNG pictures
+    (the weights, the cluster tree of hrp/herc)."""
+
+    output_format: OutputFormat = OutputFormat.TABLE
+    plot: Path | None = None
+    dendrogram: Path | None = None
+
+
+with_optimize_outputs = with_option_group(
+    "outputs",
+    [
+        keyword_option("output_format", FormatOpt, OutputFormat.TABLE),
+        keyword_option("plot", PlotOpt, None),
+        keyword_option("dendrogram", DendrogramOpt, None),
+    ],
+    lambda values: OptimizeOutputs(**values),
+    what="output",
+)
+
+
 @handle_errors
 @with_data_options
 @with_portfolio_options()
 @with_allocator_options
 @with_solver_options()
+@with_optimize_outputs
 @with_views_options
 def optimize(
     *,
@@ -172,9 +196,7 @@ def optimize(
     config: PortfolioConfig,
     allocator: AllocatorOptions,
     solver: SolverChoice,
-    output_format: FormatOpt = OutputFormat.TABLE,
-    plot: PlotOpt = None,
-    dendrogram: DendrogramOpt = None,
+    outputs: OptimizeOutputs,
     exclude_pow_risk: ExcludePowRiskOpt = False,
     black_litterman: ViewsOptions,
 ) -> None:
@@ -189,7 +211,7 @@ def optimize(
 
       cryptofolio optimize --assets BTC,ETH,XRP,ADA --risk-model ledoit-wolf --max-weight 0.4 --format json
 
-      cryptofolio optimize --assets BTC,ETH,LTC --min-weight -0.2 --gross-exposure 1.5 --bounds BTC=0.1:0.6 --plot weights.png
+      cryptofolio optimize --assets BTC,ETH,LTC --start 2021-01-01 --min-weight -0.2 --gross-exposure 1.5 --bounds BTC=0.1:0.6 --plot weights.png
 
       cryptofolio optimize --prices my_prices.csv --objective efficient-return --target-return 0.3
 
@@ -199,7 +221,7 @@ def optimize(
 
       cryptofolio optimize --assets BTC,ETH,SOL,BNB --max-weight 0.4 --solver gradient --lr 0.05 --iterations 2000
     """
-    fmt = OutputFormat(output_format)
+    fmt, plot, dendrogram = OutputFormat(outputs.output_format), outputs.plot, outputs.dendrogram
     if plot is not None:
         check_output_file(plot, "--plot")
     if dendrogram is not None:
