@@ -189,15 +189,18 @@ def test_bad_allocator_options_are_one_line_errors(args, needle):
     assert needle in " ".join(result.output.split())
 
 
-def test_backtest_strategies_take_the_settings():
+def test_backtest_strategies_take_the_settings(tmp_path):
     base = ["backtest", *DATA, "--lookback", "90", "--rebalance", "monthly", "--format", "json"]
+    report = tmp_path / "report.html"
     runs = []
-    for extra in ([], ["--linkage", "ward", "--cluster-risk", "cvar"]):
+    for extra in ([], ["--linkage", "ward", "--cluster-risk", "cvar", "--report", str(report)]):
         result = runner.invoke(app, [*base, "--strategies", "hrp,min-variance", *extra])
         assert result.exit_code == 0, result.output
         runs.append(json.loads(result.stdout)["strategies"])
     assert runs[0]["min-variance"] == runs[1]["min-variance"]
     assert runs[0]["hrp"] != runs[1]["hrp"]
+    page = report.read_text()
+    assert page.count("Cluster tree: ") == 1 and "Cluster tree: hrp (last rebalance" in page
     result = runner.invoke(app, [*base, "--strategies", "min-variance", "--linkage", "ward"])
     assert result.exit_code == 2
     assert "--linkage applies to hrp and herc" in " ".join(result.output.split())

@@ -188,9 +188,9 @@ def fetch_command(
 
       cryptofolio data fetch binance --assets BTC,ETH --timeframe 1d --start 2021-01-01
 
-      cryptofolio data fetch bybit --assets BTC/USDT --timeframe 1h --start 2024-01-01 --end 2024-02-01
+      cryptofolio data fetch bybit --assets BTC/USDT --timeframe 1h --start 2021-01-01 --end 2021-01-03
 
-      cryptofolio data fetch cryptocompare --assets BTC,ETH,SOL --start 2020-01-01
+      cryptofolio data fetch cryptocompare --assets BTC --start 2021-01-01 --end 2021-02-28
 
     (--symbols, --since and --until are the former names of --assets, --start and --end.)
 

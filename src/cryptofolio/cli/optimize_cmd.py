@@ -211,7 +211,7 @@ def optimize(
 
       cryptofolio optimize --assets BTC,ETH,XRP,ADA --risk-model ledoit-wolf --max-weight 0.4 --format json
 
-      cryptofolio optimize --assets BTC,ETH,LTC --min-weight -0.2 --gross-exposure 1.5 --bounds BTC=0.1:0.6 --plot weights.png
+      cryptofolio optimize --assets BTC,ETH,LTC --start 2021-01-01 --min-weight -0.2 --gross-exposure 1.5 --bounds BTC=0.1:0.6 --plot weights.png
 
       cryptofolio optimize --prices my_prices.csv --objective efficient-return --target-return 0.3
 

@@ -219,11 +219,11 @@ def rebalance(
 
     Example:
 
-      cryptofolio rebalance --holdings my.csv --dataset coingecko-daily --objective min-variance
+      cryptofolio rebalance --holdings examples/holdings.csv --dataset coingecko-daily --start 2022-01-01 --objective min-variance
 
       cryptofolio rebalance --exchange binance --assets SOL --min-trade 10
 
-      cryptofolio rebalance --exchange bybit --market linear --testnet --execute
+      cryptofolio rebalance --exchange bybit --market linear --testnet --start 2022-01-01 --execute
     """
     request = RebalanceRequest(
         config=allocator.apply(black_litterman.apply(config), [str(config.objective)]),
