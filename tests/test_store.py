@@ -175,7 +175,10 @@ def test_unreadable_file_is_named(tmp_path):
     folder = tmp_path / "binance-1d"
     folder.mkdir()
     (folder / "BTC.parquet").write_bytes(b"PAR1 this is not parquet")
-    with pytest.raises(DataError, match=r"BTC.parquet cannot be read.*fetch the data again"):
+    with pytest.raises(
+        DataError,
+        match=r"BTC.parquet cannot be read.*a fresh fetch: rm .*cryptofolio data fetch binance --symbols BTC",
+    ):
         store.read_series("binance-1d", "BTC", tmp_path)
 
 

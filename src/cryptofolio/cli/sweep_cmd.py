@@ -124,7 +124,7 @@ def sweep(
 
       cryptofolio sweep --assets BTC,ETH,BNB,XRP,ADA --start 2021-01-01 --param lookback=90,180,365 --param objective=min-variance,max-sharpe
 
-      cryptofolio sweep --grid examples/sweep.toml --workers 2 --output-dir sweep-out --heatmap oos.png lookback l2
+      cryptofolio sweep --grid examples/sweep.toml --assets BTC,ETH,BNB,XRP,ADA --start 2021-01-01 --workers 2 --output-dir sweep-out --heatmap oos.png lookback l2
 
       cryptofolio sweep --grid examples/sweep.toml --cpcv --folds 6 --dask tcp://scheduler:8786 --format json
     """

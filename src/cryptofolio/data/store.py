@@ -45,6 +45,7 @@ from cryptofolio.atomic_files import (
     atomic_write_bytes,
 )
 from cryptofolio.data.frame import LONG_COLUMNS, standardize_long
+from cryptofolio.data.store_repair import BrokenFile, repair_command
 from cryptofolio.errors import DataError
 from cryptofolio.locks import LockPolicy, exclusive
 from cryptofolio.user_warnings import user_stacklevel
@@ -212,13 +213,30 @@ class StoredSeries:
 def _read_file(path: Path) -> tuple[pd.DataFrame, SeriesMeta | None]:
     try:
         table = pq.read_table(path)
-    except (OSError, pa.ArrowException) as exc:
+        raw = (table.schema.metadata or {}).get(META_KEY)
+        meta = SeriesMeta.from_json(raw) if raw else None
+        frame = table.to_pandas()
+    except (OSError, pa.ArrowException, ValueError, KeyError, TypeError) as exc:
         raise DataError(
-            f"stored file {path} cannot be read ({exc}); delete it and fetch the data again"
+            f"stored file {path} cannot be read ({type(exc).__name__}: {exc}); replace it with "
+            f"a fresh fetch: {repair_command(path)}"
         ) from exc
-    raw = (table.schema.metadata or {}).get(META_KEY)
-    meta = SeriesMeta.from_json(raw) if raw else None
-    return table.to_pandas(), meta
+    return frame, meta
+
+
+def read_dataset_files(
+    name: str, data_dir: str | Path | None = None
+) -> tuple[list[pd.DataFrame], tuple[BrokenFile, ...]]:
+    """The long frames of a stored dataset's readable files, and its files that cannot be read
+    (each with the command that repairs it)."""
+    frames, broken = [], []
+    for path in sorted((resolve_data_dir(data_dir) / name).glob("*.parquet")):
+        try:
+            frames.append(_read_file(path)[0])
+        except DataError as exc:
+            cause = exc.__cause__ or exc
+            broken.append(BrokenFile.of(path, f"{type(cause).__name__}: {cause}"))
+    return frames, tuple(broken)
 
 
 def read_series(
@@ -232,7 +250,7 @@ def read_series(
     if meta is None:
         raise DataError(
             f"stored file {path} has no cryptofolio metadata (not written by cryptofolio?); "
-            "move it away and fetch again"
+            f"move it away and fetch again: {repair_command(path)}"
         )
     return StoredSeries(standardize_long(frame, source=str(path)), meta)
 
@@ -255,10 +273,13 @@ def dataset_quotes(dataset: str, data_dir: str | Path | None = None) -> dict[str
     for path in sorted(root.glob("*.parquet")):
         try:
             raw = (pq.read_schema(path).metadata or {}).get(META_KEY)
-        except (OSError, pa.ArrowException) as exc:
-            raise DataError(f"stored file {path} cannot be read ({exc}); delete it") from exc
-        if raw:
-            quotes[path.stem] = SeriesMeta.from_json(raw).quote
+            if raw:
+                quotes[path.stem] = SeriesMeta.from_json(raw).quote
+        except (OSError, pa.ArrowException, ValueError, KeyError, TypeError) as exc:
+            raise DataError(
+                f"stored file {path} cannot be read ({type(exc).__name__}: {exc}); replace it "
+                f"with a fresh fetch: {repair_command(path)}"
+            ) from exc
     return quotes
 
 
