@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cryptofolio.atomic_files import ENV_PAUSE_BEFORE_REPLACE
 from cryptofolio.data import list_datasets, load_dataset, store
 from cryptofolio.errors import DataError
 
@@ -174,7 +175,10 @@ def test_unreadable_file_is_named(tmp_path):
     folder = tmp_path / "binance-1d"
     folder.mkdir()
     (folder / "BTC.parquet").write_bytes(b"PAR1 this is not parquet")
-    with pytest.raises(DataError, match=r"BTC.parquet cannot be read.*fetch the data again"):
+    with pytest.raises(
+        DataError,
+        match=r"BTC.parquet cannot be read.*a fresh fetch: rm .*cryptofolio data fetch binance --symbols BTC",
+    ):
         store.read_series("binance-1d", "BTC", tmp_path)
 
 
@@ -195,7 +199,7 @@ def test_write_killed_with_sigkill_leaves_earlier_data_intact(tmp_path):
     old_meta = meta(((utc("2021-01-01"), utc("2021-01-10")),))
     store.write_series("binance-1d", "BTC", old, old_meta, tmp_path)
     marker = tmp_path / "paused"
-    env = {**os.environ, store.ENV_PAUSE_BEFORE_REPLACE: str(marker)}
+    env = {**os.environ, ENV_PAUSE_BEFORE_REPLACE: str(marker)}
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], env=env)
     try:
         deadline = time.monotonic() + 120

@@ -69,3 +69,8 @@ class OutputPathError(CryptofolioError, ValueError):
     """A file or folder the command was asked to write cannot be written (under a file, a
     read-only place, a folder where a file is wanted); the message names the path and the
     option."""
+
+
+class LockError(CryptofolioError):
+    """A file or dataset is being written by another process (and the caller chose not to
+    wait, or the wait timed out); the message names the lock file."""

@@ -195,28 +195,77 @@ def test_views_options_go_together(args, needle):
     assert needle in " ".join(result.output.split())
 
 
-def test_black_litterman_elsewhere_says_what_to_do():
-    result = runner.invoke(
-        app,
-        [
-            "backtest",
-            "--assets",
-            "BTC,ETH",
-            "--start",
-            "2021-01-01",
-            "--end",
-            "2021-04-30",
-            "--lookback",
-            "60",
-            "--strategies",
-            "max-sharpe",
-            "--expected-returns",
-            "black-litterman",
-        ],
-    )
-    text = " ".join(result.output.split())
-    assert result.exit_code != 0
-    assert "need market caps and views" in text
+BL_ARGS = [
+    "--objective",
+    "max-sharpe",
+    "--expected-returns",
+    "black-litterman",
+    "--views",
+    str(VIEWS),
+    "--format",
+    "json",
+]
+
+
+def test_allocate_and_rebalance_take_the_views_of_optimize(tmp_path):
+    """The three commands estimate on the same window with the same views: one target."""
+    optimized = runner.invoke(app, ["optimize", *BL_DATA, *BL_ARGS])
+    assert optimized.exit_code == 0, optimized.output
+    weights = json.loads(optimized.stdout)["weights"]
+    allocated = runner.invoke(app, ["allocate", "--value", "10000", *BL_DATA, *BL_ARGS])
+    assert allocated.exit_code == 0, allocated.output
+    rows = json.loads(allocated.stdout)["rows"]
+    assert {r["asset"]: r["target_weight"] for r in rows} == pytest.approx(weights, abs=1e-12)
+    holdings = tmp_path / "holdings.csv"
+    holdings.write_text("symbol,amount\nBTC,0.1\nETH,2\nSOL,10\n")
+    dates = ["--start", "2023-01-01", "--end", "2023-11-30"]
+    planned = runner.invoke(app, ["rebalance", "--holdings", str(holdings), *dates, *BL_ARGS])
+    assert planned.exit_code == 0, planned.output
+    target = json.loads(planned.stdout)["plan"]["weights"]["target"]
+    assert {a: target[a] for a in BL_ASSETS} == pytest.approx(weights, abs=1e-12)
+
+
+def test_backtest_with_views_runs_and_its_market_risk_aversion_moves_the_prior():
+    """A δ given changes the decisions (the prior is δΣw); a views backtest runs end to end."""
+    base = [
+        "backtest",
+        *BL_DATA,
+        "--lookback",
+        "90",
+        "--rebalance",
+        "monthly",
+        "--strategies",
+        "max-sharpe,market-cap",
+        *BL_ARGS,
+    ]
+    base.remove("--objective")
+    base.remove("max-sharpe")
+    runs = []
+    for delta in ("1", "6"):
+        result = runner.invoke(app, [*base, "--market-risk-aversion", delta])
+        assert result.exit_code == 0, result.output
+        runs.append(json.loads(result.stdout)["strategies"]["max-sharpe"])
+    assert runs[0] != runs[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--expected-returns", "black-litterman"], "needs --views FILE"),
+        (["--views", str(VIEWS)], "--views needs --expected-returns black-litterman"),
+        (["--market-risk-aversion", "2"], "--market-risk-aversion needs"),
+        (
+            ["--expected-returns", "black-litterman", "--views", str(VIEWS), "--tau", "0"],
+            "--tau must be positive",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["backtest", "allocate"])
+def test_views_options_go_together_elsewhere(command, args, needle):
+    extra = ["--value", "1000"] if command == "allocate" else []
+    result = runner.invoke(app, [command, *extra, *BL_DATA, *args])
+    assert result.exit_code == 2, result.output
+    assert needle in " ".join(result.output.split())
 
 
 def test_frontier_resample_json_and_picture(tmp_path, returns):

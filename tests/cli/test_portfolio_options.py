@@ -81,12 +81,21 @@ FRONTIER_SHARED = [
     "--l2",
 ]
 BACKTEST_SHARED = [o for o in ALL_SHARED if o != "--objective"]
+ALLOCATOR = [
+    "--linkage",
+    "--distance",
+    "--leaf-order",
+    "--cluster-risk",
+    "--clusters",
+    "--risk-budget",
+]
 
 #: Every option of each command, in --help order (recorded before the refactoring).
 EXPECTED_OPTIONS: dict[str, list[str]] = {
     "optimize": [
         *DATA,
         *ALL_SHARED,
+        *ALLOCATOR,
         "--solver",
         "--lr",
         "--iterations",
@@ -95,9 +104,11 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--device",
         "--format",
         "--plot",
+        "--dendrogram",
         "--exclude-pow-risk",
         "--views",
         "--tau",
+        "--market-risk-aversion",
         "--config",
     ],
     "frontier": [
@@ -115,6 +126,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         *DATA,
         "--strategies",
         *BACKTEST_SHARED,
+        *ALLOCATOR,
         "--rebalance",
         "--lookback",
         "--window",
@@ -132,6 +144,9 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--market-cap-max-weight",
         "--fixed-weights",
         "--normalize-weights",
+        "--views",
+        "--tau",
+        "--market-risk-aversion",
         "--format",
         "--output-dir",
         "--file-format",
@@ -148,6 +163,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--quote",
         *DATA,
         *ALL_SHARED,
+        *ALLOCATOR,
         "--min-trade",
         "--dust",
         "--fee-bps",
@@ -158,10 +174,25 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--yes",
         "--run-id",
         "--keys-file",
+        "--views",
+        "--tau",
+        "--market-risk-aversion",
         "--format",
         "--config",
     ],
-    "allocate": ["--value", *DATA, *ALL_SHARED, "--method", "--step", "--format", "--config"],
+    "allocate": [
+        "--value",
+        *DATA,
+        *ALL_SHARED,
+        *ALLOCATOR,
+        "--method",
+        "--step",
+        "--views",
+        "--tau",
+        "--market-risk-aversion",
+        "--format",
+        "--config",
+    ],
 }
 
 #: The --help row of each shared option (whitespace collapsed), recorded before the refactoring.
@@ -264,7 +295,8 @@ def _nan_safe(config: PortfolioConfig) -> PortfolioConfig:
 
 
 def _click_command(name: str):
-    return typer.main.get_command(app).commands[name]
+    root = typer.main.get_command(app)
+    return root.get_command(typer.Context(root), name)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_OPTIONS))

@@ -37,8 +37,8 @@ def factory(monkeypatch, binance_server):
 
 
 def fetch(tmp_path, *extra):
-    args = ["data", "fetch", "binance", "--symbols", "BTC,ETH", "--timeframe", "1d"]
-    args += ["--since", "2021-01-01", "--until", "2021-01-31", "--data-dir", str(tmp_path), *extra]
+    args = ["data", "fetch", "binance", "--assets", "BTC,ETH", "--timeframe", "1d"]
+    args += ["--start", "2021-01-01", "--end", "2021-01-31", "--data-dir", str(tmp_path), *extra]
     return runner.invoke(app, args)
 
 

@@ -107,9 +107,9 @@ def test_one_dataset_keeps_one_quote_currency(source, tmp_path):
 def test_span_checks():
     span = resolve_span("1h", "2021-01-01", None, now=pd.Timestamp("2021-01-02 10:30", tz="UTC"))
     assert span.end == pd.Timestamp("2021-01-02 09:00", tz="UTC")  # 10:00 candle still forming
-    with pytest.raises(DataError, match="--since"):
+    with pytest.raises(DataError, match="--start"):
         resolve_span("1d", "2021-05-01", "2021-04-01", now=NOW)
-    with pytest.raises(DataError, match="cannot read --since 'yesterday-ish'"):
+    with pytest.raises(DataError, match="cannot read --start 'yesterday-ish'"):
         resolve_span("1d", "yesterday-ish", now=NOW)
 
 

@@ -53,28 +53,8 @@ class Market:
         self.lookback = config.lookback
         self.window = config.window
 
-        lo = 0
-        if config.start is not None:
-            lo = int(self.index.searchsorted(_utc(config.start), side="left"))
-        hi = len(self.index)
-        if config.end is not None:
-            hi = int(self.index.searchsorted(_utc(config.end), side="right"))
-        if lo >= hi:
-            raise BacktestError(
-                f"no rows between start {config.start} and end {config.end}; the data covers "
-                f"{self.index[0]} to {self.index[-1]}"
-            )
-        any_eligible = self.eligible[lo:hi].any(axis=1)
-        if not any_eligible.any():
-            longest = int(run[:hi].max()) if run.size else 0
-            best = self.assets[int(np.argmax(run[:hi].max(axis=0)))]
-            raise BacktestError(
-                f"lookback of {config.lookback} rows is longer than the data allows: no asset "
-                f"has {config.lookback} clean rows before any decision date up to "
-                f"{self.index[hi - 1]} (longest clean run: {longest} rows, {best}); shorten "
-                "--lookback or load more history"
-            )
-        self.first = lo + int(np.argmax(any_eligible))
+        lo, hi = self._rows_between(config)
+        self.first = self._first_decision(lo, hi, run, config.lookback)
         self.last = hi  # exclusive
         used = close.iloc[max(0, self.first - config.lookback) : hi]
         check_prices_at_use(
@@ -86,6 +66,35 @@ class Market:
         if config.start is not None and self.first > lo:
             self._warn_start_moved(lo, run)
         self.sim_index = self.index[self.first : self.last]
+
+    def _rows_between(self, config: BacktestConfig) -> tuple[int, int]:
+        """The rows ``[lo, hi)`` between --start and --end (the whole index without them)."""
+        lo = 0
+        if config.start is not None:
+            lo = int(self.index.searchsorted(_utc(config.start), side="left"))
+        hi = len(self.index)
+        if config.end is not None:
+            hi = int(self.index.searchsorted(_utc(config.end), side="right"))
+        if lo >= hi:
+            raise BacktestError(
+                f"no rows between start {config.start} and end {config.end}; the data covers "
+                f"{self.index[0]} to {self.index[-1]}"
+            )
+        return lo, hi
+
+    def _first_decision(self, lo: int, hi: int, run: np.ndarray, lookback: int) -> int:
+        """The first row in ``[lo, hi)`` where some asset has ``lookback`` clean rows before it."""
+        any_eligible = self.eligible[lo:hi].any(axis=1)
+        if not any_eligible.any():
+            longest = int(run[:hi].max()) if run.size else 0
+            best = self.assets[int(np.argmax(run[:hi].max(axis=0)))]
+            raise BacktestError(
+                f"lookback of {lookback} rows is longer than the data allows: no asset "
+                f"has {lookback} clean rows before any decision date up to "
+                f"{self.index[hi - 1]} (longest clean run: {longest} rows, {best}); shorten "
+                "--lookback or load more history"
+            )
+        return lo + int(np.argmax(any_eligible))
 
     def _warn_start_moved(self, lo: int, run: np.ndarray) -> None:
         """--start asked for row ``lo`` but no asset had a full lookback there: say where the

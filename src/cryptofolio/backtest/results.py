@@ -120,7 +120,7 @@ class BacktestResult:
         """Write :meth:`daily_returns` as CSV at ``path`` (header ``date,<strategy>...``;
         parent folders created; an interrupted write leaves the old file). Read back with
         ``pd.read_csv(path, index_col="date", parse_dates=True)``."""
-        from cryptofolio.data.store import atomic_write_bytes
+        from cryptofolio.atomic_files import atomic_write_bytes
 
         path = Path(path)
         text = self.daily_returns().to_csv(date_format="%Y-%m-%d", float_format="%.12g")

@@ -2,7 +2,8 @@
 drifted weights move further than a threshold from the last target.
 
 A schedule is parsed from the CLI form (``daily``, ``weekly``, ``monthly``, ``7d``, ``12h``,
-``30p``, ``drift:0.05``) into a :class:`Schedule`. Calendar schedules depend only on the
+``30p``, ``drift:0.05``, or a pandas calendar offset alias such as ``W-FRI``, ``MS``, ``ME``,
+``QS``) into a :class:`Schedule`. Calendar schedules depend only on the
 timestamps, so they are computed up front as a boolean mask (:func:`calendar_mask`); the drift
 schedule is evaluated inside the simulation from weights known before the decision time.
 """
@@ -27,6 +28,7 @@ class ScheduleKind(StrEnum):
     EVERY_HOURS = "hours"
     EVERY_PERIODS = "periods"
     DRIFT = "drift"
+    OFFSET = "offset"
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,15 @@ class Schedule:
     threshold
         For :attr:`ScheduleKind.DRIFT`: rebalance when any asset's drifted weight differs from
         its last target by more than this (absolute weight, 0.05 = 5 percentage points).
+    offset
+        For :attr:`ScheduleKind.OFFSET`: a pandas calendar offset alias (``W-FRI``, ``MS``);
+        the schedule rebalances at the first row at or after each of its dates (UTC).
     """
 
     kind: ScheduleKind
     every: int = 1
     threshold: float = 0.0
+    offset: str = ""
 
     def __str__(self) -> str:
         if self.kind is ScheduleKind.EVERY_DAYS:
@@ -57,6 +63,8 @@ class Schedule:
             return f"{self.every}p"
         if self.kind is ScheduleKind.DRIFT:
             return f"drift:{self.threshold:g}"
+        if self.kind is ScheduleKind.OFFSET:
+            return self.offset
         return self.kind.value
 
 
@@ -64,10 +72,18 @@ _EVERY = re.compile(r"^(\d+)([dhp])$")
 
 
 def parse_schedule(text: str | Schedule) -> Schedule:
-    """Parse ``daily|weekly|monthly|Nd|Nh|Np|drift:X`` into a :class:`Schedule`.
+    """Parse ``daily|weekly|monthly|Nd|Nh|Np|drift:X|OFFSET`` into a :class:`Schedule`.
 
     ``Nd`` is every N days of calendar time, ``Nh`` every N hours, ``Np`` every N rows of the
     data; ``drift:0.05`` rebalances when a weight drifts more than 5 points from its target.
+    ``OFFSET`` is a pandas calendar offset alias, case as pandas spells it (``W-FRI`` Fridays,
+    ``MS`` month starts, ``ME`` month ends, ``QS`` quarter starts, ``2W-MON``): a rebalance at
+    the first row at or after each of its dates. Fixed lengths (``D``, ``h``) are ``Nd``/``Nh``.
+
+    Raises
+    ------
+    BacktestError
+        None of these forms.
     """
     if isinstance(text, Schedule):
         return text
@@ -92,10 +108,26 @@ def parse_schedule(text: str | Schedule) -> Schedule:
             threshold = float("nan")
         if np.isfinite(threshold) and 0 < threshold < 1:
             return Schedule(ScheduleKind.DRIFT, threshold=threshold)
+    offset = _calendar_offset(text.strip())
+    if offset is not None:
+        return Schedule(ScheduleKind.OFFSET, offset=text.strip())
     raise BacktestError(
         f"cannot parse rebalance schedule {text!r}; use daily, weekly, monthly, Nd (every N days),"
-        " Nh (hours), Np (periods) or drift:X with 0 < X < 1 (e.g. drift:0.05)"
+        " Nh (hours), Np (periods), drift:X with 0 < X < 1 (e.g. drift:0.05) or a pandas "
+        "calendar offset alias (W-FRI, MS, ME, QS)"
     )
+
+
+def _calendar_offset(text: str) -> pd.DateOffset | None:
+    """The pandas calendar offset ``text`` names; ``None`` if it names none or a fixed length
+    (a ``Tick``: ``D``, ``h``, ``min``), which ``Nd``/``Nh`` express."""
+    try:
+        offset = pd.tseries.frequencies.to_offset(text)
+    except (ValueError, TypeError):
+        return None
+    if isinstance(offset, pd.tseries.offsets.Tick) or offset.n < 1:
+        return None
+    return offset
 
 
 def calendar_mask(index: pd.DatetimeIndex, schedule: Schedule) -> np.ndarray:
@@ -103,8 +135,9 @@ def calendar_mask(index: pd.DatetimeIndex, schedule: Schedule) -> np.ndarray:
 
     Daily/weekly/monthly rebalance at the first row of each UTC day / ISO week (Monday) /
     month. Every-N-days/hours rebalances at the first row at or after the previous rebalance
-    plus N days/hours. For the drift schedule only row 0 is True (the rest is decided by the
-    simulation).
+    plus N days/hours. An offset schedule rebalances at the first row at or after each date of
+    ``pd.date_range(first day, last row, freq=offset)``. For the drift schedule only row 0 is
+    True (the rest is decided by the simulation).
     """
     n = len(index)
     mask = np.zeros(n, dtype=bool)
@@ -122,6 +155,10 @@ def calendar_mask(index: pd.DatetimeIndex, schedule: Schedule) -> np.ndarray:
             key = index.year.to_numpy() * 12 + index.month.to_numpy()
         key = np.asarray(key)
         mask[1:] = key[1:] != key[:-1]
+    elif kind is ScheduleKind.OFFSET:
+        dates = pd.date_range(index[0].normalize(), index[-1], freq=schedule.offset)
+        rows = np.searchsorted(index, dates, side="left")
+        mask[rows[rows < n]] = True
     elif kind is ScheduleKind.EVERY_PERIODS:
         mask[:: schedule.every] = True
     elif kind in (ScheduleKind.EVERY_DAYS, ScheduleKind.EVERY_HOURS):

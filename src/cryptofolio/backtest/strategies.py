@@ -131,6 +131,12 @@ class OptimizerStrategy:
         against the mean daily volume of the last 30 rows).
     max_turnover
         Cap on ``sum |w - w_current|`` per rebalance, or ``None``.
+
+    With ``config.expected_returns="black-litterman"`` the prior at each rebalance comes from
+    the market caps of the history (rows strictly before the decision: the last row of the
+    window, nothing later) and δ, unless ``config.black_litterman`` gives it, from the
+    window's cap-weighted market proxy. A view on an asset not eligible at a rebalance (not
+    listed yet, too short a history) is left out there, with a :class:`StrategyNote`.
     """
 
     config: PortfolioConfig = field(default_factory=PortfolioConfig)
@@ -168,10 +174,37 @@ class OptimizerStrategy:
             kwargs["max_turnover"] = self.max_turnover
             if self.transaction_cost:
                 kwargs["transaction_cost"] = self.cost_rates(context)
-        result = build_portfolio(
-            context.prices, self.config, warm_starts=context.warm_starts, **kwargs
-        )
+        config = self.config
+        if config.black_litterman is not None:
+            config = self._views_on(context)
+            kwargs["market_caps"] = context.history.market_cap
+        result = build_portfolio(context.prices, config, warm_starts=context.warm_starts, **kwargs)
         return result.weights
+
+    def check_assets(self, assets: Sequence[str]) -> None:
+        """Refuse views on assets the backtest has no data for (they could never apply)."""
+        views = self.config.black_litterman
+        unknown = [] if views is None else [a for a in views.assets() if a not in set(assets)]
+        if unknown:
+            raise BacktestError(
+                f"{self.name}: the views name {', '.join(unknown)}, not in the backtest data "
+                f"(assets: {', '.join(assets)}); add it to --assets or drop the view from "
+                "--views"
+            )
+
+    def _views_on(self, context: DecisionContext) -> PortfolioConfig:
+        """The config with the views restricted to the eligible assets (a note for each view
+        left out)."""
+        assert self.config.black_litterman is not None
+        views, left_out = self.config.black_litterman.on_assets(list(context.eligible))
+        for label in left_out:
+            warnings.warn(
+                f"{self.name}: view {label} left out at the rebalances where one of its "
+                "assets is not eligible (no full clean lookback yet)",
+                StrategyNote,
+                stacklevel=user_stacklevel(),
+            )
+        return dataclasses.replace(self.config, black_litterman=views)
 
 
 # --------------------------------------------------------------------------- benchmarks

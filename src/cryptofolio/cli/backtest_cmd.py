@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 import typer
@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cryptofolio.cli.allocator_options import AllocatorOptions, with_allocator_options
 from cryptofolio.cli.backtest_options import (
     DEFAULT_STRATEGIES,
     BacktestFormat,
@@ -39,6 +40,7 @@ from cryptofolio.cli.portfolio_options import (
     with_portfolio_options,
 )
 from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
+from cryptofolio.cli.views_options import ViewsOptions, with_views_options
 from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import PortfolioConfig
 
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cryptofolio.backtest import BacktestConfig, BacktestResult
+    from cryptofolio.backtest.trees import DecisionTree
 
 console = Console()
 err_console = Console(stderr=True)
@@ -113,8 +116,10 @@ def build_strategies(
 @handle_errors
 @with_data_options
 @with_portfolio_options(exclude={PortfolioOption.OBJECTIVE})
+@with_allocator_options
 @with_simulation_options
 @with_strategy_options
+@with_views_options
 @with_output_options
 def backtest(
     ctx: typer.Context,
@@ -122,8 +127,10 @@ def backtest(
     data: DataOptions,
     strategies: StrategiesOpt = DEFAULT_STRATEGIES,
     config: PortfolioConfig,
+    allocator: AllocatorOptions,
     simulation: Simulation,
     strategy_options: StrategyOptions,
+    black_litterman: ViewsOptions,
     output: BacktestOutput,
     exclude_pow_risk: ExcludePowRiskOpt = False,
 ) -> None:
@@ -133,13 +140,16 @@ def backtest(
     expanding --lookback window of rows) and trades at that row's close, paying commission and
     slippage. --start is the first decision date: the lookback comes from the data before it.
     Assets join once they have a full clean lookback; a held asset whose data stops is sold at
-    its last price (costs charged, event recorded).
+    its last price (costs charged, event recorded). With --expected-returns black-litterman
+    the prior of each rebalance comes from the market caps of the last row before it.
 
     Examples:
 
       cryptofolio backtest --assets BTC,ETH,BNB,XRP,ADA,SOL --start 2021-01-01 --rebalance weekly --slippage sqrt
 
       cryptofolio backtest --strategies min-variance,equal-weight,btc-hold --rebalance monthly --lookback 180 --format json
+
+      cryptofolio backtest --assets BTC,ETH,SOL --start 2022-01-01 --strategies max-sharpe,market-cap --expected-returns black-litterman --views examples/views.toml --market-risk-aversion 2.5
 
       cryptofolio backtest --assets BTC,ETH,LTC --strategies max-sharpe,fixed-weights --fixed-weights BTC=0.6,ETH=0.4 --on-failure hold --report report.html --output-dir out/
     """
@@ -153,9 +163,11 @@ def backtest(
     if output.returns_csv is not None:
         check_output_file(output.returns_csv, "--returns-csv")
     bt_config = simulation.config(data.start, data.end, config.periods_per_year)
+    config = black_litterman.apply(config)
     names = [n.strip() for n in strategies.split(",") if n.strip()]
     if not names:
         raise BacktestError("--strategies is empty; e.g. --strategies min-variance,equal-weight")
+    config = allocator.apply(config, names)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         strategy_objects = build_strategies(
@@ -171,6 +183,11 @@ def backtest(
             result = _run_with_progress(panels, strategy_objects, bt_config)
         finally:
             warned = _print_warnings(caught)
+    trees = None
+    if output.report is not None:
+        from cryptofolio.backtest.trees import last_decision_trees
+
+        trees = last_decision_trees(result, strategy_objects, panels)
     _write_outputs(
         result,
         output,
@@ -178,6 +195,7 @@ def backtest(
         strategy_objects if exclude_pow_risk else None,
         prices=panels.close,
         warned=warned,
+        trees=trees,
     )
 
 
@@ -221,11 +239,12 @@ def _write_outputs(
     prices: pd.DataFrame | None = None,
     *,
     warned: Collection[str] = (),
+    trees: Mapping[str, DecisionTree] | None = None,
 ) -> None:
     """The metrics on stdout as tables or JSON (with the warnings, notes and events, and the
     proof-of-work exclusions of ``pow_filters``, the strategies of --exclude-pow-risk), then
     the files, daily returns and report (paths on stderr); ``prices``, the close panel, gives
-    the report its beta to BTC and the assets' correlations."""
+    the report its beta to BTC and the assets' correlations; ``trees`` its dendrograms."""
     from cryptofolio.backtest.metrics import metrics_json
     from cryptofolio.cli.backtest_tables import event_records, event_summary, metrics_rich_tables
 
@@ -248,11 +267,14 @@ def _write_outputs(
             from cryptofolio.cli.security_cmd import print_backtest_pow_report
 
             print_backtest_pow_report(pow_filters, console)
-    _write_files(result, output, prices)
+    _write_files(result, output, prices, trees or {})
 
 
 def _write_files(
-    result: BacktestResult, output: BacktestOutput, prices: pd.DataFrame | None
+    result: BacktestResult,
+    output: BacktestOutput,
+    prices: pd.DataFrame | None,
+    trees: Mapping[str, DecisionTree],
 ) -> None:
     """The files and the report, after the results are printed: a failed write names its
     path and loses nothing already shown."""
@@ -279,7 +301,7 @@ def _write_files(
     if output.report is not None:
         from cryptofolio.report.backtest_report import ReportOptions, write_backtest_report
 
-        options = ReportOptions(plotly=output.plotly, prices=prices)
+        options = ReportOptions(plotly=output.plotly, prices=prices, cluster_trees=trees)
         try:
             path = write_backtest_report(result, output.report, options=options)
         except OSError as exc:

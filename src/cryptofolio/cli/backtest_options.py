@@ -20,10 +20,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import pandas as pd
 import typer
 
+from cryptofolio.backtest.config import FailurePolicy, WindowKind
 from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.cli.report_options import PlotlyOpt, ReturnsCsvOpt
-from cryptofolio.costs import CostModel, FeeSide, ZeroVolumePolicy, parse_slippage
-from cryptofolio.errors import BacktestError
+from cryptofolio.cli.slippage_option import (
+    NO_SLIPPAGE,
+    SlippageChoice,
+    resolved_slippage,
+    slippage_option,
+)
+from cryptofolio.costs import CostModel, FeeSide, ZeroVolumePolicy
+from cryptofolio.optimize import objective_names
 from cryptofolio.report.html_page import PlotlyJs
 
 if TYPE_CHECKING:
@@ -46,24 +53,25 @@ StrategiesOpt = Annotated[
     str,
     typer.Option(
         "--strategies",
-        help="Comma-separated: optimiser objectives (min-variance, max-sharpe, max-utility, "
-        "efficient-return, efficient-risk, min-semivariance, min-cvar), equal-weight, "
-        "market-cap, btc-hold, fixed-weights, lstm-mvo (needs the forecast extra).",
+        help=f"Comma-separated: optimiser objectives ({', '.join(objective_names())}), "
+        "equal-weight, market-cap, btc-hold, fixed-weights, lstm-mvo (needs the forecast extra).",
     ),
 ]
 RebalanceOpt = Annotated[
     str,
     typer.Option(
         "--rebalance",
-        help="daily, weekly, monthly, Nd (every N days), Nh, Np (every N rows) or drift:X "
-        "(when a weight drifts more than X from its target).",
+        metavar="SCHEDULE",
+        help="daily, weekly, monthly, Nd (every N days), Nh, Np (every N rows), drift:X "
+        "(when a weight drifts more than X from its target) or a pandas calendar offset "
+        "alias: W-FRI (Fridays), MS (month starts), ME, QS.",
     ),
 ]
 LookbackOpt = Annotated[
     int, typer.Option("--lookback", min=2, help="Estimation window in rows (365 = 1y daily).")
 ]
 WindowOpt = Annotated[
-    str, typer.Option("--window", help="rolling (last --lookback rows) or expanding.")
+    WindowKind, typer.Option("--window", help="rolling (last --lookback rows) or expanding.")
 ]
 FeeBpsOpt = Annotated[
     float, typer.Option("--fee-bps", min=0, help="Taker commission, bps of traded notional.")
@@ -75,13 +83,7 @@ MakerFeeOpt = Annotated[
 FeeSideOpt = Annotated[
     FeeSide, typer.Option("--fee-side", help="Which commission applies: taker or maker.")
 ]
-SlippageOpt = Annotated[
-    str,
-    typer.Option(
-        "--slippage",
-        help="none, fixed:BPS, or sqrt (impact = k·sqrt(trade / daily volume)).",
-    ),
-]
+SlippageOpt = Annotated[SlippageChoice, slippage_option()]
 ImpactOpt = Annotated[
     float, typer.Option("--impact-coefficient", min=0, help="k of the sqrt impact law.")
 ]
@@ -97,11 +99,13 @@ CapitalOpt = Annotated[
     float, typer.Option("--initial-capital", min=0, help="Starting cash (quote currency).")
 ]
 OnFailureOpt = Annotated[
-    str,
+    FailurePolicy,
     typer.Option(
         "--on-failure",
-        help="A strategy failing on a date: raise (error naming the date), hold (keep the "
-        "previous weights, recorded) or cash (sell all, recorded).",
+        help="A strategy failing on a date: hold (keep the previous weights; each date "
+        "recorded as a fallback; the default, since max-Sharpe has no solution where no "
+        "asset's estimated return beats the risk-free rate), cash (sell all, recorded) or "
+        "raise (error naming the date).",
     ),
 ]
 TurnoverPenaltyOpt = Annotated[
@@ -146,14 +150,14 @@ ReportOpt = Annotated[
 @dataclass(frozen=True)
 class Simulation:
     """How the backtest simulates: schedule, window (rows), costs, capital (quote currency) and
-    the failure policy, as the options gave them (``window`` and ``on_failure`` as text)."""
+    the failure policy, as the options gave them (``rebalance`` as text)."""
 
     rebalance: str
     lookback: int
-    window: str
+    window: WindowKind
     costs: CostModel
     initial_capital: float
-    on_failure: str
+    on_failure: FailurePolicy
 
     def config(
         self,
@@ -166,26 +170,21 @@ class Simulation:
         Raises
         ------
         BacktestError
-            A bad ``--window`` or ``--on-failure`` text, a bad ``--rebalance`` schedule.
+            A bad ``--rebalance`` schedule.
         """
         from cryptofolio.backtest import BacktestConfig
 
-        try:
-            config = BacktestConfig(
-                rebalance=self.rebalance,
-                lookback=self.lookback,
-                window=self.window,
-                initial_capital=self.initial_capital,
-                costs=self.costs,
-                start=start,
-                end=end,
-                on_failure=self.on_failure,
-                periods_per_year=periods_per_year,
-            )
-        except ValueError as exc:  # bad enum text
-            raise BacktestError(
-                f"{exc}; --window is rolling|expanding, --on-failure is raise|hold|cash"
-            ) from exc
+        config = BacktestConfig(
+            rebalance=self.rebalance,
+            lookback=self.lookback,
+            window=self.window,
+            initial_capital=self.initial_capital,
+            costs=self.costs,
+            start=start,
+            end=end,
+            on_failure=self.on_failure,
+            periods_per_year=periods_per_year,
+        )
         _ = config.schedule  # parse it now: a bad --rebalance fails before any data is read
         return config
 
@@ -215,7 +214,7 @@ class BacktestOutput:
 
 
 def _simulation(values: dict[str, Any]) -> Simulation:
-    kind, slip_bps = parse_slippage(values["slippage"])
+    kind, slip_bps = resolved_slippage(values["slippage"])
     costs = CostModel(
         fee_bps=values["fee_bps"],
         slippage=kind,
@@ -241,16 +240,16 @@ with_simulation_options = with_option_group(
     [
         keyword_option("rebalance", RebalanceOpt, "weekly"),
         keyword_option("lookback", LookbackOpt, 365),
-        keyword_option("window", WindowOpt, "rolling"),
+        keyword_option("window", WindowOpt, WindowKind.ROLLING),
         keyword_option("fee_bps", FeeBpsOpt, 10.0),
         keyword_option("maker_fee_bps", MakerFeeOpt, None),
         keyword_option("fee_side", FeeSideOpt, FeeSide.TAKER),
-        keyword_option("slippage", SlippageOpt, "none"),
+        keyword_option("slippage", SlippageOpt, NO_SLIPPAGE),
         keyword_option("impact_coefficient", ImpactOpt, 0.1),
         keyword_option("min_notional", MinNotionalOpt, 0.0),
         keyword_option("zero_volume", ZeroVolumeOpt, ZeroVolumePolicy.RAISE),
         keyword_option("initial_capital", CapitalOpt, 10_000.0),
-        keyword_option("on_failure", OnFailureOpt, "raise"),
+        keyword_option("on_failure", OnFailureOpt, FailurePolicy.HOLD),
     ],
     _simulation,
     what="simulation",

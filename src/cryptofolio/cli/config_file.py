@@ -85,6 +85,8 @@ COMMAND_TABLES: tuple[str, ...] = (
     "sweep",
     "forecast.train",
     "forecast.evaluate",
+    "forecast.predict",
+    "security",
 )
 
 CONFIG_PARAM = "config_file"

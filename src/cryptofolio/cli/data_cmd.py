@@ -7,6 +7,7 @@ first section of ``cryptofolio demo``).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +21,8 @@ from rich.text import Text
 from cryptofolio.cli.data_sql_cmd import sql_command
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.fetch_cmd import fetch_command
-from cryptofolio.cli.options import DataDirOpt, EndOpt, StartOpt
+from cryptofolio.cli.option_group import keyword_option, with_option_group
+from cryptofolio.cli.options import DataDirOpt, EndOpt, StartOpt, aliased
 from cryptofolio.data import (
     BUNDLED,
     DEFAULT_DATASET,
@@ -98,11 +100,14 @@ def list_command(
                 "origin": i.origin,
                 "frequency": i.frequency,
                 "symbols": list(i.symbols),
-                "start": i.start.isoformat(),
-                "end": i.end.isoformat(),
+                "start": None if pd.isna(i.start) else i.start.isoformat(),
+                "end": None if pd.isna(i.end) else i.end.isoformat(),
                 "rows": i.rows,
                 "description": i.description,
                 "path": str(paths.get(i.name, "")),
+                "broken_files": [
+                    {"path": str(b.path), "error": b.error, "repair": b.repair} for b in i.broken
+                ],
             }
             for i in infos
         ]
@@ -112,16 +117,24 @@ def list_command(
     for col in ("name", "origin", "freq", "first", "last", "rows", "symbols"):
         table.add_column(col, justify="right" if col == "rows" else "left")
     for info in infos:
+        mark = f" [red]+ {len(info.broken)} broken file(s), see below[/]" if info.broken else ""
         table.add_row(
             info.name,
             info.origin,
             info.frequency,
-            format_time(info.start, info.frequency),
-            format_time(info.end, info.frequency),
+            "-" if pd.isna(info.start) else format_time(info.start, info.frequency),
+            "-" if pd.isna(info.end) else format_time(info.end, info.frequency),
             f"{info.rows:,}",
-            _symbols_text(info.symbols),
+            Text(_symbols_text(info.symbols)) + Text.from_markup(mark),
         )
     console.print(table)
+    for info in infos:
+        for broken in info.broken:
+            console.print(
+                Text(f"{info.name}: {broken.path} cannot be read ({broken.error}); repair: ")
+                + Text(broken.repair, style="bold"),
+                style="red",
+            )
     console.print(store_line(store, sum(i.origin == "store" for i in infos)), highlight=False)
 
 
@@ -214,8 +227,50 @@ def print_findings(console: Console, report: QualityReport) -> None:
         console.print(f"  • {finding.message}", highlight=False)
 
 
+@dataclass(frozen=True)
+class QualityRows:
+    """The rows ``data quality`` checks: a prices file instead of the dataset, the assets
+    (comma-separated text) and the dates (UTC text)."""
+
+    prices: Path | None = None
+    assets: str | None = None
+    start: str | None = None
+    end: str | None = None
+
+
+with_quality_rows = with_option_group(
+    "rows",
+    [
+        keyword_option(
+            "prices",
+            Annotated[
+                Path | None,
+                typer.Option(
+                    "--prices", help="Check a CSV/Parquet price file instead of a dataset."
+                ),
+            ],
+            None,
+        ),
+        keyword_option(
+            "assets",
+            Annotated[
+                str | None,
+                typer.Option("--assets", help="Comma-separated assets, e.g. BTC,ETH,SHIB."),
+            ],
+            None,
+        ),
+        keyword_option("start", StartOpt, None),
+        keyword_option("end", EndOpt, None),
+    ],
+    lambda values: QualityRows(**values),
+    what="data",
+    config_file=False,
+)
+
+
 @data_app.command("quality")
 @handle_errors
+@with_quality_rows
 def quality_command(
     dataset: Annotated[
         str | None,
@@ -223,22 +278,15 @@ def quality_command(
             help="Dataset to check (see `cryptofolio data list`); default coingecko-daily."
         ),
     ] = None,
-    prices: Annotated[
-        Path | None,
-        typer.Option("--prices", help="Check a CSV/Parquet price file instead of a dataset."),
-    ] = None,
-    symbols: Annotated[
-        str | None,
-        typer.Option("--symbols", "--assets", help="Comma-separated symbols, e.g. BTC,ETH,SHIB."),
-    ] = None,
-    start: StartOpt = None,
-    end: EndOpt = None,
+    *,
+    rows: QualityRows,
     frequency: Annotated[
         str | None,
         typer.Option("--frequency", help="Period of the data (1d, 1h, ...); inferred if omitted."),
     ] = None,
     data_dir: DataDirOpt = None,
     output: FormatOpt = OutputFormat.TABLE,
+    symbols: Annotated[str | None, typer.Option("--symbols", hidden=True)] = None,
 ) -> None:
     """Report data quality per symbol: gaps, duplicates, bad prices, zero market caps and
     volumes, stale closes, suspicious jumps and pre-listing junk. Nothing is changed.
@@ -247,18 +295,19 @@ def quality_command(
 
       cryptofolio data quality coingecko-daily
 
-      cryptofolio data quality binance-hourly --symbols BTC,ETH --format json
+      cryptofolio data quality binance-hourly --assets BTC,ETH --format json
 
       cryptofolio data quality --prices my_prices.csv
     """
+    prices = rows.prices
     if dataset is None and prices is None:
         dataset = DEFAULT_DATASET
     long = load_market_data(
         dataset,
         prices,
-        symbols=parse_symbols(symbols),
-        start=start,
-        end=end,
+        symbols=parse_symbols(aliased(rows.assets, symbols, "--assets", "--symbols")),
+        start=rows.start,
+        end=rows.end,
         data_dir=data_dir,
     )
     report = quality_report(long, frequency)

@@ -21,6 +21,14 @@ from rich.progress import (
 from rich.table import Table
 
 from cryptofolio.cli.errors import handle_errors
+from cryptofolio.cli.fetch_options import (
+    CandleRequest,
+    FormerNames,
+    StorePolicy,
+    with_candle_options,
+    with_former_names,
+    with_policy_options,
+)
 from cryptofolio.cli.options import DataDirOpt
 from cryptofolio.errors import DataError
 
@@ -129,26 +137,6 @@ SourceArg = Annotated[
     ),
 ]
 
-SymbolsOpt = Annotated[
-    str,
-    typer.Option(
-        "--symbols", help="Comma-separated assets (BTC,ETH) or markets (BTC/USDT,ETH/BTC)."
-    ),
-]
-
-SinceOpt = Annotated[
-    str, typer.Option("--since", help="First candle open time (UTC), e.g. 2021-01-01.")
-]
-
-TimeframeOpt = Annotated[
-    str, typer.Option("--timeframe", help="Candle length: 1d, 1h or another of the source's.")
-]
-
-UntilOpt = Annotated[
-    str | None,
-    typer.Option("--until", help="Last candle open time (UTC); default: last closed candle."),
-]
-
 QuoteOpt = Annotated[
     str | None,
     typer.Option(
@@ -164,25 +152,33 @@ ExchangeOptionOpt = Annotated[
     ),
 ]
 
-RefreshOpt = Annotated[
-    bool,
-    typer.Option(
-        "--refresh", help="Download the whole range again (changed candles are reported)."
-    ),
-]
+
+def _show_lock_waits(original: Any) -> Any:
+    """A ``warnings.showwarning`` that prints lock waits as one console line."""
+    from cryptofolio.locks import LockWaitWarning
+
+    def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, LockWaitWarning):
+            console.print(f"[yellow]{message}[/]", highlight=False)
+        else:
+            original(message, category, *args, **kwargs)
+
+    return show
 
 
 @handle_errors
+@with_candle_options
+@with_policy_options
+@with_former_names
 def fetch_command(
     source: SourceArg,
-    symbols: SymbolsOpt,
-    since: SinceOpt,
-    timeframe: TimeframeOpt = "1d",
-    until: UntilOpt = None,
+    *,
+    candles: CandleRequest,
     quote: QuoteOpt = None,
     data_dir: DataDirOpt = None,
     exchange_option: ExchangeOptionOpt = None,
-    refresh: RefreshOpt = False,
+    policy: StorePolicy,
+    former: FormerNames,
 ) -> None:
     """Fetch OHLCV candles into the local store (dataset SOURCE-TIMEFRAME, e.g. binance-1d).
 
@@ -190,11 +186,17 @@ def fetch_command(
 
     Example:
 
-      cryptofolio data fetch binance --symbols BTC,ETH --timeframe 1d --since 2021-01-01
+      cryptofolio data fetch binance --assets BTC,ETH --timeframe 1d --start 2021-01-01
 
-      cryptofolio data fetch bybit --symbols BTC/USDT --timeframe 1h --since 2024-01-01 --until 2024-02-01
+      cryptofolio data fetch bybit --assets BTC/USDT --timeframe 1h --start 2021-01-01 --end 2021-01-03
 
-      cryptofolio data fetch cryptocompare --symbols BTC,ETH,SOL --since 2020-01-01
+      cryptofolio data fetch cryptocompare --assets BTC --start 2021-01-01 --end 2021-02-28
+
+    (--symbols, --since and --until are the former names of --assets, --start and --end.)
+
+    Every candle is checked before it is stored; invalid ones stop the fetch and are logged in
+    the dataset's rejected.csv. A second fetch into the same dataset waits for the first (or,
+    with --no-wait, fails at once).
     """
     from cryptofolio.data import sources  # imported here: ccxt is slow to import
     from cryptofolio.data.store import StoreConflictWarning
@@ -202,7 +204,8 @@ def fetch_command(
 
     if data_dir is not None:  # before any download
         check_output_dir(data_dir, "--data-dir")
-    wanted = split_symbols(symbols)
+    candles = candles.under(former)
+    wanted = split_symbols(candles.assets or "")
     options = parse_exchange_options(exchange_option)
     key = source.strip().lower()
     if options and key in sources.NAMED_SOURCES:
@@ -220,15 +223,16 @@ def fetch_command(
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore", StoreConflictWarning)  # reported below instead
+        warnings.showwarning = _show_lock_waits(warnings.showwarning)
         report = sources.fetch_to_store(
             src,
             wanted,
-            timeframe,
-            since,
-            until,
+            candles.timeframe,
+            candles.start or "",
+            candles.end,
             data_dir=Path(data_dir) if data_dir is not None else None,
-            refresh=refresh,
             progress=RichFetchProgress(bar, len(wanted)),
+            policy=policy.fetch_policy(),
         )
     print_report(report)
 
@@ -237,5 +241,5 @@ def split_symbols(text: str) -> list[str]:
     """Split ``BTC/USDT,eth`` into ``["BTC/USDT", "ETH"]``, keeping markets as given."""
     items = [s.strip().upper() for s in text.split(",") if s.strip()]
     if not items:
-        raise DataError("no symbols given; pass e.g. --symbols BTC,ETH")
+        raise DataError("no assets given; pass e.g. --assets BTC,ETH")
     return items

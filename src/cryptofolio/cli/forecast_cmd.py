@@ -8,6 +8,7 @@ command prints one clear error line. A thin shell: options
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated
@@ -29,6 +30,7 @@ from cryptofolio.cli.forecast_views import (
     print_training,
     train_with_progress,
 )
+from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.cli.options import (
     AssetsOpt,
     DataDirOpt,
@@ -83,19 +85,41 @@ def train_command(
     print_training(model, model_dir)
 
 
+AsofOpt = Annotated[
+    str | None,
+    typer.Option("--asof", help="Last period of the input window (default: latest data)."),
+]
+
+#: The data options of ``predict``: ``--asof`` (the last period read) in the place of ``--end``.
+with_predict_data_options = with_option_group(
+    "data",
+    [
+        keyword_option("dataset", DatasetOpt, None),
+        keyword_option("prices", PricesOpt, None),
+        keyword_option("assets", AssetsOpt, None),
+        keyword_option("start", StartOpt, None),
+        keyword_option("asof", AsofOpt, None),
+        keyword_option("data_dir", DataDirOpt, None),
+    ],
+    lambda values: DataOptions(
+        values["dataset"],
+        values["prices"],
+        values["assets"],
+        values["start"],
+        values["asof"],
+        values["data_dir"],
+    ),
+    what="data",
+)
+
+
 @forecast_app.command("predict")
 @handle_errors
+@with_predict_data_options
 def predict_command(
     model_dir: ModelDirOpt,
-    dataset: DatasetOpt = None,
-    prices: PricesOpt = None,
-    assets: AssetsOpt = None,
-    start: StartOpt = None,
-    asof: Annotated[
-        str | None,
-        typer.Option("--asof", help="Last period of the input window (default: latest data)."),
-    ] = None,
-    data_dir: DataDirOpt = None,
+    *,
+    data: DataOptions,
     level: LevelOpt = 0.9,
     output_format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
@@ -112,9 +136,9 @@ def predict_command(
     from cryptofolio.forecast.forecaster import Forecaster
 
     model = Forecaster.load(model_dir)
-    wanted = parse_symbols(assets) or list(model.assets)
-    data = DataOptions(dataset, prices, ",".join(wanted), start, asof, data_dir)
-    fc = model.predict(_panels(data), assets=wanted, asof=asof, level=level)
+    wanted = parse_symbols(data.assets) or list(model.assets)
+    data = dataclasses.replace(data, assets=",".join(wanted))
+    fc = model.predict(_panels(data), assets=wanted, asof=data.end, level=level)
     if output_format is OutputFormat.JSON:
         payload = {
             "asof": fc.asof.isoformat(),

@@ -136,7 +136,7 @@ def frontier_records(frontier: Frontier) -> list[dict[str, Any]]:
 
 def draw_frontier(run: FrontierRun, path: Path | str, title: str | None = None) -> Path:
     """Write the frontier picture of ``run`` (assets, cloud, marked portfolios) to ``path``."""
-    from cryptofolio.report.plots import plot_efficient_frontier, save_figure
+    from cryptofolio.report.plots import MarkedPortfolios, plot_efficient_frontier, save_figure
 
     window = run.inputs.window
     fig = plot_efficient_frontier(
@@ -144,9 +144,11 @@ def draw_frontier(run: FrontierRun, path: Path | str, title: str | None = None) 
         run.covariance,
         run.expected_returns,
         random=run.random,
-        min_variance=run.min_variance,
-        max_sharpe=run.max_sharpe,
-        risk_free_rate=run.max_sharpe.risk_free_rate if run.max_sharpe is not None else 0.0,
+        marked=MarkedPortfolios(
+            run.min_variance,
+            run.max_sharpe,
+            run.max_sharpe.risk_free_rate if run.max_sharpe is not None else 0.0,
+        ),
         title=title
         or f"Efficient frontier, {timestamp_text(window.start)} to {timestamp_text(window.end)} "
         f"({window.n_observations} returns)",

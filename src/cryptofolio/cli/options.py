@@ -13,6 +13,7 @@ import typer
 from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.data import CleaningPreset, load_market_data, parse_symbols
 from cryptofolio.data.cleaning import clean_for_use
+from cryptofolio.errors import DataError
 
 DatasetOpt = Annotated[
     str | None,
@@ -117,3 +118,16 @@ def data_option_group(assets: object = AssetsOpt):
 
 #: :func:`data_option_group` with the common ``--assets`` help.
 with_data_options = data_option_group()
+
+
+def aliased(value: str | None, old: str | None, name: str, old_name: str) -> str | None:
+    """The value of an option given under its name or its former (hidden) name.
+
+    Raises
+    ------
+    DataError
+        Both names given.
+    """
+    if value is not None and old is not None:
+        raise DataError(f"{old_name} is the former name of {name}; give {name} only")
+    return old if value is None else value

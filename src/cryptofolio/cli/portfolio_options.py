@@ -131,60 +131,80 @@ def parse_bounds(items: list[str] | None) -> dict[str, tuple[float, float]]:
     return out
 
 
-def portfolio_config(
-    *,
-    returns: ReturnsKind = ReturnsKind.SIMPLE,
-    periods_per_year: float | None = None,
-    objective: Objective | str = Objective.MIN_VARIANCE,
-    risk_model: RiskModel = RiskModel.SAMPLE,
-    expected_returns: ExpectedReturnsMethod = ExpectedReturnsMethod.MEAN,
-    risk_free_rate: float = 0.0,
-    risk_aversion: float | None = None,
-    risk_tolerance: float | None = None,
-    target_return: float | None = None,
-    target_volatility: float | None = None,
-    min_weight: float = 0.0,
-    max_weight: float = 1.0,
-    bounds: list[str] | None = None,
-    gross_exposure: float | None = None,
-    net_exposure: float = 1.0,
-    l2: float = 0.0,
-    cvar_alpha: float = 0.95,
-) -> PortfolioConfig:
-    """Build the :class:`PortfolioConfig` that the shared CLI options describe.
+@dataclass(frozen=True)
+class PortfolioOptionValues:
+    """The shared optimiser options as given on the command line, one field per
+    :class:`PortfolioOption` (same name), with the options' defaults. Annual figures are
+    fractions (0.04 = 4%); ``bounds`` are ``SYM=LO:HI`` texts."""
+
+    returns: ReturnsKind = ReturnsKind.SIMPLE
+    periods_per_year: float | None = None
+    objective: Objective | str = Objective.MIN_VARIANCE
+    risk_model: RiskModel = RiskModel.SAMPLE
+    expected_returns: ExpectedReturnsMethod = ExpectedReturnsMethod.MEAN
+    risk_free_rate: float = 0.0
+    risk_aversion: float | None = None
+    risk_tolerance: float | None = None
+    target_return: float | None = None
+    target_volatility: float | None = None
+    min_weight: float = 0.0
+    max_weight: float = 1.0
+    bounds: list[str] | None = None
+    gross_exposure: float | None = None
+    net_exposure: float = 1.0
+    l2: float = 0.0
+    cvar_alpha: float = 0.95
+
+    def config(self) -> PortfolioConfig:
+        """The :class:`PortfolioConfig` these options describe.
+
+        Raises
+        ------
+        DataError
+            ``--risk-aversion`` and ``--risk-tolerance`` both given, or a bad ``--bounds``.
+        """
+        if self.risk_aversion is not None and self.risk_tolerance is not None:
+            raise DataError(
+                "give --risk-aversion δ (max μ'w − δ/2 w'Σw) or --risk-tolerance λ = 1/δ "
+                "(min ½w'Σw − λμ'w), not both"
+            )
+        constraints = Constraints(
+            budget=self.net_exposure,
+            min_weight=self.min_weight,
+            max_weight=self.max_weight,
+            bounds=parse_bounds(self.bounds),
+            gross_exposure=self.gross_exposure,
+            l2=self.l2,
+        )
+        return PortfolioConfig(
+            objective=_objective_value(self.objective),
+            risk_model=self.risk_model,
+            expected_returns=self.expected_returns,
+            returns_kind=self.returns,
+            constraints=constraints,
+            risk_free_rate=self.risk_free_rate,
+            risk_aversion=1.0 if self.risk_aversion is None else self.risk_aversion,
+            risk_tolerance=self.risk_tolerance,
+            target_return=self.target_return,
+            target_volatility=self.target_volatility,
+            cvar_alpha=self.cvar_alpha,
+            periods_per_year=self.periods_per_year,
+        )
+
+
+def portfolio_config(**options: Any) -> PortfolioConfig:
+    """Build the :class:`PortfolioConfig` that the shared CLI options describe: ``options`` by
+    :class:`PortfolioOption` keyword (``min_weight=-0.2``), the others at their defaults
+    (:class:`PortfolioOptionValues`).
 
     Raises
     ------
+    TypeError
+        A keyword that is not a shared option.
     DataError
-        ``--risk-aversion`` and ``--risk-tolerance`` both given.
+        ``--risk-aversion`` and ``--risk-tolerance`` both given, or a bad ``--bounds``.
     """
-    if risk_aversion is not None and risk_tolerance is not None:
-        raise DataError(
-            "give --risk-aversion δ (max μ'w − δ/2 w'Σw) or --risk-tolerance λ = 1/δ "
-            "(min ½w'Σw − λμ'w), not both"
-        )
-    constraints = Constraints(
-        budget=net_exposure,
-        min_weight=min_weight,
-        max_weight=max_weight,
-        bounds=parse_bounds(bounds),
-        gross_exposure=gross_exposure,
-        l2=l2,
-    )
-    return PortfolioConfig(
-        objective=_objective_value(objective),
-        risk_model=risk_model,
-        expected_returns=expected_returns,
-        returns_kind=returns,
-        constraints=constraints,
-        risk_free_rate=risk_free_rate,
-        risk_aversion=1.0 if risk_aversion is None else risk_aversion,
-        risk_tolerance=risk_tolerance,
-        target_return=target_return,
-        target_volatility=target_volatility,
-        cvar_alpha=cvar_alpha,
-        periods_per_year=periods_per_year,
-    )
+    return PortfolioOptionValues(**options).config()
 
 
 def _objective_value(objective: Objective | str) -> Objective | str:
@@ -250,13 +270,13 @@ _SPECS: dict[PortfolioOption, _OptionSpec] = {
 
 def _option_parameters() -> dict[PortfolioOption, inspect.Parameter]:
     """Every option as a keyword-only signature parameter; the defaults are those of
-    :func:`portfolio_config`, so the two cannot disagree."""
-    defaults = inspect.signature(portfolio_config).parameters
+    :class:`PortfolioOptionValues`, so the two cannot disagree."""
+    defaults = PortfolioOptionValues()
     return {
         option: inspect.Parameter(
             option.value,
             inspect.Parameter.KEYWORD_ONLY,
-            default=defaults[option.value].default,
+            default=getattr(defaults, option.value),
             annotation=_SPECS[option].annotation,
         )
         for option in PortfolioOption

@@ -5,6 +5,7 @@ that ``backtest`` and ``optimize`` call."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cryptofolio.cli.errors import handle_errors
+from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.data import parse_symbols
 from cryptofolio.errors import SecurityError
 from cryptofolio.report.security_plots import ScatterColour
@@ -103,7 +105,88 @@ def print_screen(result: ScreenResult, out: Console) -> None:
             out.print(f"note: {note}", highlight=False)
 
 
+MinHashShareOpt = Annotated[
+    float, typer.Option("--min-hash-share", help="Danger below this share of the algorithm's hash.")
+]
+MinResidualOpt = Annotated[
+    float, typer.Option("--min-residual", help="Danger below this log10 residual from the trend.")
+]
+MinBudgetRatioOpt = Annotated[
+    float | None,
+    typer.Option("--min-budget-ratio", help="Danger below this hourly budget / market cap."),
+]
+MinAttackCostOpt = Annotated[
+    float | None, typer.Option("--min-attack-cost", help="Danger below this 1h attack cost (USD).")
+]
+MaxNicehashOpt = Annotated[
+    float, typer.Option("--max-nicehash", help="Danger at or above this NiceHash-able fraction.")
+]
+WindowDaysOpt = Annotated[
+    int, typer.Option("--window-days", min=1, help="Days averaged, ending on --date.")
+]
+
+#: The danger-zone thresholds, reaching a command as one :class:`PowRiskThresholds`.
+with_threshold_options = with_option_group(
+    "thresholds",
+    [
+        keyword_option("min_hash_share", MinHashShareOpt, 0.10),
+        keyword_option("min_residual", MinResidualOpt, -0.3),
+        keyword_option("min_budget_ratio", MinBudgetRatioOpt, None),
+        keyword_option("min_attack_cost", MinAttackCostOpt, None),
+        keyword_option("max_nicehash", MaxNicehashOpt, 1.0),
+        keyword_option("window_days", WindowDaysOpt, 7),
+    ],
+    lambda values: PowRiskThresholds(
+        min_hash_share=values["min_hash_share"],
+        min_residual=values["min_residual"],
+        min_budget_to_market_cap=values["min_budget_ratio"],
+        min_attack_cost_usd=values["min_attack_cost"],
+        max_nicehash=values["max_nicehash"],
+        window_days=values["window_days"],
+    ),
+    what="threshold",
+)
+
+PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Write the log-log scatter as a PNG.")]
+ColourOpt = Annotated[
+    ScatterColour, typer.Option("--colour", help="Scatter colour: hash-share or nicehash.")
+]
+ResidualPlotOpt = Annotated[
+    Path | None,
+    typer.Option("--residual-plot", help="Write each coin's residual over time as a PNG."),
+]
+ReportOpt = Annotated[
+    Path | None, typer.Option("--report", help="Write a self-contained HTML page.")
+]
+
+
+@dataclass(frozen=True)
+class SecurityPictures:
+    """The pictures of a screen: the log-log scatter PNG (coloured by ``colour``), the residual
+    history PNG and the HTML page; ``None``: not written."""
+
+    plot: Path | None = None
+    colour: ScatterColour = ScatterColour.HASH_SHARE
+    residual_plot: Path | None = None
+    report: Path | None = None
+
+
+with_picture_options = with_option_group(
+    "pictures",
+    [
+        keyword_option("plot", PlotOpt, None),
+        keyword_option("colour", ColourOpt, ScatterColour.HASH_SHARE),
+        keyword_option("residual_plot", ResidualPlotOpt, None),
+        keyword_option("report", ReportOpt, None),
+    ],
+    lambda values: SecurityPictures(**values),
+    what="picture",
+)
+
+
 @handle_errors
+@with_threshold_options
+@with_picture_options
 def security(
     date: Annotated[
         str | None,
@@ -115,29 +198,8 @@ def security(
     output_format: Annotated[
         SecurityFormat, typer.Option("--format", help="table (readable) or json.")
     ] = SecurityFormat.TABLE,
-    min_hash_share: Annotated[
-        float,
-        typer.Option("--min-hash-share", help="Danger below this share of the algorithm's hash."),
-    ] = 0.10,
-    min_residual: Annotated[
-        float,
-        typer.Option("--min-residual", help="Danger below this log10 residual from the trend."),
-    ] = -0.3,
-    min_budget_ratio: Annotated[
-        float | None,
-        typer.Option("--min-budget-ratio", help="Danger below this hourly budget / market cap."),
-    ] = None,
-    min_attack_cost: Annotated[
-        float | None,
-        typer.Option("--min-attack-cost", help="Danger below this 1h attack cost (USD)."),
-    ] = None,
-    max_nicehash: Annotated[
-        float,
-        typer.Option("--max-nicehash", help="Danger at or above this NiceHash-able fraction."),
-    ] = 1.0,
-    window_days: Annotated[
-        int, typer.Option("--window-days", min=1, help="Days averaged, ending on --date.")
-    ] = 7,
+    *,
+    thresholds: PowRiskThresholds,
     crypto51: Annotated[
         Path | None,
         typer.Option("--crypto51", help="crypto51 table (.csv in its format, or a saved .html)."),
@@ -146,19 +208,7 @@ def security(
         str | None,
         typer.Option("--crypto51-date", help="Day the crypto51 table describes (default --date)."),
     ] = None,
-    plot: Annotated[
-        Path | None, typer.Option("--plot", help="Write the log-log scatter as a PNG.")
-    ] = None,
-    colour: Annotated[
-        ScatterColour, typer.Option("--colour", help="Scatter colour: hash-share or nicehash.")
-    ] = ScatterColour.HASH_SHARE,
-    residual_plot: Annotated[
-        Path | None,
-        typer.Option("--residual-plot", help="Write each coin's residual over time as a PNG."),
-    ] = None,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Write a self-contained HTML page.")
-    ] = None,
+    pictures: SecurityPictures,
     compare_hash: Annotated[
         str | None,
         typer.Option("--compare-hash", help="Hash rates of coins of ONE algorithm, relative."),
@@ -182,14 +232,6 @@ def security(
     """
     data = load_pow_data()
     day = date or f"{data.last_day:%Y-%m-%d}"
-    thresholds = PowRiskThresholds(
-        min_hash_share=min_hash_share,
-        min_residual=min_residual,
-        min_budget_to_market_cap=min_budget_ratio,
-        min_attack_cost_usd=min_attack_cost,
-        max_nicehash=max_nicehash,
-        window_days=window_days,
-    )
     snapshot = read_crypto51(crypto51, crypto51_date) if crypto51 is not None else None
     result = screen_pow_risk(
         day, data=data, thresholds=thresholds, assets=parse_symbols(assets), crypto51=snapshot
@@ -204,17 +246,13 @@ def security(
         print_screen(result, console)
         for sym, v in doc.get("hash_rate_relative", {}).items():
             console.print(f"hash rate {sym}: {v:.2%} of the largest", highlight=False)
-    _pictures(result, plot, colour, residual_plot, report, thresholds)
+    _pictures(result, pictures, thresholds)
 
 
 def _pictures(
-    result: ScreenResult,
-    plot: Path | None,
-    colour: ScatterColour,
-    residual_plot: Path | None,
-    report: Path | None,
-    thresholds: PowRiskThresholds,
+    result: ScreenResult, pictures: SecurityPictures, thresholds: PowRiskThresholds
 ) -> None:
+    plot, residual_plot, report = pictures.plot, pictures.residual_plot, pictures.report
     from cryptofolio.report.security_plots import (
         plot_residual_history,
         plot_security_scatter,
@@ -223,7 +261,7 @@ def _pictures(
     from cryptofolio.security.history import residual_history
 
     if plot is not None:
-        plot_security_scatter(result, colour=colour, path=plot)
+        plot_security_scatter(result, colour=pictures.colour, path=plot)
         err_console.print(f"picture written to {plot}", highlight=False)
     if residual_plot is not None:
         history = residual_history(window_days=thresholds.window_days)

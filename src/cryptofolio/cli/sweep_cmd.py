@@ -5,9 +5,9 @@ out-of-sample rank of the in-sample winner), on local processes or a Dask cluste
 from __future__ import annotations
 
 import json
-from enum import StrEnum
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich import box
@@ -23,49 +23,34 @@ from rich.progress import (
 from rich.table import Table
 
 from cryptofolio.cli.errors import handle_errors
-from cryptofolio.cli.options import (
-    AssetsOpt,
-    DataDirOpt,
-    DatasetOpt,
-    EndOpt,
-    PricesOpt,
-    StartOpt,
-    load_from_options,
-)
 from cryptofolio.cli.portfolio_options import with_portfolio_options
-from cryptofolio.cli.report_options import PlotlyOpt
-from cryptofolio.costs import CostModel, parse_slippage
+from cryptofolio.cli.sweep_options import (
+    SweepBase,
+    SweepBudget,
+    SweepData,
+    SweepFormat,
+    SweepGrid,
+    SweepOutputs,
+    SweepRunner,
+    SweepValidation,
+    with_base_options,
+    with_budget_options,
+    with_grid_options,
+    with_runner_options,
+    with_sweep_data_options,
+    with_sweep_output_options,
+    with_validation_options,
+)
 from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import PortfolioConfig
 from cryptofolio.report.html_page import PlotlyJs
 
+if TYPE_CHECKING:
+    from cryptofolio.backtest import BacktestConfig
+    from cryptofolio.backtest.sweep import SweepSpec
+
 console = Console()
 err_console = Console(stderr=True)
-
-
-class SweepFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
-
-def grid_from_options(
-    params: list[str] | None, grid_file: Path | None
-) -> tuple[list[tuple[str, Any]], dict[str, Any], dict[str, Any]]:
-    """The grid (``--grid`` file first, then each ``--param`` replacing or adding a parameter),
-    and the file's sampling and validation tables."""
-    from cryptofolio.backtest.sweep import load_grid, parse_param
-
-    grid: dict[str, Any] = {}
-    sampling: dict[str, Any] = {}
-    validation: dict[str, Any] = {}
-    if grid_file is not None:
-        loaded = load_grid(grid_file)
-        grid.update(dict(loaded.grid))
-        sampling, validation = dict(loaded.sampling), dict(loaded.validation)
-    for text in params or []:
-        name, values = parse_param(text)
-        grid[name] = values
-    return list(grid.items()), sampling, validation
 
 
 def sweep_rich_table(result: Any) -> Table:
@@ -108,109 +93,24 @@ def _num(value: object, digits: int = 2) -> str:
 
 
 @handle_errors
+@with_sweep_data_options
+@with_grid_options
+@with_validation_options
 @with_portfolio_options()
+@with_base_options
+@with_runner_options
+@with_sweep_output_options
+@with_budget_options
 def sweep(
-    dataset: DatasetOpt = None,
-    prices: PricesOpt = None,
-    assets: AssetsOpt = None,
-    start: StartOpt = None,
-    end: EndOpt = None,
-    data_dir: DataDirOpt = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--param",
-            help="NAME=V1,V2,... repeatable: objective, risk_model, expected_returns, l2, "
-            "risk_aversion, lookback, window, rebalance, max_weight, fee_bps, slippage, "
-            "impact_coefficient.",
-        ),
-    ] = None,
-    grid: Annotated[
-        Path | None, typer.Option("--grid", help="TOML file with [grid] (see examples/sweep.toml).")
-    ] = None,
-    sample: Annotated[
-        int | None, typer.Option("--sample", min=1, help="Run a random sample of N configurations.")
-    ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of --sample.")] = 0,
-    folds: Annotated[
-        int | None,
-        typer.Option(
-            "--folds", min=2, help="Walk-forward test blocks, or CPCV groups (default 5)."
-        ),
-    ] = None,
-    cpcv: Annotated[
-        bool,
-        typer.Option(
-            "--cpcv/--walk-forward", help="Combinatorial purged CV instead of walk-forward."
-        ),
-    ] = False,
-    test_groups: Annotated[
-        int | None, typer.Option("--test-groups", min=1, help="CPCV: groups per test set (2).")
-    ] = None,
-    embargo: Annotated[
-        int | None,
-        typer.Option(
-            "--embargo", min=0, help="Rows dropped from training around test blocks (1%)."
-        ),
-    ] = None,
-    cscv_blocks: Annotated[
-        int | None, typer.Option("--cscv-blocks", min=2, help="Even number of PBO blocks (16).")
-    ] = None,
     *,
+    data: SweepData,
+    sweep_grid: SweepGrid,
+    validation: SweepValidation,
     config: PortfolioConfig,
-    rebalance: Annotated[str, typer.Option("--rebalance", help="Base schedule.")] = "weekly",
-    lookback: Annotated[int, typer.Option("--lookback", min=2, help="Base lookback.")] = 365,
-    fee_bps: Annotated[float, typer.Option("--fee-bps", min=0, help="Base commission.")] = 10.0,
-    slippage: Annotated[
-        str, typer.Option("--slippage", help="Base slippage: none, fixed:BPS, sqrt.")
-    ] = "none",
-    on_failure: Annotated[
-        str,
-        typer.Option("--on-failure", help="A strategy failing on a date: hold, cash or raise."),
-    ] = "hold",
-    initial_capital: Annotated[
-        float, typer.Option("--initial-capital", min=0, help="Starting cash.")
-    ] = 10_000.0,
-    workers: Annotated[
-        int, typer.Option("--workers", min=1, help="Local processes (joblib/loky).")
-    ] = 1,
-    dask: Annotated[
-        str | None,
-        typer.Option(
-            "--dask",
-            envvar="CRYPTOFOLIO_DASK_SCHEDULER",
-            help="Dask scheduler address, e.g. tcp://scheduler:8786.",
-        ),
-    ] = None,
-    dask_timeout: Annotated[
-        float, typer.Option("--dask-timeout", min=0.1, help="Seconds to reach the scheduler.")
-    ] = 10.0,
-    output_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--output-dir", help="Keep results here (resumable); writes the JSON and CSV."
-        ),
-    ] = None,
-    resume: Annotated[
-        Path | None, typer.Option("--resume", help="Resume the sweep kept in this folder.")
-    ] = None,
-    output_format: Annotated[
-        SweepFormat, typer.Option("--format", help="table (readable) or json.")
-    ] = SweepFormat.TABLE,
-    heatmap: Annotated[
-        tuple[Path, str, str] | None,
-        typer.Option("--heatmap", help="PATH PARAM1 PARAM2: PNG of OOS Sharpe over two params."),
-    ] = None,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Write the sweep's HTML report.")
-    ] = None,
-    plotly: PlotlyOpt = PlotlyJs.INLINE,
-    max_minutes: Annotated[
-        float, typer.Option("--max-minutes", min=0, help="Ask for --yes above this estimate.")
-    ] = 10.0,
-    yes: Annotated[
-        bool, typer.Option("--yes", help="Run even a sweep estimated to be long.")
-    ] = False,
+    base: SweepBase,
+    runner: SweepRunner,
+    outputs: SweepOutputs,
+    budget: SweepBudget,
 ) -> None:
     """Sweep strategy parameters and judge the best out of sample.
 
@@ -224,83 +124,59 @@ def sweep(
 
       cryptofolio sweep --assets BTC,ETH,BNB,XRP,ADA --start 2021-01-01 --param lookback=90,180,365 --param objective=min-variance,max-sharpe
 
-      cryptofolio sweep --grid examples/sweep.toml --workers 2 --output-dir sweep-out --heatmap oos.png lookback l2
+      cryptofolio sweep --grid examples/sweep.toml --assets BTC,ETH,BNB,XRP,ADA --start 2021-01-01 --workers 2 --output-dir sweep-out --heatmap oos.png lookback l2
 
       cryptofolio sweep --grid examples/sweep.toml --cpcv --folds 6 --dask tcp://scheduler:8786 --format json
     """
-    from cryptofolio.backtest import BacktestConfig
-    from cryptofolio.backtest.sweep import SweepSpec, ValidationSpec
     from cryptofolio.data import to_panels
 
-    if output_dir is not None and resume is not None:
-        raise BacktestError("give --output-dir or --resume, not both")
-    if resume is not None and not (resume / "sweep.json").exists():
-        raise BacktestError(
-            f"--resume {resume}: no sweep kept there (no sweep.json); start it with --output-dir"
-        )
-    store_dir = resume or output_dir
-    pairs, sampling, validation_table = grid_from_options(param, grid)
-    validation = dict(validation_table)
-    for key, value in (
-        ("folds", folds),
-        ("test_groups", test_groups),
-        ("embargo", embargo),
-        ("cscv_blocks", cscv_blocks),
-    ):
-        if value is not None:
-            validation[key] = value
-    if cpcv:
-        validation["method"] = "cpcv"
-    kind, slip_bps = parse_slippage(slippage)
-    try:
-        base = BacktestConfig(
-            rebalance=rebalance,
-            lookback=lookback,
-            initial_capital=initial_capital,
-            costs=CostModel(fee_bps=fee_bps, slippage=kind, slippage_bps=slip_bps),
-            start=start,
-            end=end,
-            on_failure=on_failure,
-            periods_per_year=config.periods_per_year,
-        )
-    except ValueError as exc:
-        raise BacktestError(f"{exc}; --on-failure is hold|cash|raise") from exc
-    samples = sample if sample is not None else sampling.get("samples")
-    spec = SweepSpec(
-        pairs,
-        backtest=base,
-        portfolio=config,
-        sampling="random" if samples is not None else sampling.get("method", "grid"),
-        samples=samples,
-        seed=seed if sample is not None else sampling.get("seed", seed),
-        validation=ValidationSpec(**validation),
-    )
-    swept = [name for name, _ in spec.grid]
-    if heatmap is not None:
-        for name in heatmap[1:]:
-            if name.replace("-", "_") not in swept:
-                raise BacktestError(
-                    f"--heatmap parameter {name!r} is not swept; choose two of: {', '.join(swept)}"
-                )
-    long = load_from_options(dataset, prices, assets, None, end, data_dir)
-    panels = to_panels(long)
+    store_dir = runner.store_dir()
+    spec = _sweep_spec(sweep_grid, validation, base.config, data, config)
+    outputs.check_heatmap([name for name, _ in spec.grid])
+    panels = to_panels(data.load())
     result = _run_with_bar(
         spec,
         panels,
-        workers=workers,
-        dask=dask,
+        workers=runner.workers,
+        dask=runner.dask,
         output_dir=store_dir,
-        dask_timeout=dask_timeout,
-        budget=None if yes else max_minutes * 60,
+        dask_timeout=runner.dask_timeout,
+        budget=budget.seconds,
     )
-    _write_outputs(result, store_dir, heatmap, (report, plotly))
-    if output_format is SweepFormat.JSON:
+    _write_outputs(result, store_dir, outputs.heatmap, (outputs.report, outputs.plotly))
+    if outputs.output_format is SweepFormat.JSON:
         typer.echo(json.dumps(result.to_json_dict(), indent=2))
         return
     console.print(sweep_rich_table(result))
     for _, row in result.failed.iterrows():
         console.print(f"[red]failed[/] {row['key']}: {row['error']}", highlight=False)
     console.print(result.verdict, highlight=False)
+
+
+def _sweep_spec(
+    grid: SweepGrid,
+    validation: SweepValidation,
+    base: Callable[[str | None, str | None, float | None], BacktestConfig],
+    data: SweepData,
+    config: PortfolioConfig,
+) -> SweepSpec:
+    """The sweep the options describe (``base``: the base backtest's config between two dates,
+    :meth:`SweepBase.config`): the options given on the command line over the grid file's
+    sampling and validation tables."""
+    from cryptofolio.backtest.sweep import SweepSpec, ValidationSpec
+
+    pairs, sampling, validation_table = grid.pairs()
+    backtest = base(data.start, data.end, config.periods_per_year)
+    samples = grid.sample if grid.sample is not None else sampling.get("samples")
+    return SweepSpec(
+        pairs,
+        backtest=backtest,
+        portfolio=config,
+        sampling="random" if samples is not None else sampling.get("method", "grid"),
+        samples=samples,
+        seed=grid.seed if grid.sample is not None else sampling.get("seed", grid.seed),
+        validation=ValidationSpec(**validation.over(validation_table)),
+    )
 
 
 def _run_with_bar(spec: Any, panels: Any, *, budget: float | None, **options: Any) -> Any:

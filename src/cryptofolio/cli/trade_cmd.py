@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from cryptofolio.cli.allocator_options import AllocatorOptions, with_allocator_options
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.optimize_views import reported_warnings
 from cryptofolio.cli.options import DataOptions, with_data_options
@@ -37,6 +38,7 @@ from cryptofolio.cli.trade_tables import (
     print_holdings,
     print_plan,
 )
+from cryptofolio.cli.views_options import ViewsOptions, with_views_options
 from cryptofolio.data import parse_symbols
 from cryptofolio.errors import CryptofolioError, TradeError
 from cryptofolio.optimize import PortfolioConfig
@@ -191,15 +193,19 @@ def _send(
 @with_account_options
 @with_rebalance_data_options
 @with_portfolio_options()
+@with_allocator_options
 @with_sizing_options
 @with_sending_options
+@with_views_options
 def rebalance(
     *,
     account: AccountSource,
     data: DataOptions,
     config: PortfolioConfig,
+    allocator: AllocatorOptions,
     sizing: OrderSizing,
     sending: Sending,
+    black_litterman: ViewsOptions,
     format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """Compare an exchange account (or a holdings file) with an optimised portfolio and list
@@ -213,14 +219,14 @@ def rebalance(
 
     Example:
 
-      cryptofolio rebalance --holdings my.csv --dataset coingecko-daily --objective min-variance
+      cryptofolio rebalance --holdings examples/holdings.csv --dataset coingecko-daily --start 2022-01-01 --objective min-variance
 
       cryptofolio rebalance --exchange binance --assets SOL --min-trade 10
 
-      cryptofolio rebalance --exchange bybit --market linear --testnet --execute
+      cryptofolio rebalance --exchange bybit --market linear --testnet --start 2022-01-01 --execute
     """
     request = RebalanceRequest(
-        config=config,
+        config=allocator.apply(black_litterman.apply(config), [str(config.objective)]),
         prices=_price_source(data),
         quote=account.quote,
         holdings_file=account.holdings,
@@ -241,11 +247,14 @@ def _price_source(data: DataOptions) -> PriceSource:
 @handle_errors
 @with_data_options
 @with_portfolio_options()
+@with_allocator_options
+@with_views_options
 def allocate_command(
     value: Annotated[float, typer.Option("--value", help="Amount to invest (quote currency).")],
     *,
     data: DataOptions,
     config: PortfolioConfig,
+    allocator: AllocatorOptions,
     method: Annotated[
         AllocationMethod,
         typer.Option("--method", help="greedy (PyPortfolioOpt-style) or lp (exact MILP)."),
@@ -258,6 +267,7 @@ def allocate_command(
             "in the quote currency (e.g. 0.0001 BTC).",
         ),
     ] = None,
+    black_litterman: ViewsOptions,
     format: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """Whole-lot amounts of each asset for investing --value in an optimised portfolio, with the
@@ -270,6 +280,7 @@ def allocate_command(
       cryptofolio allocate --value 10000 --assets BTC,ETH,SOL --objective max-sharpe --method lp
     """
     assets = parse_symbols(data.assets)
+    config = allocator.apply(black_litterman.apply(config), [str(config.objective)])
     with reported_warnings() as warned:
         done = invest(value, _price_source(data), config, assets=assets, method=method, step=step)
     if OutputFormat(format) is OutputFormat.JSON:

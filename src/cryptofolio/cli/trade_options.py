@@ -13,6 +13,12 @@ import typer
 
 from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.cli.options import data_option_group
+from cryptofolio.cli.slippage_option import (
+    NO_SLIPPAGE,
+    SlippageChoice,
+    resolved_slippage,
+    slippage_option,
+)
 from cryptofolio.costs import Slippage
 from cryptofolio.trade.exchange import MarketType
 
@@ -70,10 +76,12 @@ FeeOpt = Annotated[
     typer.Option("--fee-bps", help="Fee in basis points (default: the market's taker fee)."),
 ]
 SlippageOpt = Annotated[
-    Slippage, typer.Option("--slippage", help="Slippage model for the cost estimate.")
+    SlippageChoice,
+    slippage_option("Slippage of the cost estimate: none, fixed:BPS (e.g. fixed:5) or sqrt."),
 ]
 SlippageBpsOpt = Annotated[
-    float, typer.Option("--slippage-bps", help="Fixed slippage in basis points.")
+    float,
+    typer.Option("--slippage-bps", help="Basis points of a bare --slippage fixed (= fixed:BPS)."),
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
 RebalanceAssetsOpt = Annotated[
@@ -115,6 +123,13 @@ class Sending:
     keys_file: Path | None = None
 
 
+def _sizing(
+    *, slippage: SlippageChoice, slippage_bps: float, **values: float | None
+) -> OrderSizing:
+    model, bps = resolved_slippage(slippage, slippage_bps)
+    return OrderSizing(slippage=model, slippage_bps=bps, **values)  # type: ignore[arg-type]
+
+
 with_account_options = with_option_group(
     "account",
     [
@@ -133,10 +148,10 @@ with_sizing_options = with_option_group(
         keyword_option("min_trade", MinTradeOpt, 10.0),
         keyword_option("dust", DustOpt, 1.0),
         keyword_option("fee_bps", FeeOpt, None),
-        keyword_option("slippage", SlippageOpt, Slippage.NONE),
+        keyword_option("slippage", SlippageOpt, NO_SLIPPAGE),
         keyword_option("slippage_bps", SlippageBpsOpt, 0.0),
     ],
-    lambda values: OrderSizing(**values),
+    lambda values: _sizing(**values),
     what="order sizing",
 )
 with_sending_options = with_option_group(

@@ -1,25 +1,30 @@
-"""``optimize --expected-returns black-litterman --views FILE [--tau T]``: the options and the
-posterior they ask for (market caps of the loaded data at the window's last date)."""
+"""``--expected-returns black-litterman --views FILE [--tau T] [--market-risk-aversion δ]``:
+the options (one group, shared by ``optimize``, ``backtest``, ``rebalance`` and ``allocate``),
+the :class:`~cryptofolio.estimate.BlackLittermanViews` they put in the configuration, and
+``optimize``'s posterior at the window's last date."""
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.cli.options import DataOptions
 from cryptofolio.data import to_panels
 from cryptofolio.errors import DataError
 from cryptofolio.estimate import (
-    BlackLitterman,
     BlackLittermanPosterior,
+    BlackLittermanViews,
     ExpectedReturnsMethod,
     Window,
-    black_litterman_posterior_at,
     read_views,
     risk_matrix,
 )
+from cryptofolio.estimate.black_litterman import DEFAULT_TAU
 from cryptofolio.optimize import EstimationInputs, PortfolioConfig
 
 ViewsOpt = Annotated[
@@ -35,45 +40,86 @@ TauOpt = Annotated[
     float,
     typer.Option("--tau", help="Black-Litterman τ: uncertainty of the prior mean (τΣ)."),
 ]
+MarketRiskAversionOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--market-risk-aversion",
+        help="δ of the Black-Litterman prior π = δΣw_mkt; default estimated from the "
+        "cap-weighted market proxy of the estimation window.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class ViewsOptions:
+    """The Black-Litterman options as given: views file, τ, the market's δ (``None``:
+    estimated)."""
+
+    views: Path | None = None
+    tau: float = DEFAULT_TAU
+    market_risk_aversion: float | None = None
+
+    def apply(self, config: PortfolioConfig) -> PortfolioConfig:
+        """``config`` with the views of ``--views`` (read now) when it asks for
+        black-litterman expected returns.
+
+        Raises
+        ------
+        DataError
+            ``--views`` without ``--expected-returns black-litterman`` or the other way round,
+            ``--market-risk-aversion`` without views, a non-positive ``--tau`` or δ.
+        """
+        wants = config.expected_returns == ExpectedReturnsMethod.BLACK_LITTERMAN
+        if not wants:
+            if self.views is not None:
+                raise DataError("--views needs --expected-returns black-litterman")
+            if self.market_risk_aversion is not None:
+                raise DataError(
+                    "--market-risk-aversion needs --expected-returns black-litterman --views FILE"
+                )
+            return config
+        if self.views is None:
+            raise DataError(
+                "--expected-returns black-litterman needs --views FILE (TOML or CSV; see "
+                "examples/views.toml)"
+            )
+        if not self.tau > 0:
+            raise DataError(f"--tau must be positive (0.05 is usual), got {self.tau:g}")
+        delta = self.market_risk_aversion
+        if delta is not None and not delta > 0:
+            raise DataError(f"--market-risk-aversion must be positive, got {delta:g}")
+        spec = BlackLittermanViews(read_views(self.views), tau=self.tau, market_risk_aversion=delta)
+        return dataclasses.replace(config, black_litterman=spec)
+
+
+with_views_options = with_option_group(
+    "black_litterman",
+    [
+        keyword_option("views", ViewsOpt, None),
+        keyword_option("tau", TauOpt, DEFAULT_TAU),
+        keyword_option("market_risk_aversion", MarketRiskAversionOpt, None),
+    ],
+    lambda values: ViewsOptions(**values),
+    what="Black-Litterman",
+)
 
 
 def views_posterior(
-    data: DataOptions,
-    window: Window,
-    inputs: EstimationInputs,
-    config: PortfolioConfig,
-    views: Path | None,
-    tau: float,
+    data: DataOptions, window: Window, inputs: EstimationInputs, config: PortfolioConfig
 ) -> BlackLittermanPosterior | None:
-    """The posterior the options ask for (``None`` without black-litterman): the prior from
-    the market caps at the window's last date, δ from the cap-weighted proxy of the window,
-    the covariance of ``config.risk_model``.
-
-    Raises
-    ------
-    DataError
-        ``--views`` without ``--expected-returns black-litterman`` or the other way round.
-    """
-    wants = config.expected_returns is ExpectedReturnsMethod.BLACK_LITTERMAN
-    if not wants:
-        if views is not None:
-            raise DataError("--views needs --expected-returns black-litterman")
+    """The posterior of ``config.black_litterman`` (``None`` without views): the prior from
+    the market caps at the window's last date, the covariance of ``config.risk_model``."""
+    spec = config.black_litterman
+    if spec is None:
         return None
-    if views is None:
-        raise DataError(
-            "--expected-returns black-litterman needs --views FILE (TOML or CSV; see "
-            "examples/views.toml)"
-        )
     caps = to_panels(data.load(start=data.start)).market_cap
     cov = risk_matrix(inputs.returns, config.risk_model, periods_per_year=inputs.periods_per_year)
-    spec = BlackLitterman(tau=tau, risk_free_rate=config.risk_free_rate)
-    return black_litterman_posterior_at(
-        spec,
+    return spec.posterior_at(
         cov,
-        read_views(views),
         caps,
         window.end,
         returns=inputs.returns,
+        risk_free_rate=config.risk_free_rate,
         periods_per_year=inputs.periods_per_year,
     )
 

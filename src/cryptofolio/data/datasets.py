@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from cryptofolio.data.frame import standardize_long, to_utc
+from cryptofolio.data.store_repair import BrokenFile
 from cryptofolio.data.symbols import to_asset
 from cryptofolio.errors import DataError, UnknownSymbolError
 
@@ -72,6 +73,9 @@ class DatasetInfo:
     end: pd.Timestamp
     rows: int
     description: str = ""
+    #: Stored files that cannot be read, each with the command that repairs it (the other
+    #: fields describe the readable files only).
+    broken: tuple[BrokenFile, ...] = ()
 
 
 @lru_cache(maxsize=4)
@@ -228,13 +232,24 @@ def dataset_info(name: str, frame: pd.DataFrame, origin: str, frequency: str) ->
 
 
 def list_datasets(data_dir: str | Path | None = None) -> list[DatasetInfo]:
-    """List the bundled datasets and those in the local store, with symbols, frequency and range."""
+    """List the bundled datasets and those in the local store, with symbols, frequency and range.
+
+    A stored file that cannot be read does not stop the listing: its dataset is listed with the
+    readable files, and :attr:`DatasetInfo.broken` names the file and the command that
+    repairs it.
+    """
     infos = [
         dataset_info(name, _read_bundled(name), "bundled", spec.frequency)
         for name, spec in BUNDLED.items()
     ]
     store = _store_module()
     for name in store.stored_dataset_names(data_dir):
-        frame = standardize_long(store.read_dataset(name, data_dir), source=name)
-        infos.append(dataset_info(name, frame, "store", store.dataset_frequency(name)))
+        frames, broken = store.read_dataset_files(name, data_dir)
+        frequency = store.dataset_frequency(name)
+        if frames:
+            frame = standardize_long(pd.concat(frames, ignore_index=True), source=name)
+            info = dataset_info(name, frame, "store", frequency)
+        else:
+            info = DatasetInfo(name, "store", frequency, (), pd.NaT, pd.NaT, 0)
+        infos.append(replace(info, broken=broken))
     return infos

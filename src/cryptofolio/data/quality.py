@@ -43,6 +43,7 @@ near-constant series
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -248,13 +249,37 @@ def _symbol_quality(
     gaps: list[tuple[str, pd.Timestamp, int]],
     jumps: list[tuple[str, pd.Timestamp, float]],
 ) -> dict[str, Any]:
+    """One row of the report's table: every check of symbol ``sym``'s rows ``g``; its gaps
+    and jumps are appended to ``gaps`` and ``jumps``."""
     ts = pd.DatetimeIndex(g["timestamp"])
     close = g["close"].to_numpy(dtype="float64")
     volume = g["volume"].to_numpy(dtype="float64")
     mcap = g["market_cap"].to_numpy(dtype="float64")
     row: dict[str, Any] = {"first": ts.min(), "last": ts.max(), "rows": len(g)}
+    row |= _grid_checks(sym, ts, step, gaps)
+    row |= _count_checks(ts, close, volume, mcap)
+    row |= _stale_checks(ts, close)
+    row |= _jump_checks(sym, ts, (close, volume, mcap), th, jumps)
+    if "snapped_at" in g.columns:
+        snapped = pd.to_datetime(g["snapped_at"], utc=True)
+        row["off_snapshot"] = int((snapped.notna() & (snapped != g["timestamp"])).sum())
+    else:
+        row["off_snapshot"] = 0
+    finite = close[np.isfinite(close)]
+    if finite.size:
+        med = np.median(finite)
+        share = np.mean(np.abs(finite / med - 1.0) <= th.near_constant_band) if med > 0 else 0.0
+        row["near_constant"] = bool(share >= th.near_constant_share)
+    else:
+        row["near_constant"] = False
+    return row
 
-    # regular grid: missing periods and off-grid timestamps
+
+def _grid_checks(
+    sym: str, ts: pd.DatetimeIndex, step: pd.Timedelta, gaps: list[tuple[str, pd.Timestamp, int]]
+) -> dict[str, Any]:
+    """The regular grid: missing periods (each gap appended to ``gaps``) and off-grid rows."""
+    row: dict[str, Any] = {}
     uniq = ts.unique().sort_values()
     offset = (uniq - uniq[0]) % step
     on_grid = uniq[offset == pd.Timedelta(0)]
@@ -275,37 +300,58 @@ def _symbol_quality(
         row["longest_gap_start"] = on_grid[gap_pos[k]] + step
     else:
         row["longest_gap"], row["longest_gap_start"] = 0, pd.NaT
+    return row
 
-    row["duplicates"] = int(ts.duplicated().sum())
-    row["nonpositive_close"] = int((close <= 0).sum())
-    row["nan_close"] = int(np.isnan(close).sum())
-    row["zero_market_cap"] = int((mcap == 0).sum())
-    row["nan_market_cap"] = int(np.isnan(mcap).sum()) if np.isfinite(mcap).any() else 0
+
+def _count_checks(
+    ts: pd.DatetimeIndex, close: np.ndarray, volume: np.ndarray, mcap: np.ndarray
+) -> dict[str, Any]:
+    """Counts of bad rows: duplicate timestamps, bad closes, missing market caps, no volume."""
     lead_starts, lead_lens = _runs(mcap == 0)
-    row["leading_zero_market_cap"] = (
-        int(lead_lens[0]) if lead_starts.size and lead_starts[0] == 0 else 0
-    )
-    row["zero_volume"] = int((volume == 0).sum())
+    return {
+        "duplicates": int(ts.duplicated().sum()),
+        "nonpositive_close": int((close <= 0).sum()),
+        "nan_close": int(np.isnan(close).sum()),
+        "zero_market_cap": int((mcap == 0).sum()),
+        "nan_market_cap": int(np.isnan(mcap).sum()) if np.isfinite(mcap).any() else 0,
+        "leading_zero_market_cap": (
+            int(lead_lens[0]) if lead_starts.size and lead_starts[0] == 0 else 0
+        ),
+        "zero_volume": int((volume == 0).sum()),
+    }
 
-    # stale runs: consecutive identical (finite) closes
+
+def _stale_checks(ts: pd.DatetimeIndex, close: np.ndarray) -> dict[str, Any]:
+    """Stale runs: consecutive identical (finite) closes."""
     same = np.isfinite(close[1:]) & (close[1:] == close[:-1])
     starts, lens = _runs(same)
-    row["stale_runs"] = int(starts.size)
+    row: dict[str, Any] = {"stale_runs": int(starts.size)}
     if starts.size:
         k = int(np.argmax(lens))
         row["longest_stale_run"] = int(lens[k]) + 1  # rows, not repeats
         row["longest_stale_start"] = ts[starts[k]]
     else:
         row["longest_stale_run"], row["longest_stale_start"] = 0, pd.NaT
+    return row
 
-    # jumps between consecutive rows with a valid price
+
+def _jump_checks(
+    sym: str,
+    ts: pd.DatetimeIndex,
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray],
+    th: QualityThresholds,
+    jumps: list[tuple[str, pd.Timestamp, float]],
+) -> dict[str, Any]:
+    """Jumps between consecutive rows with a valid price (each appended to ``jumps``) and the
+    end of pre-listing junk; ``columns``: close, volume and market cap."""
+    close, volume, mcap = columns
     valid = np.isfinite(close) & (close > 0)
     vc, vts = close[valid], ts[valid]
     rets = vc[1:] / vc[:-1] - 1.0 if vc.size > 1 else np.array([])
     big = np.nonzero(np.abs(rets) > th.jump_threshold)[0]
     for j in big:
         jumps.append((sym, vts[j + 1], float(rets[j])))
-    row["jumps"] = int(big.size)
+    row: dict[str, Any] = {"jumps": int(big.size)}
     if rets.size:
         k = int(np.argmax(np.abs(rets)))
         row["largest_jump"], row["largest_jump_at"] = float(rets[k]), vts[k + 1]
@@ -313,20 +359,6 @@ def _symbol_quality(
         row["largest_jump"], row["largest_jump_at"] = float("nan"), pd.NaT
     cut = _listing_cutoff(vc, volume[valid], mcap[valid], rets, th)
     row["listing_junk_before"] = vts[cut] if cut is not None else pd.NaT
-
-    if "snapped_at" in g.columns:
-        snapped = pd.to_datetime(g["snapped_at"], utc=True)
-        row["off_snapshot"] = int((snapped.notna() & (snapped != g["timestamp"])).sum())
-    else:
-        row["off_snapshot"] = 0
-
-    finite = close[np.isfinite(close)]
-    if finite.size:
-        med = np.median(finite)
-        share = np.mean(np.abs(finite / med - 1.0) <= th.near_constant_band) if med > 0 else 0.0
-        row["near_constant"] = bool(share >= th.near_constant_share)
-    else:
-        row["near_constant"] = False
     return row
 
 
@@ -406,19 +438,11 @@ def _list(items: list[str], limit: int = 8) -> str:
 
 
 def _findings(report: QualityReport) -> list[Finding]:
+    """The report's findings, one per check that any symbol fails, in the order of
+    :class:`Check` as the report lists them."""
     t, f = report.table, report.frequency
     unit = "day" if f == "1d" else ("hour" if f == "1h" else f"{f} period")
     out: list[Finding] = []
-
-    def add(check: Check, col: str, describe, text: str) -> None:
-        hit = t[t[col] > 0] if t[col].dtype != bool else t[t[col]]
-        if hit.empty:
-            return
-        if hit[col].dtype != bool:
-            hit = hit.sort_values(col, ascending=False, kind="stable")
-        parts = [describe(sym, r) for sym, r in hit.iterrows()]
-        out.append(Finding(check, tuple(hit.index), f"{text}: {_list(parts)}"))
-
     junk = t[t["listing_junk_before"].notna()]
     if not junk.empty:
         parts = [
@@ -433,10 +457,54 @@ def _findings(report: QualityReport) -> list[Finding]:
                 + _list(parts),
             )
         )
-    add(
-        Check.MISSING,
-        "missing",
-        lambda s, r: (
+    describe = _describers(f)
+    for check, col, text in _counted_checks(unit, report.thresholds):
+        hit = t[t[col] > 0] if t[col].dtype != bool else t[t[col]]
+        if hit.empty:
+            continue
+        if hit[col].dtype != bool:
+            hit = hit.sort_values(col, ascending=False, kind="stable")
+        say = describe.get(col, lambda s, r, c=col: f"{s} {r[c]}")
+        parts = [say(sym, r) for sym, r in hit.iterrows()]
+        out.append(Finding(check, tuple(hit.index), f"{text}: {_list(parts)}"))
+    return out
+
+
+def _counted_checks(unit: str, th: QualityThresholds) -> list[tuple[Check, str, str]]:
+    """The checks a table column counts (or flags): (check, column, what a finding says)."""
+    return [
+        (Check.MISSING, "missing", f"missing {unit}s"),
+        (Check.DUPLICATES, "duplicates", "duplicate timestamps"),
+        (Check.NONPOSITIVE_CLOSE, "nonpositive_close", "closes <= 0"),
+        (Check.NAN_CLOSE, "nan_close", "NaN closes"),
+        (Check.ZERO_MARKET_CAP, "zero_market_cap", "market cap = 0 (treat as missing)"),
+        (
+            Check.LEADING_ZERO_MARKET_CAP,
+            "leading_zero_market_cap",
+            f"first {unit}s without a market cap (pre-listing history)",
+        ),
+        (Check.NAN_MARKET_CAP, "nan_market_cap", "market cap missing (NaN)"),
+        (Check.ZERO_VOLUME, "zero_volume", f"zero-volume {unit}s"),
+        (Check.JUMPS, "jumps", f"one-{unit} moves beyond ±{th.jump_threshold:.0%}"),
+        (Check.STALE, "stale_runs", "runs of identical closes (stale snapshots)"),
+        (Check.OFF_GRID, "off_grid", "timestamps off the grid"),
+        (
+            Check.OFF_SNAPSHOT,
+            "off_snapshot",
+            "rows snapped away from the period start (see snapped_at)",
+        ),
+        (
+            Check.NEAR_CONSTANT,
+            "near_constant",
+            "near-constant prices (stablecoins: near-zero variance)",
+        ),
+    ]
+
+
+def _describers(f: str) -> dict[str, Callable[[str, pd.Series], str]]:
+    """How a finding names one symbol, for the columns that say more than the count."""
+    return {
+        "missing": lambda s, r: (
             f"{s} {r['missing']}"
             + (
                 f" (longest {r['longest_gap']} from {format_time(r['longest_gap_start'], f)})"
@@ -444,74 +512,13 @@ def _findings(report: QualityReport) -> list[Finding]:
                 else ""
             )
         ),
-        f"missing {unit}s",
-    )
-    add(
-        Check.DUPLICATES,
-        "duplicates",
-        lambda s, r: f"{s} {r['duplicates']}",
-        "duplicate timestamps",
-    )
-    add(
-        Check.NONPOSITIVE_CLOSE,
-        "nonpositive_close",
-        lambda s, r: f"{s} {r['nonpositive_close']}",
-        "closes <= 0",
-    )
-    add(Check.NAN_CLOSE, "nan_close", lambda s, r: f"{s} {r['nan_close']}", "NaN closes")
-    add(
-        Check.ZERO_MARKET_CAP,
-        "zero_market_cap",
-        lambda s, r: f"{s} {r['zero_market_cap']}",
-        "market cap = 0 (treat as missing)",
-    )
-    add(
-        Check.LEADING_ZERO_MARKET_CAP,
-        "leading_zero_market_cap",
-        lambda s, r: f"{s} {r['leading_zero_market_cap']}",
-        f"first {unit}s without a market cap (pre-listing history)",
-    )
-    add(
-        Check.NAN_MARKET_CAP,
-        "nan_market_cap",
-        lambda s, r: f"{s} {r['nan_market_cap']}",
-        "market cap missing (NaN)",
-    )
-    add(
-        Check.ZERO_VOLUME,
-        "zero_volume",
-        lambda s, r: f"{s} {r['zero_volume']}",
-        f"zero-volume {unit}s",
-    )
-    add(
-        Check.JUMPS,
-        "jumps",
-        lambda s, r: (
+        "jumps": lambda s, r: (
             f"{s} {r['jumps']} (largest {r['largest_jump']:+,.0%} "
             f"on {format_time(r['largest_jump_at'], f)})"
         ),
-        f"one-{unit} moves beyond ±{report.thresholds.jump_threshold:.0%}",
-    )
-    add(
-        Check.STALE,
-        "stale_runs",
-        lambda s, r: (
+        "stale_runs": lambda s, r: (
             f"{s} {r['stale_runs']} (longest {r['longest_stale_run']} rows "
             f"from {format_time(r['longest_stale_start'], f)})"
         ),
-        "runs of identical closes (stale snapshots)",
-    )
-    add(Check.OFF_GRID, "off_grid", lambda s, r: f"{s} {r['off_grid']}", "timestamps off the grid")
-    add(
-        Check.OFF_SNAPSHOT,
-        "off_snapshot",
-        lambda s, r: f"{s} {r['off_snapshot']}",
-        "rows snapped away from the period start (see snapped_at)",
-    )
-    add(
-        Check.NEAR_CONSTANT,
-        "near_constant",
-        lambda s, r: s,
-        "near-constant prices (stablecoins: near-zero variance)",
-    )
-    return out
+        "near_constant": lambda s, r: s,
+    }

@@ -18,37 +18,41 @@ own history (outages, a coin listed late) are not re-requested every time.
 
 Atomicity: a file is written to a temporary file in the same folder, flushed and ``fsync``-ed,
 then moved over the old one with :func:`os.replace` (atomic on POSIX and Windows), and the folder
-is ``fsync``-ed. A process killed at any point leaves either the old file or the new one, never a
-half-written one; readers ignore left-over temporary files and the next write removes them.
+is ``fsync``-ed (:mod:`cryptofolio.atomic_files`). A process killed at any point leaves either the
+old file or the new one, never a half-written one; readers ignore left-over temporary files and
+the next write removes them.
+
+Locking: a fetch reads, merges and writes a dataset under the dataset's lock
+(:func:`dataset_lock`, the file ``.locks/<dataset>.lock``), so two fetches into one dataset run one
+after the other and both keep their candles (:mod:`cryptofolio.locks`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
-import uuid
 import warnings
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cryptofolio.atomic_files import (
+    atomic_write_bytes,
+)
 from cryptofolio.data.frame import LONG_COLUMNS, standardize_long
+from cryptofolio.data.store_repair import BrokenFile, repair_command
 from cryptofolio.errors import DataError
+from cryptofolio.locks import LockPolicy, exclusive
 from cryptofolio.user_warnings import user_stacklevel
 
 ENV_DATA_DIR = "CRYPTOFOLIO_DATA_DIR"
-#: Test hook only: when set to a file path, a writer creates that file after the temporary file
-#: is complete and then waits before replacing the old file (so a test can kill it there).
-ENV_PAUSE_BEFORE_REPLACE = "CRYPTOFOLIO_STORE_TEST_PAUSE_BEFORE_REPLACE"
 META_KEY = b"cryptofolio"
 CONFLICTS_FILE = "conflicts.csv"
-_TMP_MARK = ".tmp-"
 #: Columns compared when a re-fetched candle meets a stored one.
 COMPARED_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 
@@ -209,13 +213,30 @@ class StoredSeries:
 def _read_file(path: Path) -> tuple[pd.DataFrame, SeriesMeta | None]:
     try:
         table = pq.read_table(path)
-    except (OSError, pa.ArrowException) as exc:
+        raw = (table.schema.metadata or {}).get(META_KEY)
+        meta = SeriesMeta.from_json(raw) if raw else None
+        frame = table.to_pandas()
+    except (OSError, pa.ArrowException, ValueError, KeyError, TypeError) as exc:
         raise DataError(
-            f"stored file {path} cannot be read ({exc}); delete it and fetch the data again"
+            f"stored file {path} cannot be read ({type(exc).__name__}: {exc}); replace it with "
+            f"a fresh fetch: {repair_command(path)}"
         ) from exc
-    raw = (table.schema.metadata or {}).get(META_KEY)
-    meta = SeriesMeta.from_json(raw) if raw else None
-    return table.to_pandas(), meta
+    return frame, meta
+
+
+def read_dataset_files(
+    name: str, data_dir: str | Path | None = None
+) -> tuple[list[pd.DataFrame], tuple[BrokenFile, ...]]:
+    """The long frames of a stored dataset's readable files, and its files that cannot be read
+    (each with the command that repairs it)."""
+    frames, broken = [], []
+    for path in sorted((resolve_data_dir(data_dir) / name).glob("*.parquet")):
+        try:
+            frames.append(_read_file(path)[0])
+        except DataError as exc:
+            cause = exc.__cause__ or exc
+            broken.append(BrokenFile.of(path, f"{type(cause).__name__}: {cause}"))
+    return frames, tuple(broken)
 
 
 def read_series(
@@ -229,7 +250,7 @@ def read_series(
     if meta is None:
         raise DataError(
             f"stored file {path} has no cryptofolio metadata (not written by cryptofolio?); "
-            "move it away and fetch again"
+            f"move it away and fetch again: {repair_command(path)}"
         )
     return StoredSeries(standardize_long(frame, source=str(path)), meta)
 
@@ -252,68 +273,36 @@ def dataset_quotes(dataset: str, data_dir: str | Path | None = None) -> dict[str
     for path in sorted(root.glob("*.parquet")):
         try:
             raw = (pq.read_schema(path).metadata or {}).get(META_KEY)
-        except (OSError, pa.ArrowException) as exc:
-            raise DataError(f"stored file {path} cannot be read ({exc}); delete it") from exc
-        if raw:
-            quotes[path.stem] = SeriesMeta.from_json(raw).quote
+            if raw:
+                quotes[path.stem] = SeriesMeta.from_json(raw).quote
+        except (OSError, pa.ArrowException, ValueError, KeyError, TypeError) as exc:
+            raise DataError(
+                f"stored file {path} cannot be read ({type(exc).__name__}: {exc}); replace it "
+                f"with a fresh fetch: {repair_command(path)}"
+            ) from exc
     return quotes
 
 
 # -- writing ---------------------------------------------------------------------------------
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":  # pragma: no cover - directories cannot be opened on Windows
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+LOCKS_DIR = ".locks"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_stale_temp_files(folder: Path) -> list[Path]:
-    """Delete temporary files left by writers that were killed (their process no longer exists)."""
-    removed = []
-    for path in folder.glob(f"*{_TMP_MARK}*"):
-        try:
-            pid = int(path.name.rsplit(_TMP_MARK, 1)[1].split("-", 1)[0])
-        except ValueError:
-            continue
-        if pid != os.getpid() and not _pid_alive(pid):
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
-
-
-def atomic_write_bytes(path: Path, write: Any) -> None:
-    """Write ``path`` atomically: ``write(fileobj)`` fills a temporary file in the same folder,
-    which is fsync-ed and then moved over ``path`` with :func:`os.replace`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temp_files(path.parent)
-    tmp = path.with_name(f".{path.name}{_TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        marker = os.environ.get(ENV_PAUSE_BEFORE_REPLACE)
-        if marker:  # test hook: let a test kill the process between the two steps
-            Path(marker).write_text(str(tmp))
-            time.sleep(600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+def dataset_lock(
+    dataset: str,
+    data_dir: str | Path | None = None,
+    policy: LockPolicy | None = None,
+    *,
+    hint: str = "",
+) -> AbstractContextManager[None]:
+    """The exclusive lock of one dataset (``<data dir>/.locks/<dataset>.lock``), for a
+    read-merge-write of its files; see :func:`cryptofolio.locks.exclusive`."""
+    root = resolve_data_dir(data_dir)
+    return exclusive(
+        root / LOCKS_DIR / f"{dataset}.lock",
+        what=f"dataset {dataset} in {root}",
+        policy=policy,
+        hint=hint,
+    )
 
 
 def write_series(

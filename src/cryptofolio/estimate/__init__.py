@@ -14,7 +14,8 @@ Modules: :mod:`~cryptofolio.estimate.frequency` (annualisation factor),
 :mod:`~cryptofolio.estimate.expected_returns` (mean, compounded, EMA, views),
 :mod:`~cryptofolio.estimate.conditioning` (PSD check/repair, ill-conditioning warnings),
 :mod:`~cryptofolio.estimate.black_litterman` and :mod:`~cryptofolio.estimate.views` (a market
-prior blended with investor views).
+prior blended with investor views), :mod:`~cryptofolio.estimate.black_litterman_views` (views
+as an estimation choice of an optimiser configuration, point in time).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from cryptofolio.estimate.black_litterman import (
     OmegaMethod,
     black_litterman_posterior_at,
 )
+from cryptofolio.estimate.black_litterman_views import BlackLittermanViews
 from cryptofolio.estimate.conditioning import (
     EstimationWarning,
     conditioning_problems,
@@ -82,6 +84,7 @@ from cryptofolio.estimate.windows import (
 __all__ = [
     "BlackLitterman",
     "BlackLittermanPosterior",
+    "BlackLittermanViews",
     "CovarianceOptions",
     "EstimationWarning",
     "ExpectedReturnsMethod",

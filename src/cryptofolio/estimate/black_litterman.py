@@ -80,7 +80,8 @@ def implied_risk_aversion(
         raise EstimationError(
             f"the market proxy returned {mean:.2%} a year against a risk-free rate of "
             f"{risk_free_rate:.2%}: the implied risk aversion ({delta:.3g}) is not positive; "
-            "give risk_aversion explicitly or estimate it over a longer window"
+            "give it (--market-risk-aversion, or BlackLittermanViews(market_risk_aversion=...)) "
+            "or estimate it over a longer window"
         )
     return delta
 
@@ -299,8 +300,8 @@ class BlackLitterman:
         if delta is None:
             if market_returns is None:
                 raise EstimationError(
-                    "Black-Litterman needs the risk aversion: give risk_aversion or the "
-                    "market proxy's returns to estimate it"
+                    "Black-Litterman needs the risk aversion: give risk_aversion "
+                    "(--market-risk-aversion) or the market proxy's returns to estimate it"
                 )
             delta = implied_risk_aversion(
                 market_returns,

@@ -4,7 +4,6 @@ turn forecasts into annualised expected returns, save and load.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,10 +27,15 @@ from cryptofolio.forecast.features import (
     valid_rows,
     window_end_rows,
 )
+from cryptofolio.forecast.model_files import (
+    FORMAT_VERSION,
+    META_FILE,
+    WEIGHTS_FILE,
+    read_model_files,
+    write_model_files,
+)
+from cryptofolio.locks import LockPolicy
 
-FORMAT_VERSION = 1
-WEIGHTS_FILE = "model.pt"
-META_FILE = "forecaster.json"
 PREDICT_BATCH = 4096
 
 #: The fields of :class:`~cryptofolio.data.Panels`, each a (timestamp x asset) frame.
@@ -427,14 +431,12 @@ class Forecaster:
         return out.sort_values(["timestamp", "asset"], kind="stable").reset_index(drop=True)
 
     # ---------------------------------------------------------------- persistence
-    def save(self, directory: str | Path) -> Path:
+    def save(self, directory: str | Path, *, lock: LockPolicy | None = None) -> Path:
         """Write the weights (``model.pt``) and, beside them, the feature configuration,
-        normalisation and training report (``forecaster.json``) into ``directory``."""
+        normalisation and training report (``forecaster.json``) into ``directory``: atomically,
+        under the folder's lock (:mod:`cryptofolio.forecast.model_files`)."""
         torch = import_torch()
-        path = Path(directory)
-        path.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu() for k, v in self.module.state_dict().items()}
-        torch.save(state, path / WEIGHTS_FILE)
         meta = {
             "format_version": FORMAT_VERSION,
             "cryptofolio_version": __version__,
@@ -446,44 +448,48 @@ class Forecaster:
             "periods_per_year": self.periods_per_year,
             "report": self.report.to_dict(),
         }
-        (path / META_FILE).write_text(json.dumps(meta, indent=2, default=str) + "\n")
-        return path
+        return write_model_files(directory, state, meta, lock)
 
     @classmethod
     def load(cls, directory: str | Path, *, device: str = "cpu") -> Forecaster:
-        """Load a forecaster written by :meth:`save` (predictions are reproduced exactly)."""
-        torch = import_torch()
+        """Load a forecaster written by :meth:`save` (predictions are reproduced exactly).
+
+        Raises
+        ------
+        ForecastError
+            Naming the file and the fix when a file is missing, damaged or truncated, or the
+            two files do not belong together.
+        """
         from cryptofolio.forecast.model import LSTMAttentionNet
 
-        path = Path(directory)
-        meta_file, weights_file = path / META_FILE, path / WEIGHTS_FILE
-        if not meta_file.is_file() or not weights_file.is_file():
-            raise ForecastError(
-                f"{path} is not a saved forecaster (needs {META_FILE} and {WEIGHTS_FILE}); "
-                "train one with `cryptofolio forecast train --model-dir DIR`"
-            )
-        meta = json.loads(meta_file.read_text())
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ForecastError(
-                f"{path}: format version {meta.get('format_version')} is not supported "
-                f"(expected {FORMAT_VERSION}); retrain the model"
-            )
-        spec = ForecastSpec.from_dict(meta["spec"])
-        features = tuple(Feature(f) for f in meta["features"])
-        assets = tuple(meta["assets"])
         device = resolve_device(device)
-        module = LSTMAttentionNet(len(features), len(assets), spec.model)
-        state = torch.load(weights_file, map_location=device, weights_only=True)
-        module.load_state_dict(state)
+        files = read_model_files(directory, device=device)
+        meta = files.meta
+        try:
+            spec = ForecastSpec.from_dict(meta["spec"])
+            features = tuple(Feature(f) for f in meta["features"])
+            assets = tuple(meta["assets"])
+            normalisation = Normalisation.from_dict(meta["normalisation"])
+            report = TrainingReport.from_dict(meta["report"])
+            periods_per_year = float(meta["periods_per_year"])
+            module = LSTMAttentionNet(len(features), len(assets), spec.model)
+            module.load_state_dict(files.state)
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise ForecastError(
+                f"{Path(directory) / META_FILE} does not describe the weights in "
+                f"{Path(directory) / WEIGHTS_FILE} ({type(exc).__name__}: "
+                f"{' '.join(str(exc).split())[:160]}); retrain it with "
+                f"`cryptofolio forecast train --model-dir {directory}`"
+            ) from exc
         module.to(device)
         module.eval()
         return cls(
             spec=spec,
             features=features,
             assets=assets,
-            normalisation=Normalisation.from_dict(meta["normalisation"]),
-            periods_per_year=float(meta["periods_per_year"]),
-            report=TrainingReport.from_dict(meta["report"]),
+            normalisation=normalisation,
+            periods_per_year=periods_per_year,
+            report=report,
             module=module,
             device=device,
         )

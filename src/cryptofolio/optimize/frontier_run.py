@@ -17,7 +17,7 @@ from cryptofolio.optimize.frontier import Frontier, efficient_frontier
 from cryptofolio.optimize.portfolio import PortfolioConfig
 from cryptofolio.optimize.random_portfolios import random_portfolios
 from cryptofolio.optimize.solve import optimize_portfolio
-from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult
+from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult, Scenarios
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def compute_frontier(
     common = dict(
         constraints=constraints,
         risk_free_rate=config.risk_free_rate,
-        periods_per_year=inputs.periods_per_year,
+        scenarios=Scenarios(periods_per_year=inputs.periods_per_year),
     )
     notes: list[str] = []
     min_var = optimize_portfolio(cov, mu, objective=Objective.MIN_VARIANCE, **common)

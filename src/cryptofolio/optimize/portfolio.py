@@ -13,8 +13,13 @@ import pandas as pd
 
 from cryptofolio import estimate as est
 from cryptofolio.errors import DataError, EstimationError, InfeasibleError
+from cryptofolio.estimate.black_litterman_views import posterior_of_window
 from cryptofolio.optimize.inputs import align_series, asset_labels
-from cryptofolio.optimize.objectives import ObjectiveSpec, objective_from_keywords
+from cryptofolio.optimize.objectives import (
+    AllocatorSettings,
+    ObjectiveSpec,
+    objective_from_keywords,
+)
 from cryptofolio.optimize.problem import Trades, problem_of_values, result_index
 from cryptofolio.optimize.solve import solve_problem
 from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult
@@ -36,6 +41,11 @@ class PortfolioConfig:
     ``target_return``, ``target_volatility`` and ``cvar_alpha``, or an objective spec carrying
     its own parameters (``HierarchicalRiskParity(linkage="ward")``, ``RiskBudgeting(...)``). Rates are annualised
     fractions; ``periods_per_year`` ``None`` infers it from the data (365 daily, 8760 hourly).
+    ``black_litterman``: the views and parameters of ``expected_returns="black-litterman"``
+    (:class:`~cryptofolio.estimate.BlackLittermanViews`; the market caps come with the data,
+    see :func:`build_portfolio`). ``allocator``: the settings of hrp, herc and risk-parity
+    (linkage, distance, leaf order, risk measure, clusters, risk budgets) for whichever of them
+    ``objective`` names; HERC's and HRP's CVaR is at ``cvar_alpha``.
     """
 
     objective: Objective | str | ObjectiveSpec = Objective.MIN_VARIANCE
@@ -50,8 +60,17 @@ class PortfolioConfig:
     target_volatility: float | None = None
     cvar_alpha: float = 0.95
     periods_per_year: float | None = None
+    black_litterman: est.BlackLittermanViews | None = None
+    allocator: AllocatorSettings = AllocatorSettings()  # noqa: RUF009 - frozen, shared safely
 
     def __post_init__(self) -> None:
+        bl = est.ExpectedReturnsMethod.BLACK_LITTERMAN
+        if self.black_litterman is not None and self.expected_returns != bl:
+            raise EstimationError(
+                f"black_litterman views are given but expected_returns is "
+                f"{str(self.expected_returns)!r}: set expected_returns='black-litterman' "
+                "(--expected-returns black-litterman) or drop the views"
+            )
         rate = self.risk_free_rate
         if not (np.isfinite(rate) and abs(rate) <= MAX_ANNUAL_RATE):
             raise EstimationError(
@@ -83,6 +102,8 @@ class PortfolioConfig:
             target_return=self.target_return,
             target_volatility=self.target_volatility,
             cvar_alpha=self.cvar_alpha,
+            cvar_beta=self.cvar_alpha,
+            **self.allocator.keywords(),
         )
 
 
@@ -108,6 +129,32 @@ def _price_window_values(prices: pd.DataFrame) -> np.ndarray:
     return values
 
 
+def _posterior(
+    config: PortfolioConfig,
+    x: np.ndarray,
+    prices: pd.DataFrame,
+    cov: np.ndarray,
+    market_caps: pd.DataFrame | None,
+    ppy: float,
+) -> est.BlackLittermanPosterior:
+    """The Black-Litterman posterior of the window under ``config.black_litterman``."""
+    if config.black_litterman is None:
+        raise EstimationError(
+            "expected_returns='black-litterman' needs views: PortfolioConfig(black_litterman="
+            "BlackLittermanViews(read_views(FILE))) or --views FILE (TOML or CSV; see "
+            "examples/views.toml)"
+        )
+    return posterior_of_window(
+        config.black_litterman,
+        x,
+        prices,
+        cov,
+        market_caps,
+        risk_free_rate=config.risk_free_rate,
+        periods_per_year=ppy,
+    )
+
+
 def build_portfolio(
     prices: pd.DataFrame,
     config: PortfolioConfig = PortfolioConfig(),
@@ -117,6 +164,7 @@ def build_portfolio(
     transaction_cost: float | pd.Series = 0.0,
     max_turnover: float | None = None,
     warm_starts: WarmStarts | None = None,
+    market_caps: pd.DataFrame | None = None,
 ) -> PortfolioResult:
     """Estimate from a wide price window (no NaN) and optimise with ``config``.
 
@@ -140,12 +188,18 @@ def build_portfolio(
         Turnover-aware optimisation (see :class:`~cryptofolio.optimize.problem.Trades`).
     warm_starts
         The caller's :class:`WarmStarts` (a backtest's, for its run); ``None``: a cold start.
+    market_caps
+        Market caps (USD; rows = UTC timestamps, columns = assets) for
+        ``expected_returns="black-litterman"``: the prior reads the last row at or before the
+        window's last timestamp (point in time: later rows are never read), δ (unless given)
+        the cap-weighted proxy of the window with each period's previous caps.
 
     Raises
     ------
     DataError
         The price window has NaN (names the assets and the first date), fewer than 3 rows or
-        a repeated asset.
+        a repeated asset; black-litterman without views, or with caps missing or zero
+        (names the assets and the date).
     """
     values = _price_window_values(prices)
     ppy = config.periods_per_year
@@ -162,6 +216,9 @@ def build_portfolio(
     if expected_returns is not None:
         need = spec.uses_expected_returns
         mu = align_series(expected_returns, assets, "expected returns", required=need, index=index)
+    elif config.expected_returns == est.ExpectedReturnsMethod.BLACK_LITTERMAN:
+        post = _posterior(config, x, prices, cov, market_caps, ppy)
+        mu = post.mean.to_numpy()
     else:
         mu = est.expected_return_values(
             x, mean, names, config.expected_returns, ppy, config.returns_kind

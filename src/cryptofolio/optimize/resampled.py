@@ -22,12 +22,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cryptofolio.blas import single_blas_thread
 from cryptofolio.errors import EstimationError, InfeasibleError
+from cryptofolio.keywords import spec_of_keywords
 from cryptofolio.optimize import Constraints, Frontier, efficient_frontier
 
 
@@ -36,6 +38,18 @@ class ResamplingMethod(StrEnum):
 
     BOOTSTRAP = "bootstrap"
     PARAMETRIC = "parametric"
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """How a resampled frontier draws and averages: ``resamples`` samples of the returns drawn
+    by ``method``, each frontier solved at ``points`` portfolios, ``seed`` making the draws
+    reproducible (an int, a generator, or ``None``: fresh entropy)."""
+
+    resamples: int = 500
+    points: int = 50
+    method: ResamplingMethod | str = ResamplingMethod.PARAMETRIC
+    seed: int | np.random.Generator | None = None
 
 
 @dataclass(frozen=True)
@@ -87,20 +101,22 @@ def _evaluate(weights: np.ndarray, cov: pd.DataFrame, mu: pd.Series, rf: float) 
 @single_blas_thread
 def resampled_frontier(
     returns: pd.DataFrame,
+    resampling: Resampling | None = None,
     *,
-    resamples: int = 500,
-    points: int = 50,
-    method: ResamplingMethod | str = ResamplingMethod.PARAMETRIC,
     constraints: Constraints = Constraints(),
     periods_per_year: float = 365.0,
     risk_free_rate: float = 0.0,
-    seed: int | np.random.Generator | None = None,
     progress: Callable[[int], None] | None = None,
+    **keywords: Any,
 ) -> ResampledFrontier:
     """Michaud's resampled frontier of periodic ``returns`` (T x n, no NaN).
 
-    ``progress``, when given, is called with the number of samples done after each one (for
-    a progress bar). ``seed`` makes the draws reproducible.
+    ``resampling`` says how many samples, how drawn, how many points and the seed
+    (:class:`Resampling`); its fields may be given as keywords instead (``resamples=500,
+    points=50, method="bootstrap", seed=0``), not both. ``constraints`` hold for every
+    portfolio, ``periods_per_year`` annualises the samples' moments, ``risk_free_rate`` (annual
+    fraction) scores the Sharpe ratios. ``progress``, when given, is called with the number of
+    samples done after each one (for a progress bar).
 
     Raises
     ------
@@ -109,7 +125,9 @@ def resampled_frontier(
     InfeasibleError
         ``resamples`` < 1 or ``points`` < 2, or constraints in conflict.
     """
-    method = ResamplingMethod(method)
+    spec = spec_of_keywords(Resampling, resampling, keywords, where="resampled_frontier")
+    resamples, points, seed = spec.resamples, spec.points, spec.seed
+    method = ResamplingMethod(spec.method)
     if int(resamples) != resamples or resamples < 1:
         raise InfeasibleError(f"resamples must be an integer >= 1, got {resamples}")
     x = returns.to_numpy(dtype=float)

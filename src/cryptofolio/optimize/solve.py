@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from cryptofolio.blas import single_blas_thread
+from cryptofolio.keywords import spec_of_keywords
 from cryptofolio.optimize.objectives import ObjectiveSpec, objective_from_keywords
 from cryptofolio.optimize.problem import (
     Problem,
@@ -17,7 +18,7 @@ from cryptofolio.optimize.problem import (
     trade_terms,
 )
 from cryptofolio.optimize.results import make_result
-from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult
+from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult, Scenarios
 from cryptofolio.optimize.warm import WarmStarts
 
 #: The keyword arguments of the original API, mapped to the spec that now carries them.
@@ -29,6 +30,7 @@ OBJECTIVE_KEYWORDS = (
     "cvar_alpha",
 )
 TRADE_KEYWORDS = ("previous_weights", "transaction_cost", "max_turnover")
+SCENARIO_KEYWORDS = ("returns", "periods_per_year")
 
 #: Up to this many assets the solve stays below BLAS's threading thresholds (no limit needed).
 SMALL_PROBLEM = 64
@@ -53,8 +55,7 @@ def optimize_portfolio(
     objective: ObjectiveSpec | Objective | str = Objective.MIN_VARIANCE,
     constraints: Constraints = Constraints(),
     risk_free_rate: float = 0.0,
-    returns: pd.DataFrame | None = None,
-    periods_per_year: float = 365.0,
+    scenarios: Scenarios | None = None,
     trades: Trades | None = None,
     warm_starts: WarmStarts | None = None,
     **keywords: Any,
@@ -75,11 +76,9 @@ def optimize_portfolio(
         Budget (net exposure), bounds, gross-exposure cap and L2 penalty.
     risk_free_rate
         Annual risk-free rate (fraction) for the Sharpe and Sortino ratios.
-    returns
-        Periodic scenario returns (T x N, no NaN) for the objectives that use scenarios
-        (min-semivariance, max-sortino, min-cvar).
-    periods_per_year
-        Annualisation of the scenario measures (365 daily, 8760 hourly).
+    scenarios
+        Periodic scenario returns and their annualisation (:class:`Scenarios`) for the
+        objectives that use scenarios (min-semivariance, max-sortino, min-cvar, hrp, ...).
     trades
         Turnover-aware optimisation (:class:`Trades`: current weights, costs, turnover cap).
     warm_starts
@@ -89,7 +88,8 @@ def optimize_portfolio(
         The original keyword form, still accepted: ``risk_aversion`` (δ), ``risk_tolerance``
         (λ = 1/δ), ``target_return``,
         ``target_volatility``, ``cvar_alpha`` (for an objective given by name) and
-        ``previous_weights``, ``transaction_cost``, ``max_turnover`` (instead of ``trades``).
+        ``previous_weights``, ``transaction_cost``, ``max_turnover`` (instead of ``trades``),
+        ``returns`` and ``periods_per_year`` (instead of ``scenarios``).
 
     Raises
     ------
@@ -100,6 +100,8 @@ def optimize_portfolio(
         The solver failed or the solution did not verify.
     """
     spec, trades = _specs_of_keywords(objective, trades, keywords)
+    scenario_kw = {k: keywords[k] for k in SCENARIO_KEYWORDS if k in keywords}
+    scenarios = spec_of_keywords(Scenarios, scenarios, scenario_kw, where="optimize_portfolio")
     spec.validate()
     pb = make_problem(
         covariance,
@@ -107,15 +109,19 @@ def optimize_portfolio(
         constraints,
         need_mu=spec.uses_expected_returns,
         risk_free_rate=risk_free_rate,
-        periods_per_year=periods_per_year,
+        periods_per_year=scenarios.periods_per_year,
     )
-    return solve_problem(pb, spec, returns=returns, trades=trades, warm_starts=warm_starts)
+    return solve_problem(
+        pb, spec, returns=scenarios.returns, trades=trades, warm_starts=warm_starts
+    )
 
 
 def _specs_of_keywords(
     objective: ObjectiveSpec | Objective | str, trades: Trades | None, keywords: dict[str, Any]
 ) -> tuple[ObjectiveSpec, Trades | None]:
-    unknown = sorted(set(keywords) - set(OBJECTIVE_KEYWORDS) - set(TRADE_KEYWORDS))
+    unknown = sorted(
+        set(keywords) - set(OBJECTIVE_KEYWORDS) - set(TRADE_KEYWORDS) - set(SCENARIO_KEYWORDS)
+    )
     if unknown:
         raise TypeError(f"optimize_portfolio() got unexpected keyword arguments: {unknown}")
     given = {k: keywords[k] for k in OBJECTIVE_KEYWORDS if k in keywords}

@@ -34,6 +34,17 @@ class Constraints:
 
 
 @dataclass(frozen=True)
+class Scenarios:
+    """The periodic scenario returns of the objectives that use them (min-semivariance,
+    max-sortino, min-cvar, the hierarchical allocators): ``returns`` (T x N, no NaN; ``None``:
+    none given) and ``periods_per_year``, the annualisation of the scenario measures (365
+    daily, 8760 hourly)."""
+
+    returns: pd.DataFrame | None = None
+    periods_per_year: float = 365.0
+
+
+@dataclass(frozen=True)
 class PortfolioResult:
     """An optimised portfolio; figures are annualised fractions.
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cryptofolio.report.plots import (
+        MarkedPortfolios,
         plot_correlation,
         plot_covariance,
         plot_efficient_frontier,
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "MarkedPortfolios",
     "plot_correlation",
     "plot_covariance",
     "plot_efficient_frontier",

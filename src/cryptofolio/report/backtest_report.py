@@ -4,58 +4,66 @@ so the report opens offline, or from plotly's CDN: :class:`~cryptofolio.report.h
 Sections: settings, metrics table, equity curves (log scale), drawdowns and the worst ten
 drawdown periods, monthly-returns heatmaps, yearly returns, the distribution of daily returns,
 rolling Sharpe, rolling volatility and beta to BTC, the correlation of daily returns, weights
-over time per strategy (cash in its own colour), cost breakdown, and the universe / portfolio
-events (repeated messages grouped).
+over time per strategy (cash in its own colour), cost breakdown, the cluster tree of each
+hierarchical strategy (hrp, herc) at its last rebalance, and the universe / portfolio events
+(repeated messages grouped).
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
+from cryptofolio.atomic_files import atomic_write_bytes
 from cryptofolio.backtest.analytics import daily_returns
-from cryptofolio.backtest.metrics import drawdown_series, rolling_sharpe
-from cryptofolio.backtest.plotting import CASH_COLOR
-from cryptofolio.data.store import atomic_write_bytes
 from cryptofolio.report.analytics_figures import (
     correlation_figure,
     distribution_figure,
     monthly_heatmap,
-    readable_log_axis,
     rolling_figure,
     strategy_daily_returns,
     worst_drawdowns_html,
     yearly_figure,
+)
+from cryptofolio.report.backtest_figures import (
+    CASH_COLOR,
+    OTHER_COLOR,
+    costs_figure,
+    drawdown_figure,
+    equity_figure,
+    rolling_sharpe_figure,
+    strategy_colors,
+    weights_figure,
 )
 from cryptofolio.report.events import events_html
 from cryptofolio.report.html_page import PlotlyJs, figure_sections
 
 if TYPE_CHECKING:
     from cryptofolio.backtest.results import BacktestResult
+    from cryptofolio.backtest.trees import DecisionTree
 
-_PALETTE = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#bcbd22",
-    "#17becf",
-    "#393b79",
-    "#ad494a",
-)
-OTHER_COLOR = "#6b6b6b"
-_MAX_POINTS = 400  # weight charts are thinned to at most this many rows
-_TOP_ASSETS = 10  # weight charts show the largest assets, the rest grouped as "other"
+__all__ = [
+    "CASH_COLOR",
+    "OTHER_COLOR",
+    "ReportOptions",
+    "analytics_sections",
+    "backtest_report_html",
+    "btc_daily_returns",
+    "costs_figure",
+    "drawdown_figure",
+    "equity_figure",
+    "metrics_html",
+    "rolling_sharpe_figure",
+    "weights_figure",
+    "write_backtest_report",
+]
 
 _CSS = """
 body { font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; margin: 24px auto;
@@ -177,176 +185,6 @@ def metrics_html(result: BacktestResult) -> str:
     return risk + "<br>" + trade
 
 
-def _colors(names: list[str]) -> dict[str, str]:
-    return {n: _PALETTE[i % len(_PALETTE)] for i, n in enumerate(names)}
-
-
-def equity_figure(result: BacktestResult) -> go.Figure:
-    """Equity curves on a log scale (quote currency)."""
-    names = list(result.strategies)
-    colors = _colors(names)
-    fig = go.Figure()
-    for name, res in result.strategies.items():
-        fig.add_trace(
-            go.Scatter(
-                x=res.equity.index,
-                y=res.equity.to_numpy(),
-                name=name,
-                mode="lines",
-                line={"color": colors[name], "width": 1.6},
-            )
-        )
-    values = np.concatenate([r.equity.to_numpy(dtype=float) for r in result.strategies.values()])
-    values = values[np.isfinite(values) & (values > 0)]
-    if len(values):
-        readable_log_axis(fig, float(values.min()), float(values.max()))
-    else:
-        fig.update_yaxes(type="log")
-    fig.update_yaxes(title="portfolio value (quote currency, log scale)")
-    fig.update_layout(title="Equity curves (after costs)", height=460, hovermode="x unified")
-    return fig
-
-
-def drawdown_figure(result: BacktestResult) -> go.Figure:
-    """Drawdown from the running peak, percent."""
-    colors = _colors(list(result.strategies))
-    fig = go.Figure()
-    for name, res in result.strategies.items():
-        dd = drawdown_series(res.equity, res.initial_capital)
-        fig.add_trace(
-            go.Scatter(
-                x=dd.index,
-                y=dd.to_numpy() * 100,
-                name=name,
-                mode="lines",
-                line={"color": colors[name], "width": 1.2},
-            )
-        )
-    fig.update_yaxes(title="drawdown (%)", ticksuffix="%")
-    fig.update_layout(title="Drawdowns", height=380, hovermode="x unified")
-    return fig
-
-
-def rolling_sharpe_figure(result: BacktestResult, window: int = 90) -> go.Figure:
-    """Rolling Sharpe ratio over ``window`` periods (annualised)."""
-    colors = _colors(list(result.strategies))
-    fig = go.Figure()
-    for name, res in result.strategies.items():
-        rs = rolling_sharpe(res.returns, result.periods_per_year, window)
-        fig.add_trace(
-            go.Scatter(
-                x=rs.index,
-                y=rs.to_numpy(),
-                name=name,
-                mode="lines",
-                line={"color": colors[name], "width": 1.2},
-            )
-        )
-    fig.add_hline(y=0, line={"color": "#999", "width": 1})
-    fig.update_yaxes(title="Sharpe (annualised)")
-    fig.update_layout(
-        title=f"Rolling Sharpe ratio ({window} periods)", height=380, hovermode="x unified"
-    )
-    return fig
-
-
-def weights_figure(result: BacktestResult) -> go.Figure:
-    """Stacked end-of-period weights over time, one panel per strategy."""
-    names = list(result.strategies)
-    all_assets: dict[str, float] = {}
-    for res in result.strategies.values():
-        for col in res.weights.columns:
-            if col != "cash":
-                all_assets[col] = all_assets.get(col, 0.0) + float(res.weights[col].abs().mean())
-    ranked = sorted(all_assets, key=all_assets.get, reverse=True)  # type: ignore[arg-type]
-    top = ranked[:_TOP_ASSETS]
-    others = ranked[_TOP_ASSETS:]
-    colors = _colors(top)
-    colors["other"] = OTHER_COLOR
-    colors["cash"] = CASH_COLOR
-    fig = make_subplots(
-        rows=len(names),
-        cols=1,
-        shared_xaxes=True,
-        subplot_titles=names,
-        vertical_spacing=min(0.06, 0.3 / max(len(names), 1)),
-    )
-    shown: set[str] = set()
-    for row, name in enumerate(names, start=1):
-        w = result.strategies[name].weights
-        step = max(1, int(np.ceil(len(w) / _MAX_POINTS)))
-        w = w.iloc[::step]
-        series = {a: w[a] for a in top if a in w.columns}
-        rest = [a for a in others if a in w.columns]
-        if rest:
-            series["other"] = w[rest].sum(axis=1)
-        series["cash"] = w["cash"]
-        for asset, values in series.items():
-            fig.add_trace(
-                go.Scatter(
-                    x=values.index,
-                    y=values.to_numpy() * 100,
-                    name=asset,
-                    legendgroup=asset,
-                    showlegend=asset not in shown,
-                    stackgroup=f"s{row}",
-                    mode="lines",
-                    line={"width": 0.5, "color": colors.get(asset, "#888")},
-                ),
-                row=row,
-                col=1,
-            )
-            shown.add(asset)
-        fig.update_yaxes(title="weight (%)", range=[0, 100], row=row, col=1)
-    fig.update_layout(
-        title="Weights over time (end of period; cash in sand, other assets in dark grey)",
-        height=230 * len(names) + 80,
-        hovermode="x unified",
-    )
-    return fig
-
-
-def costs_figure(result: BacktestResult) -> go.Figure:
-    """Commission and slippage paid per strategy, and cumulative costs over time."""
-    names = list(result.strategies)
-    colors = _colors(names)
-    commission = [float(r.trades["commission"].sum()) for r in result.strategies.values()]
-    slippage = [float(r.trades["slippage"].sum()) for r in result.strategies.values()]
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        column_widths=[0.4, 0.6],
-        subplot_titles=("Total costs by kind", "Cumulative costs"),
-    )
-    fig.add_trace(
-        go.Bar(x=names, y=commission, name="commission", marker_color="#4c72b0"), row=1, col=1
-    )
-    fig.add_trace(
-        go.Bar(x=names, y=slippage, name="slippage / impact", marker_color="#dd8452"),
-        row=1,
-        col=1,
-    )
-    for name, res in result.strategies.items():
-        t = res.trades
-        if t.empty:
-            continue
-        per_time = (t["commission"] + t["slippage"]).groupby(t["timestamp"]).sum().cumsum()
-        fig.add_trace(
-            go.Scatter(
-                x=per_time.index,
-                y=per_time.to_numpy(),
-                name=name,
-                mode="lines",
-                line={"color": colors[name], "shape": "hv"},
-            ),
-            row=1,
-            col=2,
-        )
-    fig.update_layout(barmode="stack", title="Trading costs (quote currency)", height=400)
-    fig.update_yaxes(title="quote currency", row=1, col=1)
-    return fig
-
-
 @dataclass(frozen=True)
 class ReportOptions:
     """How a backtest report is drawn.
@@ -360,10 +198,14 @@ class ReportOptions:
         the backtest's market: the beta to BTC uses its ``BTC`` column and the correlation
         heatmap its assets that entered the universe. Without it, the beta uses the
         ``btc-hold`` strategy when it ran, and the heatmap shows the strategies only.
+    cluster_trees
+        The trees of the hierarchical strategies at their last rebalance, by strategy
+        (:func:`cryptofolio.backtest.trees.last_decision_trees`): one dendrogram each.
     """
 
     plotly: PlotlyJs = PlotlyJs.INLINE
     prices: pd.DataFrame | None = None
+    cluster_trees: Mapping[str, DecisionTree] = field(default_factory=dict)
 
 
 def btc_daily_returns(result: BacktestResult, prices: pd.DataFrame | None) -> pd.Series | None:
@@ -388,7 +230,7 @@ def _correlation_inputs(result: BacktestResult, prices: pd.DataFrame | None) -> 
 
 def analytics_sections(result: BacktestResult, options: ReportOptions) -> list[tuple[str, object]]:
     """The quantstats-style sections, in order: (heading, figure or HTML string)."""
-    colors = _colors(list(result.strategies))
+    colors = strategy_colors(list(result.strategies))
     btc = btc_daily_returns(result, options.prices)
     corr_title = "Correlation of daily returns (strategies" + (
         " and assets)" if options.prices is not None else ")"
@@ -438,6 +280,11 @@ def backtest_report_html(
         ("Weights over time", weights_figure(result)),
         ("Costs", costs_figure(result)),
     ]
+    for name, found in sorted(options.cluster_trees.items()):
+        from cryptofolio.report.dendrogram import dendrogram_figure
+
+        heading = f"Cluster tree: {name} (last rebalance {_date(found.timestamp)})"
+        sections.append((heading, dendrogram_figure(found.tree, weights=found.weights)))
     universe = sorted({str(a) for a in result.universe.get("asset", [])})
     meta = (
         f"{_date(result.start)} to {_date(result.end)} · rebalance {cfg.schedule} · lookback "

@@ -8,8 +8,9 @@ PNG. Figures are annualised fractions shown as percentages; axis labels say so.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from cryptofolio.errors import CryptofolioError
+from cryptofolio.keywords import spec_of_keywords
 
 if TYPE_CHECKING:
     from cryptofolio.optimize import Frontier, PortfolioResult
@@ -60,17 +62,27 @@ def _frontier_points(frontier: Frontier | pd.DataFrame) -> pd.DataFrame:
     return points.sort_values("volatility")
 
 
+@dataclass(frozen=True)
+class MarkedPortfolios:
+    """The portfolios a frontier picture marks: the minimum-variance portfolio (a star), the
+    maximum-Sharpe one (a diamond) with the capital market line through it from
+    ``risk_free_rate`` (annual fraction); ``None``: not drawn."""
+
+    min_variance: PortfolioResult | None = None
+    max_sharpe: PortfolioResult | None = None
+    risk_free_rate: float = 0.0
+
+
 def plot_efficient_frontier(
     frontier: Frontier | pd.DataFrame | None,
     covariance: pd.DataFrame | None = None,
     expected_returns: pd.Series | None = None,
     *,
     random: pd.DataFrame | None = None,
-    min_variance: PortfolioResult | None = None,
-    max_sharpe: PortfolioResult | None = None,
-    risk_free_rate: float = 0.0,
+    marked: MarkedPortfolios | None = None,
     title: str = "Efficient frontier",
     path: str | Path | None = None,
+    **keywords: Any,
 ) -> Figure:
     """Efficient frontier in (annualised volatility, annualised return) space.
 
@@ -84,6 +96,8 @@ def plot_efficient_frontier(
     random
         Random portfolios (columns return, volatility, sharpe), drawn as a cloud coloured by
         Sharpe ratio.
+    marked
+        Portfolios to mark (:class:`MarkedPortfolios`), or its fields as keywords:
     min_variance, max_sharpe
         Portfolios to mark (a star and a diamond).
     risk_free_rate
@@ -91,6 +105,8 @@ def plot_efficient_frontier(
     path
         Where to save the PNG (optional).
     """
+    marks = spec_of_keywords(MarkedPortfolios, marked, keywords, where="plot_efficient_frontier")
+    min_variance, max_sharpe = marks.min_variance, marks.max_sharpe
     fig = _new_figure(9, 6)
     ax = fig.add_subplot()
     if random is not None and len(random):
@@ -100,7 +116,7 @@ def plot_efficient_frontier(
     if covariance is not None and expected_returns is not None:
         _draw_assets(ax, covariance, expected_returns)
     if max_sharpe is not None:
-        _draw_max_sharpe(ax, max_sharpe, risk_free_rate)
+        _draw_max_sharpe(ax, max_sharpe, marks.risk_free_rate)
     if min_variance is not None:
         _draw_min_variance(ax, min_variance)
     ax.set_xlabel("Volatility (annualised, %)")

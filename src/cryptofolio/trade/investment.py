@@ -45,9 +45,12 @@ def invest(
     check_amount(value, "--value (the amount to invest)", error=TradeError, limit=MAX_MONEY)
     if step is not None:
         check_amount(step, "--step (the lot step in base units)", error=TradeError, limit=MAX_UNITS)
-    close = source.close(assets)
+    panels = source.panels(assets)
+    close = panels.close
     chosen = assets or list(close.columns)
-    target = target_weights(close, chosen, config or PortfolioConfig())
+    target = target_weights(
+        close, chosen, config or PortfolioConfig(), market_caps=panels.market_cap
+    )
     last = latest_prices(close, chosen)["price"]
     steps = pd.Series(step, index=target.weights.index, dtype=float) if step is not None else None
     allocation = allocate(target.weights, last, value, AllocationMethod(method), steps=steps)

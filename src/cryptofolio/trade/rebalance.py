@@ -134,10 +134,11 @@ def plan_rebalance(request: RebalanceRequest, session: ExchangeSession | None = 
         held = holdings.risky_assets()
     assets = universe(held, list(request.added), quote)
     data_assets = list(dict.fromkeys([*assets, *[a for a in held if a != quote]]))
-    close = request.prices.close(data_assets)
+    panels = request.prices.panels(data_assets)
+    close = panels.close
     if amounts is not None:
         holdings, tickers = _value_file(request, amounts, held, assets, close, session)
-    target = target_weights(close, assets, request.config)
+    target = target_weights(close, assets, request.config, market_caps=panels.market_cap)
     market = _market_inputs(session, holdings, assets, quote, tickers, close)
     plan = plan_orders(
         holdings,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cryptofolio.data import load_market_data, to_panels
+from cryptofolio.data import Panels, load_market_data, to_panels
 from cryptofolio.data.symbols import to_asset
 from cryptofolio.errors import TradeError
 from cryptofolio.estimate import common_window
@@ -41,9 +41,10 @@ class PriceSource:
     end: str | None = None
     data_dir: Path | None = None
 
-    def close(self, assets: list[str] | None = None) -> pd.DataFrame:
-        """Close prices (quote currency), one column per asset of ``assets`` (``None``: every
-        asset of the data), one row per timestamp; nothing filled."""
+    def panels(self, assets: list[str] | None = None) -> Panels:
+        """The wide panels (close in the quote currency, volume, market cap in USD...), one
+        column per asset of ``assets`` (``None``: every asset of the data), one row per
+        timestamp; nothing filled."""
         long = load_market_data(
             self.dataset,
             self.prices_file,
@@ -52,7 +53,11 @@ class PriceSource:
             end=self.end,
             data_dir=self.data_dir,
         )
-        return to_panels(long).close
+        return to_panels(long)
+
+    def close(self, assets: list[str] | None = None) -> pd.DataFrame:
+        """Close prices (quote currency) of :meth:`panels`."""
+        return self.panels(assets).close
 
 
 def universe(held: list[str], added: list[str] | None, quote: str) -> list[str]:
@@ -82,8 +87,11 @@ def target_weights(
     *,
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
+    market_caps: pd.DataFrame | None = None,
 ) -> Target:
-    """Optimise ``assets`` over their common price window in ``close`` with ``config``.
+    """Optimise ``assets`` over their common price window in ``close`` with ``config``;
+    ``market_caps`` (USD, rows = UTC timestamps) for black-litterman expected returns (the
+    prior reads the caps at the window's last row or before).
 
     Raises
     ------
@@ -92,7 +100,7 @@ def target_weights(
         :func:`~cryptofolio.estimate.common_window`, naming the asset).
     """
     window = common_window(close, assets, start, end)
-    result = build_portfolio(window.prices, config)
+    result = build_portfolio(window.prices, config, market_caps=market_caps)
     missing = [a for a in window.assets if a not in result.weights.index]
     if missing:
         raise TradeError(f"the optimiser returned no weight for {', '.join(missing)}")

@@ -89,7 +89,7 @@ class FetchRange:
         if self.start > self.end:
             raise DataError(
                 f"the range starts ({self.start}) after it ends ({self.end}); "
-                "check --since/--until (the newest candle still forming is never fetched)"
+                "check --start/--end (the newest candle still forming is never fetched)"
             )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -24,6 +24,11 @@ from cryptofolio.data.sources.validation import (
     record_rejected,
 )
 from cryptofolio.errors import DataError
+from cryptofolio.keywords import spec_of_keywords
+from cryptofolio.locks import LockPolicy
+
+#: How to wait instead, appended to the error of a fetch that would not wait for a lock.
+NO_WAIT_HINT = " (without --no-wait, `cryptofolio data fetch` waits for it)"
 
 
 class FetchProgress(Protocol):
@@ -34,6 +39,18 @@ class FetchProgress(Protocol):
     def page(self, asset: str, rows: int) -> None: ...
 
     def end_symbol(self, asset: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """How :func:`fetch_to_store` treats the store: ``refresh`` fetches the whole range again
+    (changed candles are reported), ``lock`` says what to do while another process writes the
+    dataset (``None``: wait, after a :class:`~cryptofolio.locks.LockWaitWarning`), ``now`` is
+    the clock the last closed candle is read against (UTC; ``None``: the wall clock)."""
+
+    refresh: bool = False
+    lock: LockPolicy | None = None
+    now: pd.Timestamp | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +184,27 @@ def _fetch_symbol(
     return result, conflicts
 
 
+def _check_quotes(
+    source: MarketDataSource,
+    symbols: Sequence[str],
+    assets: Sequence[str],
+    dataset: str,
+    root: Path,
+) -> None:
+    """One dataset keeps one quote currency."""
+    quotes = store.dataset_quotes(dataset, root)
+    for symbol, asset in zip(symbols, assets, strict=True):
+        quote = source.quote_for(symbol)
+        other = {a: q for a, q in quotes.items() if q != quote}
+        if other:
+            example = next(iter(other.items()))
+            raise DataError(
+                f"dataset {dataset} in {root} holds {example[0]} quoted in {example[1]}, but "
+                f"{asset} was asked in {quote}; one dataset keeps one quote currency: use "
+                f"--quote {example[1]} or another --data-dir"
+            )
+
+
 def resolve_span(
     timeframe: str,
     since: str | pd.Timestamp,
@@ -179,16 +217,16 @@ def resolve_span(
     ``until`` defaults to, and is capped at, the open time of the last *closed* candle: a candle
     still forming is never stored.
     """
-    start = utc_timestamp(since, what="--since")
+    start = utc_timestamp(since, what="--start")
     assert start is not None
     newest = last_closed_open(timeframe, now)
-    end = utc_timestamp(until, what="--until") if until is not None else newest
+    end = utc_timestamp(until, what="--end") if until is not None else newest
     assert end is not None
     end = min(end, newest)
     if start > end:
         raise DataError(
-            f"nothing to fetch: --since {start} is after the last closed {timeframe} candle "
-            f"in range ({end}); pick an earlier --since or a later --until"
+            f"nothing to fetch: --start {start} is after the last closed {timeframe} candle "
+            f"in range ({end}); pick an earlier --start or a later --end"
         )
     return FetchRange(start, end)
 
@@ -201,9 +239,9 @@ def fetch_to_store(
     until: str | pd.Timestamp | None = None,
     *,
     data_dir: str | Path | None = None,
-    refresh: bool = False,
     progress: FetchProgress | None = None,
-    now: pd.Timestamp | None = None,
+    policy: FetchPolicy | None = None,
+    **keywords: Any,
 ) -> FetchReport:
     """Fetch ``symbols`` from ``source`` into the dataset ``<source>-<timeframe>`` of the store.
 
@@ -229,6 +267,12 @@ def fetch_to_store(
         Inclusive UTC bounds on candle open times; ``until`` defaults to the last closed candle.
     data_dir
         Store folder (default: ``$CRYPTOFOLIO_DATA_DIR`` or the user cache folder).
+    progress
+        Told of each asset's progress (e.g. a progress bar).
+    policy
+        Whether to fetch the whole range again, what to do about a writer holding the
+        dataset's lock, and the clock (:class:`FetchPolicy`); or give its fields as keywords
+        (``refresh=True``, ``lock=LockPolicy(wait=False)``, ``now=...``), not both.
 
     Raises
     ------
@@ -236,10 +280,13 @@ def fetch_to_store(
         If the dataset already holds the asset (or other assets) in another quote currency.
     RejectedCandlesError
         If the source sent an invalid or malformed candle (a :class:`SourceError`).
+    LockError
+        If another process is writing the dataset and ``lock`` says not to wait.
     """
+    policy = spec_of_keywords(FetchPolicy, policy, keywords, where="fetch_to_store")
     if not symbols:
-        raise DataError("no symbols given; pass e.g. --symbols BTC,ETH")
-    span = resolve_span(timeframe, since, until, now=now)
+        raise DataError("no symbols given; pass e.g. --assets BTC,ETH")
+    span = resolve_span(timeframe, since, until, now=policy.now)
     step = timeframe_delta(timeframe)
     dataset = store.dataset_name(source.name, timeframe)
     root = store.resolve_data_dir(data_dir)
@@ -247,37 +294,27 @@ def fetch_to_store(
     repeated = sorted({a for a in assets if assets.count(a) > 1})
     if repeated:
         raise DataError(f"symbols listed more than once: {', '.join(repeated)}")
-    quotes = store.dataset_quotes(dataset, root)
-    for symbol, asset in zip(symbols, assets, strict=True):
-        quote = source.quote_for(symbol)
-        other = {a: q for a, q in quotes.items() if q != quote}
-        if other:
-            example = next(iter(other.items()))
-            raise DataError(
-                f"dataset {dataset} in {root} holds {example[0]} quoted in {example[1]}, but "
-                f"{asset} was asked in {quote}; one dataset keeps one quote currency: use "
-                f"--quote {example[1]} or another --data-dir"
+    with store.dataset_lock(dataset, root, policy.lock, hint=NO_WAIT_HINT):
+        _check_quotes(source, symbols, assets, dataset, root)
+        plans = []
+        for symbol, asset in zip(symbols, assets, strict=True):
+            stored = store.read_series(dataset, asset, root)
+            coverage = stored.meta.coverage if stored is not None else ()
+            gaps = (
+                [(span.start, span.end)]
+                if policy.refresh
+                else store.uncovered(coverage, span.start, span.end, step)
             )
+            if gaps:  # unknown symbols fail here, before anything is downloaded or written
+                source.market_for(symbol)
+            plans.append((symbol, asset, stored, coverage, gaps))
 
-    plans = []
-    for symbol, asset in zip(symbols, assets, strict=True):
-        stored = store.read_series(dataset, asset, root)
-        coverage = stored.meta.coverage if stored is not None else ()
-        gaps = (
-            [(span.start, span.end)]
-            if refresh
-            else store.uncovered(coverage, span.start, span.end, step)
-        )
-        if gaps:  # unknown symbols fail here, before anything is downloaded or written
-            source.market_for(symbol)
-        plans.append((symbol, asset, stored, coverage, gaps))
-
-    results: list[SymbolFetch] = []
-    all_conflicts: list[pd.DataFrame] = []
-    for symbol, asset, stored, coverage, gaps in plans:
-        job = _SymbolJob(source, symbol, asset, timeframe, dataset, root)
-        result, conflicts = _fetch_symbol(job, stored, coverage, gaps, progress)
-        results.append(result)
-        all_conflicts += conflicts
+        results: list[SymbolFetch] = []
+        all_conflicts: list[pd.DataFrame] = []
+        for symbol, asset, stored, coverage, gaps in plans:
+            job = _SymbolJob(source, symbol, asset, timeframe, dataset, root)
+            result, found = _fetch_symbol(job, stored, coverage, gaps, progress)
+            results.append(result)
+            all_conflicts += found
     conflicts = pd.concat(all_conflicts, ignore_index=True) if all_conflicts else pd.DataFrame()
     return FetchReport(dataset, root, timeframe, span, tuple(results), conflicts)

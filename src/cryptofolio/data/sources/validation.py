@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cryptofolio.atomic_files import atomic_write_bytes
 from cryptofolio.data.sources.base import timeframe_seconds
 from cryptofolio.data.sources.retry import TransientSourceError
-from cryptofolio.data.store import atomic_write_bytes
 from cryptofolio.errors import SourceError
 
 #: Columns of ``rejected.csv`` (and of :attr:`RejectedCandlesError.rejected`).
@@ -248,7 +248,7 @@ def check_candles(frame: pd.DataFrame, *, source: str, market: str, timeframe: s
     raise RejectedCandlesError(
         f"{source} {market} {timeframe}: invalid candle at {first['timestamp']}: "
         f"{first['problem']}{more}; nothing of the range was stored; the exchange sent "
-        "bad data: try a later --since, another source, or report it to the exchange",
+        "bad data: try a later --start, another source, or report it to the exchange",
         rejected,
     )
 
