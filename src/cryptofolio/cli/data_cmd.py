@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from cryptofolio.cli.csv_output import echo_csv
 from cryptofolio.cli.data_sql_cmd import sql_command
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.fetch_cmd import fetch_command
@@ -48,11 +49,16 @@ class OutputFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+    CSV = "csv"
 
 
 FormatOpt = Annotated[
     OutputFormat,
-    typer.Option("--format", help="table (readable) or json (for scripts).", case_sensitive=False),
+    typer.Option(
+        "--format",
+        help="table (readable), json (for scripts) or csv (the main table).",
+        case_sensitive=False,
+    ),
 ]
 
 
@@ -94,7 +100,7 @@ def list_command(
         for t in dataset_tables(data_dir)
     }
     console = _console()
-    if output is OutputFormat.JSON:
+    if output is not OutputFormat.TABLE:
         payload = [
             {
                 "name": i.name,
@@ -112,7 +118,10 @@ def list_command(
             }
             for i in infos
         ]
-        typer.echo(json.dumps(payload, indent=2))
+        if output is OutputFormat.CSV:
+            echo_csv({**r, "broken_files": len(r["broken_files"])} for r in payload)
+        else:
+            typer.echo(json.dumps(payload, indent=2))
         return
     table = Table(title="Datasets", show_lines=True)
     for col in ("name", "origin", "freq", "first", "last", "rows", "symbols"):
@@ -314,6 +323,9 @@ def quality_command(
     report = quality_report(long, frequency)
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    if output is OutputFormat.CSV:  # one row per symbol; the findings are in the JSON
+        echo_csv(report.to_dict()["symbols"])
         return
     console = _console()
     name = str(prices) if prices is not None else str(dataset)
