@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cryptofolio.atomic_files import atomic_write_text
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.data import parse_symbols
@@ -270,7 +271,7 @@ def _pictures(
         err_console.print(f"picture written to {residual_plot}", highlight=False)
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(security_report_html(result), encoding="utf-8")
+        atomic_write_text(report, security_report_html(result))
         err_console.print(f"report: {report}", highlight=False)
 
 
