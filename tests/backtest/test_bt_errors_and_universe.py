@@ -61,10 +61,12 @@ def test_failure_names_the_date_and_hold_fallback_is_recorded():
     bad = CLOSE.index[4]
     panels = panels_from_close(CLOSE)
     with pytest.raises(BacktestError, match=r"'flaky' failed on 2021-01-05.*on-failure hold"):
-        run_backtest(panels, FailsOn(bad), BacktestConfig(rebalance="daily", lookback=2))
-    res = run_backtest(
-        panels, FailsOn(bad), BacktestConfig(rebalance="daily", lookback=2, on_failure="hold")
-    ).strategies["flaky"]
+        run_backtest(
+            panels, FailsOn(bad), BacktestConfig(rebalance="daily", lookback=2, on_failure="raise")
+        )
+    # hold is the default (issue 21: max-sharpe fails on many 2022 dates of the bundled data)
+    res = run_backtest(panels, FailsOn(bad), BacktestConfig(rebalance="daily", lookback=2))
+    res = res.strategies["flaky"]
     assert res.rebalances.loc[bad, "fallback"]
     assert res.rebalances.loc[bad, "turnover"] == 0
     assert res.targets.loc[bad].isna().all()

@@ -81,12 +81,21 @@ FRONTIER_SHARED = [
     "--l2",
 ]
 BACKTEST_SHARED = [o for o in ALL_SHARED if o != "--objective"]
+ALLOCATOR = [
+    "--linkage",
+    "--distance",
+    "--leaf-order",
+    "--cluster-risk",
+    "--clusters",
+    "--risk-budget",
+]
 
 #: Every option of each command, in --help order (recorded before the refactoring).
 EXPECTED_OPTIONS: dict[str, list[str]] = {
     "optimize": [
         *DATA,
         *ALL_SHARED,
+        *ALLOCATOR,
         "--solver",
         "--lr",
         "--iterations",
@@ -95,6 +104,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--device",
         "--format",
         "--plot",
+        "--dendrogram",
         "--exclude-pow-risk",
         "--views",
         "--tau",
@@ -116,6 +126,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         *DATA,
         "--strategies",
         *BACKTEST_SHARED,
+        *ALLOCATOR,
         "--rebalance",
         "--lookback",
         "--window",
@@ -152,6 +163,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--quote",
         *DATA,
         *ALL_SHARED,
+        *ALLOCATOR,
         "--min-trade",
         "--dust",
         "--fee-bps",
@@ -172,6 +184,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--value",
         *DATA,
         *ALL_SHARED,
+        *ALLOCATOR,
         "--method",
         "--step",
         "--views",
@@ -282,7 +295,8 @@ def _nan_safe(config: PortfolioConfig) -> PortfolioConfig:
 
 
 def _click_command(name: str):
-    return typer.main.get_command(app).commands[name]
+    root = typer.main.get_command(app)
+    return root.get_command(typer.Context(root), name)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_OPTIONS))

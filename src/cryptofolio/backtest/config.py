@@ -51,7 +51,10 @@ class BacktestConfig:
         First decision time and last row simulated (UTC, inclusive); data before ``start`` is
         used for the lookback. ``None``: as early / late as the data allows.
     on_failure
-        :class:`FailurePolicy` when a strategy raises a library error on a date.
+        :class:`FailurePolicy` when a strategy raises a library error on a date. Default
+        ``hold``: the previous weights are kept and the date is recorded as a fallback event
+        (max-Sharpe has no solution on a date where no asset's estimated return beats the
+        risk-free rate, as on many dates of the 2022 bear market); ``raise`` stops there.
     periods_per_year
         Annualisation of the metrics; ``None`` infers it (365 daily, 8760 hourly).
     """
@@ -63,7 +66,7 @@ class BacktestConfig:
     costs: CostModel = field(default_factory=CostModel)
     start: str | pd.Timestamp | None = None
     end: str | pd.Timestamp | None = None
-    on_failure: FailurePolicy = FailurePolicy.RAISE
+    on_failure: FailurePolicy = FailurePolicy.HOLD
     periods_per_year: float | None = None
 
     def __post_init__(self) -> None:

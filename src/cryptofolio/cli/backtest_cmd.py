@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 import typer
@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cryptofolio.cli.allocator_options import AllocatorOptions, with_allocator_options
 from cryptofolio.cli.backtest_options import (
     DEFAULT_STRATEGIES,
     BacktestFormat,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cryptofolio.backtest import BacktestConfig, BacktestResult
+    from cryptofolio.backtest.trees import DecisionTree
 
 console = Console()
 err_console = Console(stderr=True)
@@ -114,6 +116,7 @@ def build_strategies(
 @handle_errors
 @with_data_options
 @with_portfolio_options(exclude={PortfolioOption.OBJECTIVE})
+@with_allocator_options
 @with_simulation_options
 @with_strategy_options
 @with_views_options
@@ -124,6 +127,7 @@ def backtest(
     data: DataOptions,
     strategies: StrategiesOpt = DEFAULT_STRATEGIES,
     config: PortfolioConfig,
+    allocator: AllocatorOptions,
     simulation: Simulation,
     strategy_options: StrategyOptions,
     black_litterman: ViewsOptions,
@@ -163,6 +167,7 @@ def backtest(
     names = [n.strip() for n in strategies.split(",") if n.strip()]
     if not names:
         raise BacktestError("--strategies is empty; e.g. --strategies min-variance,equal-weight")
+    config = allocator.apply(config, names)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         strategy_objects = build_strategies(
@@ -178,6 +183,11 @@ def backtest(
             result = _run_with_progress(panels, strategy_objects, bt_config)
         finally:
             warned = _print_warnings(caught)
+    trees = None
+    if output.report is not None:
+        from cryptofolio.backtest.trees import last_decision_trees
+
+        trees = last_decision_trees(result, strategy_objects, panels)
     _write_outputs(
         result,
         output,
@@ -185,6 +195,7 @@ def backtest(
         strategy_objects if exclude_pow_risk else None,
         prices=panels.close,
         warned=warned,
+        trees=trees,
     )
 
 
@@ -228,11 +239,12 @@ def _write_outputs(
     prices: pd.DataFrame | None = None,
     *,
     warned: Collection[str] = (),
+    trees: Mapping[str, DecisionTree] | None = None,
 ) -> None:
     """The metrics on stdout as tables or JSON (with the warnings, notes and events, and the
     proof-of-work exclusions of ``pow_filters``, the strategies of --exclude-pow-risk), then
     the files, daily returns and report (paths on stderr); ``prices``, the close panel, gives
-    the report its beta to BTC and the assets' correlations."""
+    the report its beta to BTC and the assets' correlations; ``trees`` its dendrograms."""
     from cryptofolio.backtest.metrics import metrics_json
     from cryptofolio.cli.backtest_tables import event_records, event_summary, metrics_rich_tables
 
@@ -255,11 +267,14 @@ def _write_outputs(
             from cryptofolio.cli.security_cmd import print_backtest_pow_report
 
             print_backtest_pow_report(pow_filters, console)
-    _write_files(result, output, prices)
+    _write_files(result, output, prices, trees or {})
 
 
 def _write_files(
-    result: BacktestResult, output: BacktestOutput, prices: pd.DataFrame | None
+    result: BacktestResult,
+    output: BacktestOutput,
+    prices: pd.DataFrame | None,
+    trees: Mapping[str, DecisionTree],
 ) -> None:
     """The files and the report, after the results are printed: a failed write names its
     path and loses nothing already shown."""
@@ -273,7 +288,7 @@ def _write_files(
                 f"--output-dir {output.output_dir}: cannot write {exc.filename or ''}: "
                 f"{exc.strerror or exc} (the results above are complete)"
             ) from exc
-        err_console.print(f"wrote {len(written)} files to {output.output_dir}")
+        err_console.print(f"wrote {len(written)} files to {escape(str(output.output_dir))}")
     if output.returns_csv is not None:
         try:
             path = result.write_daily_returns(output.returns_csv)
@@ -282,11 +297,11 @@ def _write_files(
                 f"--returns-csv {output.returns_csv}: cannot write: {exc.strerror or exc} "
                 "(the results above are complete)"
             ) from exc
-        err_console.print(f"daily returns: {path}")
+        err_console.print(f"daily returns: {escape(str(path))}")
     if output.report is not None:
         from cryptofolio.report.backtest_report import ReportOptions, write_backtest_report
 
-        options = ReportOptions(plotly=output.plotly, prices=prices)
+        options = ReportOptions(plotly=output.plotly, prices=prices, cluster_trees=trees)
         try:
             path = write_backtest_report(result, output.report, options=options)
         except OSError as exc:
@@ -294,7 +309,7 @@ def _write_files(
                 f"--report {output.report}: cannot write: {exc.strerror or exc} (the results "
                 "above are complete)"
             ) from exc
-        err_console.print(f"report: {path}")
+        err_console.print(f"report: {escape(str(path))}")
 
 
 def register(app: typer.Typer) -> None:

@@ -102,8 +102,10 @@ OnFailureOpt = Annotated[
     FailurePolicy,
     typer.Option(
         "--on-failure",
-        help="A strategy failing on a date: raise (error naming the date), hold (keep the "
-        "previous weights, recorded) or cash (sell all, recorded).",
+        help="A strategy failing on a date: hold (keep the previous weights; each date "
+        "recorded as a fallback; the default, since max-Sharpe has no solution where no "
+        "asset's estimated return beats the risk-free rate), cash (sell all, recorded) or "
+        "raise (error naming the date).",
     ),
 ]
 TurnoverPenaltyOpt = Annotated[
@@ -247,7 +249,7 @@ with_simulation_options = with_option_group(
         keyword_option("min_notional", MinNotionalOpt, 0.0),
         keyword_option("zero_volume", ZeroVolumeOpt, ZeroVolumePolicy.RAISE),
         keyword_option("initial_capital", CapitalOpt, 10_000.0),
-        keyword_option("on_failure", OnFailureOpt, FailurePolicy.RAISE),
+        keyword_option("on_failure", OnFailureOpt, FailurePolicy.HOLD),
     ],
     _simulation,
     what="simulation",

@@ -7,6 +7,7 @@ first section of ``cryptofolio demo``).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -14,12 +15,14 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from cryptofolio.cli.data_sql_cmd import sql_command
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.fetch_cmd import fetch_command
+from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.cli.options import DataDirOpt, EndOpt, StartOpt, aliased
 from cryptofolio.data import (
     BUNDLED,
@@ -222,11 +225,53 @@ def print_findings(console: Console, report: QualityReport) -> None:
         return
     console.print("[bold]Findings[/]")
     for finding in findings:
-        console.print(f"  • {finding.message}", highlight=False)
+        console.print(f"  • {escape(finding.message)}", highlight=False)
+
+
+@dataclass(frozen=True)
+class QualityRows:
+    """The rows ``data quality`` checks: a prices file instead of the dataset, the assets
+    (comma-separated text) and the dates (UTC text)."""
+
+    prices: Path | None = None
+    assets: str | None = None
+    start: str | None = None
+    end: str | None = None
+
+
+with_quality_rows = with_option_group(
+    "rows",
+    [
+        keyword_option(
+            "prices",
+            Annotated[
+                Path | None,
+                typer.Option(
+                    "--prices", help="Check a CSV/Parquet price file instead of a dataset."
+                ),
+            ],
+            None,
+        ),
+        keyword_option(
+            "assets",
+            Annotated[
+                str | None,
+                typer.Option("--assets", help="Comma-separated assets, e.g. BTC,ETH,SHIB."),
+            ],
+            None,
+        ),
+        keyword_option("start", StartOpt, None),
+        keyword_option("end", EndOpt, None),
+    ],
+    lambda values: QualityRows(**values),
+    what="data",
+    config_file=False,
+)
 
 
 @data_app.command("quality")
 @handle_errors
+@with_quality_rows
 def quality_command(
     dataset: Annotated[
         str | None,
@@ -234,16 +279,8 @@ def quality_command(
             help="Dataset to check (see `cryptofolio data list`); default coingecko-daily."
         ),
     ] = None,
-    prices: Annotated[
-        Path | None,
-        typer.Option("--prices", help="Check a CSV/Parquet price file instead of a dataset."),
-    ] = None,
-    assets: Annotated[
-        str | None,
-        typer.Option("--assets", help="Comma-separated assets, e.g. BTC,ETH,SHIB."),
-    ] = None,
-    start: StartOpt = None,
-    end: EndOpt = None,
+    *,
+    rows: QualityRows,
     frequency: Annotated[
         str | None,
         typer.Option("--frequency", help="Period of the data (1d, 1h, ...); inferred if omitted."),
@@ -263,14 +300,15 @@ def quality_command(
 
       cryptofolio data quality --prices my_prices.csv
     """
+    prices = rows.prices
     if dataset is None and prices is None:
         dataset = DEFAULT_DATASET
     long = load_market_data(
         dataset,
         prices,
-        symbols=parse_symbols(aliased(assets, symbols, "--assets", "--symbols")),
-        start=start,
-        end=end,
+        symbols=parse_symbols(aliased(rows.assets, symbols, "--assets", "--symbols")),
+        start=rows.start,
+        end=rows.end,
         data_dir=data_dir,
     )
     report = quality_report(long, frequency)
@@ -311,8 +349,8 @@ def data_summary(console: Console | None = None, dataset: str = DEFAULT_DATASET)
     spec = BUNDLED.get(dataset)
     console.rule(f"[bold]Data: {dataset}")
     if spec is not None:
-        console.print(spec.description, highlight=False)
-        console.print(f"[dim]{spec.attribution}[/]", highlight=False)
+        console.print(spec.description, highlight=False, markup=False)
+        console.print(f"[dim]{escape(spec.attribution)}[/]", highlight=False)
     console.print(
         f"{len(t)} symbols, {len(long):,} rows, frequency {report.frequency}, "
         f"{format_time(t['first'].min(), '1d')} to {format_time(t['last'].max(), '1d')}.",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,7 +22,15 @@ from rich.progress import (
 from rich.table import Table
 
 from cryptofolio.cli.errors import handle_errors
-from cryptofolio.cli.options import DataDirOpt, aliased
+from cryptofolio.cli.fetch_options import (
+    CandleRequest,
+    FormerNames,
+    StorePolicy,
+    with_candle_options,
+    with_former_names,
+    with_policy_options,
+)
+from cryptofolio.cli.options import DataDirOpt
 from cryptofolio.errors import DataError
 
 if TYPE_CHECKING:
@@ -113,7 +122,7 @@ def print_report(report: FetchReport) -> None:
     if not report.conflicts.empty:
         console.print(
             f"[yellow]{len(report.conflicts)} re-fetched value(s) differed from the stored ones; "
-            f"the new values were kept, see {report.data_dir / report.dataset / 'conflicts.csv'}[/]"
+            f"the new values were kept, see {escape(str(report.data_dir / report.dataset / 'conflicts.csv'))}[/]"
         )
     console.print(
         f"Load it with: cryptofolio.data.load_dataset({report.dataset!r}) "
@@ -128,31 +137,6 @@ SourceArg = Annotated[
         show_default=False,
     ),
 ]
-
-AssetsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--assets", help="Comma-separated assets (BTC,ETH) or markets (BTC/USDT,ETH/BTC)."
-    ),
-]
-
-StartOpt = Annotated[
-    str | None, typer.Option("--start", help="First candle open time (UTC), e.g. 2021-01-01.")
-]
-
-TimeframeOpt = Annotated[
-    str, typer.Option("--timeframe", help="Candle length: 1d, 1h or another of the source's.")
-]
-
-EndOpt = Annotated[
-    str | None,
-    typer.Option("--end", help="Last candle open time (UTC); default: last closed candle."),
-]
-
-#: The former names of --assets, --start and --end: hidden, still read.
-OldSymbolsOpt = Annotated[str | None, typer.Option("--symbols", hidden=True)]
-OldSinceOpt = Annotated[str | None, typer.Option("--since", hidden=True)]
-OldUntilOpt = Annotated[str | None, typer.Option("--until", hidden=True)]
 
 QuoteOpt = Annotated[
     str | None,
@@ -169,22 +153,6 @@ ExchangeOptionOpt = Annotated[
     ),
 ]
 
-RefreshOpt = Annotated[
-    bool,
-    typer.Option(
-        "--refresh", help="Download the whole range again (changed candles are reported)."
-    ),
-]
-
-
-NoWaitOpt = Annotated[
-    bool,
-    typer.Option(
-        "--no-wait",
-        help="Fail at once if another process is writing the same dataset (default: wait for it).",
-    ),
-]
-
 
 def _show_lock_waits(original: Any) -> Any:
     """A ``warnings.showwarning`` that prints lock waits as one console line."""
@@ -192,7 +160,7 @@ def _show_lock_waits(original: Any) -> Any:
 
     def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
         if issubclass(category, LockWaitWarning):
-            console.print(f"[yellow]{message}[/]", highlight=False)
+            console.print(f"[yellow]{escape(message)}[/]", highlight=False)
         else:
             original(message, category, *args, **kwargs)
 
@@ -200,20 +168,18 @@ def _show_lock_waits(original: Any) -> Any:
 
 
 @handle_errors
+@with_candle_options
+@with_policy_options
+@with_former_names
 def fetch_command(
     source: SourceArg,
-    assets: AssetsOpt = None,
-    start: StartOpt = None,
-    timeframe: TimeframeOpt = "1d",
-    end: EndOpt = None,
+    *,
+    candles: CandleRequest,
     quote: QuoteOpt = None,
     data_dir: DataDirOpt = None,
     exchange_option: ExchangeOptionOpt = None,
-    refresh: RefreshOpt = False,
-    no_wait: NoWaitOpt = False,
-    symbols: OldSymbolsOpt = None,
-    since: OldSinceOpt = None,
-    until: OldUntilOpt = None,
+    policy: StorePolicy,
+    former: FormerNames,
 ) -> None:
     """Fetch OHLCV candles into the local store (dataset SOURCE-TIMEFRAME, e.g. binance-1d).
 
@@ -223,9 +189,9 @@ def fetch_command(
 
       cryptofolio data fetch binance --assets BTC,ETH --timeframe 1d --start 2021-01-01
 
-      cryptofolio data fetch bybit --assets BTC/USDT --timeframe 1h --start 2024-01-01 --end 2024-02-01
+      cryptofolio data fetch bybit --assets BTC/USDT --timeframe 1h --start 2021-01-01 --end 2021-01-03
 
-      cryptofolio data fetch cryptocompare --assets BTC,ETH,SOL --start 2020-01-01
+      cryptofolio data fetch cryptocompare --assets BTC --start 2021-01-01 --end 2021-02-28
 
     (--symbols, --since and --until are the former names of --assets, --start and --end.)
 
@@ -235,19 +201,12 @@ def fetch_command(
     """
     from cryptofolio.data import sources  # imported here: ccxt is slow to import
     from cryptofolio.data.store import StoreConflictWarning
-    from cryptofolio.locks import LockPolicy
     from cryptofolio.output_paths import check_output_dir
 
     if data_dir is not None:  # before any download
         check_output_dir(data_dir, "--data-dir")
-    assets = aliased(assets, symbols, "--assets", "--symbols")
-    start = aliased(start, since, "--start", "--since")
-    end = aliased(end, until, "--end", "--until")
-    if assets is None or start is None:
-        raise DataError(
-            "data fetch needs --assets and --start, e.g. --assets BTC,ETH --start 2021-01-01"
-        )
-    wanted = split_symbols(assets)
+    candles = candles.under(former)
+    wanted = split_symbols(candles.assets or "")
     options = parse_exchange_options(exchange_option)
     key = source.strip().lower()
     if options and key in sources.NAMED_SOURCES:
@@ -269,13 +228,12 @@ def fetch_command(
         report = sources.fetch_to_store(
             src,
             wanted,
-            timeframe,
-            start,
-            end,
+            candles.timeframe,
+            candles.start or "",
+            candles.end,
             data_dir=Path(data_dir) if data_dir is not None else None,
-            refresh=refresh,
             progress=RichFetchProgress(bar, len(wanted)),
-            lock=LockPolicy(wait=not no_wait),
+            policy=policy.fetch_policy(),
         )
     print_report(report)
 

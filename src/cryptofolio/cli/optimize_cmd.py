@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cryptofolio.cli.allocator_options import AllocatorOptions, with_allocator_options
 from cryptofolio.cli.data_window import load_window
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.optimize_views import (
@@ -35,6 +36,7 @@ from cryptofolio.cli.optimize_views import (
     timestamp_text,
     weights_csv,
 )
+from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.cli.options import DataOptions, with_data_options
 from cryptofolio.cli.portfolio_options import PortfolioOption, with_portfolio_options
 from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
@@ -46,12 +48,15 @@ from cryptofolio.cli.views_options import (
     views_posterior,
     with_views_options,
 )
+from cryptofolio.errors import DataError
 from cryptofolio.estimate import RiskModel
 from cryptofolio.optimize import (
     EstimationInputs,
     FrontierRun,
     PortfolioConfig,
+    PortfolioResult,
     build_portfolio,
+    cluster_tree,
     compute_frontier,
     estimate_moments,
     estimation_inputs,
@@ -119,6 +124,13 @@ FrontierFormatOpt = Annotated[
     typer.Option("--format", help="Output: table (readable) or json (a list of points)."),
 ]
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Write a PNG picture to this file.")]
+DendrogramOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--dendrogram",
+        help="hrp/herc: write the cluster tree (dendrogram, distances, weights) as a PNG.",
+    ),
+]
 PointsOpt = Annotated[
     int,
     typer.Option(
@@ -149,18 +161,42 @@ RandomOpt = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class OptimizeOutputs:
+    """Where ``optimize`` writes: stdout as a table, JSON or CSV, and the optional PNG pictures
+    (the weights, the cluster tree of hrp/herc)."""
+
+    output_format: OutputFormat = OutputFormat.TABLE
+    plot: Path | None = None
+    dendrogram: Path | None = None
+
+
+with_optimize_outputs = with_option_group(
+    "outputs",
+    [
+        keyword_option("output_format", FormatOpt, OutputFormat.TABLE),
+        keyword_option("plot", PlotOpt, None),
+        keyword_option("dendrogram", DendrogramOpt, None),
+    ],
+    lambda values: OptimizeOutputs(**values),
+    what="output",
+)
+
+
 @handle_errors
 @with_data_options
 @with_portfolio_options()
+@with_allocator_options
 @with_solver_options()
+@with_optimize_outputs
 @with_views_options
 def optimize(
     *,
     data: DataOptions,
     config: PortfolioConfig,
+    allocator: AllocatorOptions,
     solver: SolverChoice,
-    output_format: FormatOpt = OutputFormat.TABLE,
-    plot: PlotOpt = None,
+    outputs: OptimizeOutputs,
     exclude_pow_risk: ExcludePowRiskOpt = False,
     black_litterman: ViewsOptions,
 ) -> None:
@@ -175,7 +211,7 @@ def optimize(
 
       cryptofolio optimize --assets BTC,ETH,XRP,ADA --risk-model ledoit-wolf --max-weight 0.4 --format json
 
-      cryptofolio optimize --assets BTC,ETH,LTC --min-weight -0.2 --gross-exposure 1.5 --bounds BTC=0.1:0.6 --plot weights.png
+      cryptofolio optimize --assets BTC,ETH,LTC --start 2021-01-01 --min-weight -0.2 --gross-exposure 1.5 --bounds BTC=0.1:0.6 --plot weights.png
 
       cryptofolio optimize --prices my_prices.csv --objective efficient-return --target-return 0.3
 
@@ -185,10 +221,12 @@ def optimize(
 
       cryptofolio optimize --assets BTC,ETH,SOL,BNB --max-weight 0.4 --solver gradient --lr 0.05 --iterations 2000
     """
-    fmt = OutputFormat(output_format)
+    fmt, plot, dendrogram = OutputFormat(outputs.output_format), outputs.plot, outputs.dendrogram
     if plot is not None:
         check_output_file(plot, "--plot")
-    config = black_litterman.apply(config)
+    if dendrogram is not None:
+        _check_dendrogram(dendrogram, config)
+    config = allocator.apply(black_litterman.apply(config), [str(config.objective)])
     with reported_warnings() as warned:
         window = load_window(data)
         pow_risk = None
@@ -232,15 +270,40 @@ def optimize(
         from cryptofolio.cli.security_cmd import print_pow_exclusions
 
         print_pow_exclusions(pow_risk, console if fmt is OutputFormat.TABLE else err_console)
+    _write_pictures(result, inputs, config, plot, dendrogram)
+
+
+def _check_dendrogram(path: Path, config: PortfolioConfig) -> None:
+    if str(config.objective) not in ("hrp", "herc"):
+        raise DataError(
+            f"--dendrogram draws the cluster tree of hrp or herc, not of {config.objective}; "
+            "add --objective hrp (or herc)"
+        )
+    check_output_file(path, "--dendrogram")
+
+
+def _write_pictures(
+    result: PortfolioResult,
+    inputs: EstimationInputs,
+    config: PortfolioConfig,
+    plot: Path | None,
+    dendrogram: Path | None,
+) -> None:
+    """The --plot weights picture and the --dendrogram cluster tree (paths on stderr)."""
+    window = inputs.window
+    when = f"{timestamp_text(window.start)} to {timestamp_text(window.end)}"
     if plot is not None:
         from cryptofolio.report.plots import plot_weights
 
-        plot_weights(
-            result.weights,
-            title=f"{result.objective} weights, {timestamp_text(window.start)} to {timestamp_text(window.end)}",
-            path=plot,
-        )
-        err_console.print(f"picture written to {plot}", highlight=False)
+        plot_weights(result.weights, title=f"{result.objective} weights, {when}", path=plot)
+        err_console.print(f"picture written to {plot}", highlight=False, markup=False)
+    if dendrogram is not None:
+        from cryptofolio.report.dendrogram import plot_dendrogram
+
+        tree = cluster_tree(inputs, config)
+        title = f"{result.objective} cluster tree, {when}"
+        plot_dendrogram(tree, weights=result.weights, title=title, path=dendrogram)
+        err_console.print(f"dendrogram written to {dendrogram}", highlight=False, markup=False)
 
 
 def _with_periods(config: PortfolioConfig, ppy: float) -> PortfolioConfig:
@@ -324,7 +387,7 @@ def frontier(
             written = plot
         else:
             written = draw_frontier(run, plot)
-        err_console.print(f"picture written to {written}", highlight=False)
+        err_console.print(f"picture written to {written}", highlight=False, markup=False)
 
 
 def run_optimize_demo(
@@ -357,13 +420,13 @@ def run_optimize_demo(
         if result is not None:
             print_portfolio(result, run.inputs, out)
     for note in run.notes:
-        out.print(f"note: {note}", highlight=False)
+        out.print(f"note: {note}", highlight=False, markup=False)
     path = draw_frontier(
         run,
         Path(out_dir) / "efficient_frontier.png",
         title=f"Large caps, {DEMO_START} to {DEMO_END} (Ledoit-Wolf, long-only)",
     )
-    out.print(f"frontier picture: {path}", highlight=False)
+    out.print(f"frontier picture: {path}", highlight=False, markup=False)
     return path
 
 

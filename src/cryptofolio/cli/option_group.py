@@ -28,6 +28,7 @@ def install_option_group(
     build: Callable[[dict[str, Any]], Any],
     declare: str,
     what: str,
+    config_file: bool = True,
 ) -> F:
     """Replace ``func``'s keyword-only parameter ``name`` by ``options`` in the signature typer
     reads (at the same place, so ``--help`` lists them there), and on each call pass
@@ -36,7 +37,8 @@ def install_option_group(
 
     The first group installed on a command also appends ``--config FILE``
     (:mod:`cryptofolio.cli.config_file`) to its signature: every command with option groups
-    reads a portfolio spec file, its options overriding it.
+    reads a portfolio spec file, its options overriding it (``config_file=False``: not this
+    group; for a command outside :data:`~cryptofolio.cli.config_file.COMMAND_TABLES`).
 
     ``declare`` is the declaration the command should have (e.g.
     ``'*, config: PortfolioConfig'``) and ``what`` names the group in errors ("optimiser").
@@ -63,7 +65,7 @@ def install_option_group(
     params: list[inspect.Parameter] = []
     for param in signature.parameters.values():
         params.extend(options if param is placeholder else [param])
-    adds_config = CONFIG_PARAM not in signature.parameters
+    adds_config = config_file and CONFIG_PARAM not in signature.parameters
     if adds_config:
         params.append(config_parameter())
     visible = signature.replace(parameters=params)
@@ -99,6 +101,7 @@ def with_option_group(
     build: Callable[[dict[str, Any]], Any],
     *,
     what: str,
+    config_file: bool = True,
 ) -> Callable[[F], F]:
     """Decorator form of :func:`install_option_group`: the command declares a keyword-only
     parameter ``name`` where ``options`` belong in ``--help`` and receives ``build(values)``.
@@ -112,6 +115,7 @@ def with_option_group(
             build=build,
             declare=f"*, {name}: ...",
             what=what,
+            config_file=config_file,
         )
 
     return decorate

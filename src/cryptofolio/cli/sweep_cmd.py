@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -97,7 +98,7 @@ def _num(value: object, digits: int = 2) -> str:
 @with_sweep_data_options
 @with_grid_options
 @with_validation_options
-@with_portfolio_options()
+@with_portfolio_options(name_flags=False)  # the grid file uses the library names
 @with_base_options
 @with_runner_options
 @with_sweep_output_options
@@ -125,7 +126,7 @@ def sweep(
 
       cryptofolio sweep --assets BTC,ETH,BNB,XRP,ADA --start 2021-01-01 --param lookback=90,180,365 --param objective=min-variance,max-sharpe
 
-      cryptofolio sweep --grid examples/sweep.toml --workers 2 --output-dir sweep-out --heatmap oos.png lookback l2
+      cryptofolio sweep --grid examples/sweep.toml --assets BTC,ETH,BNB,XRP,ADA --start 2021-01-01 --workers 2 --output-dir sweep-out --heatmap oos.png lookback l2
 
       cryptofolio sweep --grid examples/sweep.toml --cpcv --folds 6 --dask tcp://scheduler:8786 --format json
     """
@@ -150,8 +151,11 @@ def sweep(
         return
     console.print(sweep_rich_table(result))
     for _, row in result.failed.iterrows():
-        console.print(f"[red]failed[/] {row['key']}: {row['error']}", highlight=False)
-    console.print(result.verdict, highlight=False)
+        console.print(
+            f"[red]failed[/] {escape(str(row['key']))}: {escape(str(row['error']))}",
+            highlight=False,
+        )
+    console.print(result.verdict, highlight=False, markup=False)
 
 
 def _sweep_spec(
@@ -222,17 +226,19 @@ def _write_outputs(
             store_dir / "sweep_result.json", json.dumps(result.to_json_dict(), indent=2)
         )
         atomic_write_text(store_dir / "configurations.csv", result.configurations.to_csv())
-        err_console.print(f"results: {store_dir}")
+        err_console.print(f"results: {store_dir}", markup=False)
     if heatmap is not None:
         from cryptofolio.report.sweep_report import plot_sweep_heatmap
 
         path, x, y = heatmap
         plot_sweep_heatmap(result, x.replace("-", "_"), y.replace("-", "_"), path)
-        err_console.print(f"heatmap: {path}")
+        err_console.print(f"heatmap: {path}", markup=False)
     if report[0] is not None:
         from cryptofolio.report.sweep_report import write_sweep_report
 
-        err_console.print(f"report: {write_sweep_report(result, report[0], plotly=report[1])}")
+        err_console.print(
+            f"report: {write_sweep_report(result, report[0], plotly=report[1])}", markup=False
+        )
 
 
 def register(app: typer.Typer) -> None:

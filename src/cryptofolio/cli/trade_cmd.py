@@ -14,11 +14,18 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from cryptofolio.cli.allocator_options import AllocatorOptions, with_allocator_options
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.optimize_views import reported_warnings
 from cryptofolio.cli.options import DataOptions, with_data_options
 from cryptofolio.cli.portfolio_options import with_portfolio_options
-from cryptofolio.cli.trade_json import allocation_json, execution_json, holdings_json, plan_json
+from cryptofolio.cli.trade_json import (
+    allocation_json,
+    execution_json,
+    holdings_json,
+    plan_json,
+    risk_contributions_json,
+)
 from cryptofolio.cli.trade_options import (
     AccountSource,
     FormatOpt,
@@ -140,6 +147,7 @@ def _rebalance_body(
         "holdings": holdings_json(rebalance.holdings),
         "target_window": [str(rebalance.target.start), str(rebalance.target.end)],
         "plan": plan_json(plan),
+        **risk_contributions_json(rebalance.target),
         "warnings": list(warned),
     }
     if fmt is OutputFormat.TABLE:
@@ -192,6 +200,7 @@ def _send(
 @with_account_options
 @with_rebalance_data_options
 @with_portfolio_options()
+@with_allocator_options
 @with_sizing_options
 @with_sending_options
 @with_views_options
@@ -200,6 +209,7 @@ def rebalance(
     account: AccountSource,
     data: DataOptions,
     config: PortfolioConfig,
+    allocator: AllocatorOptions,
     sizing: OrderSizing,
     sending: Sending,
     black_litterman: ViewsOptions,
@@ -216,14 +226,14 @@ def rebalance(
 
     Example:
 
-      cryptofolio rebalance --holdings my.csv --dataset coingecko-daily --objective min-variance
+      cryptofolio rebalance --holdings examples/holdings.csv --dataset coingecko-daily --start 2022-01-01 --objective min-variance
 
       cryptofolio rebalance --exchange binance --assets SOL --min-trade 10
 
-      cryptofolio rebalance --exchange bybit --market linear --testnet --execute
+      cryptofolio rebalance --exchange bybit --market linear --testnet --start 2022-01-01 --execute
     """
     request = RebalanceRequest(
-        config=black_litterman.apply(config),
+        config=allocator.apply(black_litterman.apply(config), [str(config.objective)]),
         prices=_price_source(data),
         quote=account.quote,
         holdings_file=account.holdings,
@@ -244,12 +254,14 @@ def _price_source(data: DataOptions) -> PriceSource:
 @handle_errors
 @with_data_options
 @with_portfolio_options()
+@with_allocator_options
 @with_views_options
 def allocate_command(
     value: Annotated[float, typer.Option("--value", help="Amount to invest (quote currency).")],
     *,
     data: DataOptions,
     config: PortfolioConfig,
+    allocator: AllocatorOptions,
     method: Annotated[
         AllocationMethod,
         typer.Option("--method", help="greedy (PyPortfolioOpt-style) or lp (exact MILP)."),
@@ -275,7 +287,7 @@ def allocate_command(
       cryptofolio allocate --value 10000 --assets BTC,ETH,SOL --objective max-sharpe --method lp
     """
     assets = parse_symbols(data.assets)
-    config = black_litterman.apply(config)
+    config = allocator.apply(black_litterman.apply(config), [str(config.objective)])
     with reported_warnings() as warned:
         done = invest(value, _price_source(data), config, assets=assets, method=method, step=step)
     if OutputFormat(format) is OutputFormat.JSON:

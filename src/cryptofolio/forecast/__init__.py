@@ -33,7 +33,10 @@ from cryptofolio.forecast.evaluate import EvaluationReport, evaluate_forecaster,
 from cryptofolio.forecast.features import supported_features
 from cryptofolio.forecast.forecaster import EpochLog, Forecast, Forecaster, TrainingReport
 from cryptofolio.forecast.predict import forecast_expected_returns, load_forecaster
-from cryptofolio.forecast.strategy import LstmMvoStrategy  # registers the lstm-mvo strategy
+from cryptofolio.forecast.strategy import (  # registers the lstm-mvo strategy
+    LstmMvoStrategy,
+    Retraining,
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -58,6 +61,7 @@ __all__ = [
     "HeadKind",
     "LstmMvoStrategy",
     "ModelConfig",
+    "Retraining",
     "TrainConfig",
     "TrainingReport",
     "evaluate_forecaster",

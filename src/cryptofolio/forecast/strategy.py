@@ -33,6 +33,7 @@ from cryptofolio.forecast.config import (
 )
 from cryptofolio.forecast.features import feature_frames, next_period_log_return, resolve_features
 from cryptofolio.forecast.forecaster import PANEL_KEYS, asset_panels, window_rows
+from cryptofolio.keywords import spec_of_keywords
 from cryptofolio.optimize import Constraints, Objective, PortfolioConfig
 
 #: Objectives that use expected returns (mean-variance family); others become max-utility.
@@ -75,6 +76,18 @@ class RetrainRecord:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Retraining:
+    """When and how :class:`LstmMvoStrategy` retrains (see its parameters of the same names):
+    every ``retrain_every`` rebalances, warm-started for ``finetune_epochs`` epochs, forecasting
+    an asset only with ``min_train_windows`` complete training windows."""
+
+    retrain_every: int = 1
+    warm_start: bool = True
+    finetune_epochs: int = 2
+    min_train_windows: int = 60
+
+
 class LstmMvoStrategy:
     """Mean-variance optimisation on LSTM-attention forecasts, retrained walk-forward.
 
@@ -87,6 +100,9 @@ class LstmMvoStrategy:
     spec
         Forecaster specification (default :data:`DEFAULT_SPEC`: lookback 60, LSTM 128/64,
         up to 10 epochs on the latest 730 rows, every 2nd window, gap windows skipped).
+    retraining
+        The four retraining settings below as one :class:`Retraining`; or give them as
+        keywords, not both.
     retrain_every
         Retrain every K rebalances (1 = at every rebalance). The model is also retrained
         when an eligible asset is not known to the current model.
@@ -119,15 +135,15 @@ class LstmMvoStrategy:
         config: PortfolioConfig | None = None,
         *,
         spec: ForecastSpec = DEFAULT_SPEC,
-        retrain_every: int = 1,
-        warm_start: bool = True,
-        finetune_epochs: int = 2,
-        min_train_windows: int = 60,
+        retraining: Retraining | None = None,
         transaction_cost: bool = False,
         max_turnover: float | None = None,
         name: str = "lstm-mvo",
         on_retrain: Callable[[RetrainRecord], None] | None = None,
+        **keywords: Any,
     ) -> None:
+        retraining = spec_of_keywords(Retraining, retraining, keywords, where="LstmMvoStrategy")
+        retrain_every = retraining.retrain_every
         if retrain_every < 1:
             raise ForecastError(f"retrain_every must be at least 1 rebalance, got {retrain_every}")
         cfg = config or DEFAULT_PORTFOLIO
@@ -136,9 +152,9 @@ class LstmMvoStrategy:
         self.config = cfg
         self.spec = spec
         self.retrain_every = retrain_every
-        self.warm_start = warm_start
-        self.finetune_epochs = finetune_epochs
-        self.min_train_windows = min_train_windows
+        self.warm_start = retraining.warm_start
+        self.finetune_epochs = retraining.finetune_epochs
+        self.min_train_windows = retraining.min_train_windows
         self.name = name
         self.on_retrain = on_retrain
         self._optimizer = OptimizerStrategy(

@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import warnings
 
-from cryptofolio.optimize.estimation import EstimationInputs, estimate_moments, estimation_inputs
+from cryptofolio.optimize.estimation import (
+    EstimationInputs,
+    cluster_tree,
+    estimate_moments,
+    estimation_inputs,
+)
 from cryptofolio.optimize.frontier import Frontier, efficient_frontier
 from cryptofolio.optimize.frontier_run import FrontierRun, compute_frontier
 from cryptofolio.optimize.objectives import (
+    AllocatorSettings,
+    Distance,
     EfficientReturn,
     EfficientRisk,
     HierarchicalEqualRiskContribution,
     HierarchicalRiskParity,
+    Linkage,
     MaxSharpe,
     MaxSortino,
     MaxUtility,
@@ -27,9 +35,11 @@ from cryptofolio.optimize.objectives import (
     MinVariance,
     ObjectiveSpec,
     RiskBudgeting,
+    RiskMeasure,
     make_objective,
     objective_class,
     objective_names,
+    parse_risk_budgets,
     register_objective,
 )
 from cryptofolio.optimize.portfolio import PortfolioConfig, build_portfolio
@@ -54,7 +64,9 @@ def clear_warm_starts() -> None:
 
 
 __all__ = [
+    "AllocatorSettings",
     "Constraints",
+    "Distance",
     "EfficientReturn",
     "EfficientRisk",
     "EstimationInputs",
@@ -62,6 +74,7 @@ __all__ = [
     "FrontierRun",
     "HierarchicalEqualRiskContribution",
     "HierarchicalRiskParity",
+    "Linkage",
     "MaxSharpe",
     "MaxSortino",
     "MaxUtility",
@@ -73,12 +86,14 @@ __all__ = [
     "PortfolioConfig",
     "PortfolioResult",
     "RiskBudgeting",
+    "RiskMeasure",
     "Scenarios",
     "Trades",
     "WarmStarts",
     "best_random_portfolio",
     "build_portfolio",
     "clear_warm_starts",
+    "cluster_tree",
     "compute_frontier",
     "efficient_frontier",
     "estimate_moments",
@@ -87,6 +102,7 @@ __all__ = [
     "objective_class",
     "objective_names",
     "optimize_portfolio",
+    "parse_risk_budgets",
     "random_portfolios",
     "register_objective",
 ]

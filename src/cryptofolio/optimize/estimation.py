@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cryptofolio.errors import DataError
+from cryptofolio.errors import DataError, InfeasibleError
 from cryptofolio.estimate import (
     Window,
     expected_returns,
@@ -19,6 +19,7 @@ from cryptofolio.estimate import (
     returns_from_prices,
     risk_matrix,
 )
+from cryptofolio.optimize.objectives.hierarchical import ClusterTree, HierarchicalSpec
 from cryptofolio.optimize.portfolio import PortfolioConfig
 
 
@@ -60,3 +61,24 @@ def estimate_moments(
         kind=config.returns_kind,
     )
     return cov, mu
+
+
+def cluster_tree(inputs: EstimationInputs, config: PortfolioConfig) -> ClusterTree:
+    """The clustering the hierarchical objective of ``config`` (hrp, herc) builds on these
+    inputs: the covariance of ``config.risk_model``, the periodic returns, its linkage,
+    distance and leaf order (for :func:`cryptofolio.report.dendrogram.plot_dendrogram`).
+
+    Raises
+    ------
+    InfeasibleError
+        The objective is not a hierarchical allocator (it builds no tree).
+    """
+    spec = config.objective_spec()
+    if not isinstance(spec, HierarchicalSpec):
+        raise InfeasibleError(
+            f"a cluster tree needs a hierarchical objective (hrp, herc), not {spec.name}"
+        )
+    cov = risk_matrix(inputs.returns, config.risk_model, periods_per_year=inputs.periods_per_year)
+    assets = [str(a) for a in cov.columns]
+    returns = inputs.returns[cov.columns].to_numpy(dtype=float)
+    return spec.tree(cov.to_numpy(dtype=float), returns, assets)

@@ -15,7 +15,11 @@ from cryptofolio import estimate as est
 from cryptofolio.errors import DataError, EstimationError, InfeasibleError
 from cryptofolio.estimate.black_litterman_views import posterior_of_window
 from cryptofolio.optimize.inputs import align_series, asset_labels
-from cryptofolio.optimize.objectives import ObjectiveSpec, objective_from_keywords
+from cryptofolio.optimize.objectives import (
+    AllocatorSettings,
+    ObjectiveSpec,
+    objective_from_keywords,
+)
 from cryptofolio.optimize.problem import Trades, problem_of_values, result_index
 from cryptofolio.optimize.solve import solve_problem
 from cryptofolio.optimize.specs import Constraints, Objective, PortfolioResult
@@ -39,7 +43,9 @@ class PortfolioConfig:
     fractions; ``periods_per_year`` ``None`` infers it from the data (365 daily, 8760 hourly).
     ``black_litterman``: the views and parameters of ``expected_returns="black-litterman"``
     (:class:`~cryptofolio.estimate.BlackLittermanViews`; the market caps come with the data,
-    see :func:`build_portfolio`).
+    see :func:`build_portfolio`). ``allocator``: the settings of hrp, herc and risk-parity
+    (linkage, distance, leaf order, risk measure, clusters, risk budgets) for whichever of them
+    ``objective`` names; HERC's and HRP's CVaR is at ``cvar_alpha``.
     """
 
     objective: Objective | str | ObjectiveSpec = Objective.MIN_VARIANCE
@@ -55,6 +61,7 @@ class PortfolioConfig:
     cvar_alpha: float = 0.95
     periods_per_year: float | None = None
     black_litterman: est.BlackLittermanViews | None = None
+    allocator: AllocatorSettings = AllocatorSettings()  # noqa: RUF009 - frozen, shared safely
 
     def __post_init__(self) -> None:
         bl = est.ExpectedReturnsMethod.BLACK_LITTERMAN
@@ -95,6 +102,8 @@ class PortfolioConfig:
             target_return=self.target_return,
             target_volatility=self.target_volatility,
             cvar_alpha=self.cvar_alpha,
+            cvar_beta=self.cvar_alpha,
+            **self.allocator.keywords(),
         )
 
 
@@ -183,7 +192,9 @@ def build_portfolio(
         Market caps (USD; rows = UTC timestamps, columns = assets) for
         ``expected_returns="black-litterman"``: the prior reads the last row at or before the
         window's last timestamp (point in time: later rows are never read), δ (unless given)
-        the cap-weighted proxy of the window with each period's previous caps.
+        the cap-weighted proxy of the window with each period's previous caps. An objective
+        that uses no expected returns (min-variance, hrp...) computes no posterior: its
+        result's expected return and Sharpe ratio are NaN.
 
     Raises
     ------
@@ -208,8 +219,9 @@ def build_portfolio(
         need = spec.uses_expected_returns
         mu = align_series(expected_returns, assets, "expected returns", required=need, index=index)
     elif config.expected_returns == est.ExpectedReturnsMethod.BLACK_LITTERMAN:
-        post = _posterior(config, x, prices, cov, market_caps, ppy)
-        mu = post.mean.to_numpy()
+        mu = None  # an objective without expected returns: no posterior (NaN return)
+        if spec.uses_expected_returns:
+            mu = _posterior(config, x, prices, cov, market_caps, ppy).mean.to_numpy()
     else:
         mu = est.expected_return_values(
             x, mean, names, config.expected_returns, ppy, config.returns_kind

@@ -28,6 +28,7 @@ from cryptofolio.data.sources.ccxt_source import CcxtSource, create_exchange
 from cryptofolio.data.sources.cryptocompare import CryptoCompareSource
 from cryptofolio.data.sources.retry import RetryPolicy, call_with_retry
 from cryptofolio.data.sources.sync import (
+    FetchPolicy,
     FetchProgress,
     FetchReport,
     SymbolFetch,
@@ -70,6 +71,7 @@ __all__ = [
     "NAMED_SOURCES",
     "CcxtSource",
     "CryptoCompareSource",
+    "FetchPolicy",
     "FetchProgress",
     "FetchRange",
     "FetchReport",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -24,6 +24,7 @@ from cryptofolio.data.sources.validation import (
     record_rejected,
 )
 from cryptofolio.errors import DataError
+from cryptofolio.keywords import spec_of_keywords
 from cryptofolio.locks import LockPolicy
 
 #: How to wait instead, appended to the error of a fetch that would not wait for a lock.
@@ -38,6 +39,18 @@ class FetchProgress(Protocol):
     def page(self, asset: str, rows: int) -> None: ...
 
     def end_symbol(self, asset: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """How :func:`fetch_to_store` treats the store: ``refresh`` fetches the whole range again
+    (changed candles are reported), ``lock`` says what to do while another process writes the
+    dataset (``None``: wait, after a :class:`~cryptofolio.locks.LockWaitWarning`), ``now`` is
+    the clock the last closed candle is read against (UTC; ``None``: the wall clock)."""
+
+    refresh: bool = False
+    lock: LockPolicy | None = None
+    now: pd.Timestamp | None = None
 
 
 @dataclass(frozen=True)
@@ -226,10 +239,9 @@ def fetch_to_store(
     until: str | pd.Timestamp | None = None,
     *,
     data_dir: str | Path | None = None,
-    refresh: bool = False,
     progress: FetchProgress | None = None,
-    now: pd.Timestamp | None = None,
-    lock: LockPolicy | None = None,
+    policy: FetchPolicy | None = None,
+    **keywords: Any,
 ) -> FetchReport:
     """Fetch ``symbols`` from ``source`` into the dataset ``<source>-<timeframe>`` of the store.
 
@@ -255,10 +267,12 @@ def fetch_to_store(
         Inclusive UTC bounds on candle open times; ``until`` defaults to the last closed candle.
     data_dir
         Store folder (default: ``$CRYPTOFOLIO_DATA_DIR`` or the user cache folder).
-    lock
-        What to do when another process is writing the same dataset (the whole fetch runs
-        under the dataset's lock, so both writers' candles are kept): wait (default, after a
-        :class:`~cryptofolio.locks.LockWaitWarning`) or fail with a ``LockError``.
+    progress
+        Told of each asset's progress (e.g. a progress bar).
+    policy
+        Whether to fetch the whole range again, what to do about a writer holding the
+        dataset's lock, and the clock (:class:`FetchPolicy`); or give its fields as keywords
+        (``refresh=True``, ``lock=LockPolicy(wait=False)``, ``now=...``), not both.
 
     Raises
     ------
@@ -269,9 +283,10 @@ def fetch_to_store(
     LockError
         If another process is writing the dataset and ``lock`` says not to wait.
     """
+    policy = spec_of_keywords(FetchPolicy, policy, keywords, where="fetch_to_store")
     if not symbols:
         raise DataError("no symbols given; pass e.g. --assets BTC,ETH")
-    span = resolve_span(timeframe, since, until, now=now)
+    span = resolve_span(timeframe, since, until, now=policy.now)
     step = timeframe_delta(timeframe)
     dataset = store.dataset_name(source.name, timeframe)
     root = store.resolve_data_dir(data_dir)
@@ -279,7 +294,7 @@ def fetch_to_store(
     repeated = sorted({a for a in assets if assets.count(a) > 1})
     if repeated:
         raise DataError(f"symbols listed more than once: {', '.join(repeated)}")
-    with store.dataset_lock(dataset, root, lock, hint=NO_WAIT_HINT):
+    with store.dataset_lock(dataset, root, policy.lock, hint=NO_WAIT_HINT):
         _check_quotes(source, symbols, assets, dataset, root)
         plans = []
         for symbol, asset in zip(symbols, assets, strict=True):
@@ -287,7 +302,7 @@ def fetch_to_store(
             coverage = stored.meta.coverage if stored is not None else ()
             gaps = (
                 [(span.start, span.end)]
-                if refresh
+                if policy.refresh
                 else store.uncovered(coverage, span.start, span.end, step)
             )
             if gaps:  # unknown symbols fail here, before anything is downloaded or written

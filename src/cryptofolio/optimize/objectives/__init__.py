@@ -27,13 +27,23 @@ from cryptofolio.optimize.objectives.hierarchical import (
     HierarchicalRiskParity,
 )
 from cryptofolio.optimize.objectives.risk_budgeting import RiskBudgeting
+
 # isort: on
+from cryptofolio.optimize.objectives.allocator_settings import (
+    AllocatorSettings,
+    parse_risk_budgets,
+)
+from cryptofolio.optimize.objectives.clustering import Distance, Linkage
+from cryptofolio.optimize.objectives.hierarchical import RiskMeasure
 
 __all__ = [
+    "AllocatorSettings",
+    "Distance",
     "EfficientReturn",
     "EfficientRisk",
     "HierarchicalEqualRiskContribution",
     "HierarchicalRiskParity",
+    "Linkage",
     "MaxSharpe",
     "MaxSortino",
     "MaxUtility",
@@ -42,10 +52,12 @@ __all__ = [
     "MinVariance",
     "ObjectiveSpec",
     "RiskBudgeting",
+    "RiskMeasure",
     "Solution",
     "make_objective",
     "objective_class",
     "objective_from_keywords",
     "objective_names",
+    "parse_risk_budgets",
     "register_objective",
 ]

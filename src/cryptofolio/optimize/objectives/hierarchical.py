@@ -198,7 +198,9 @@ class ClusterTree:
 
 
 @dataclass(frozen=True)
-class _HierarchicalSpec(ObjectiveSpec):
+class HierarchicalSpec(ObjectiveSpec):
+    """What HRP and HERC share: the clustering settings, the risk measure, :meth:`tree`."""
+
     linkage: Linkage = Linkage.SINGLE
     distance: Distance = Distance.PEARSON
     leaf_order: bool = False
@@ -289,7 +291,7 @@ class _HierarchicalSpec(ObjectiveSpec):
 
 @register_objective
 @dataclass(frozen=True)
-class HierarchicalRiskParity(_HierarchicalSpec):
+class HierarchicalRiskParity(HierarchicalSpec):
     """Hierarchical Risk Parity (López de Prado 2016) with its parameters.
 
     ``weights(covariance, returns)``: covariance ``(n, n)`` (any consistent units, e.g.
@@ -319,7 +321,7 @@ class HierarchicalRiskParity(_HierarchicalSpec):
 
 @register_objective
 @dataclass(frozen=True)
-class HierarchicalEqualRiskContribution(_HierarchicalSpec):
+class HierarchicalEqualRiskContribution(HierarchicalSpec):
     """Hierarchical Equal Risk Contribution (Raffinot 2018) with its parameters.
 
     ``n_clusters``: how many clusters the tree is cut into; ``None`` picks it by the
