@@ -11,7 +11,11 @@ Reports
 2. the Dask path on a ``LocalCluster`` of 2 single-threaded worker processes: cluster start,
    wall time, and the overhead per task against local processes, both as
    ``(wall x workers - sum of the task times measured on the workers) / tasks``;
-3. the estimated wall time with 1..8 workers on a machine with that many free cores: a
+3. for each runner, the CPU seconds its processes spent (this process for the serial run; the
+   worker processes, counted once they have exited, for the others) and the load average of
+   the machine as it ended: on a shared machine a runner slower than the serial run with about
+   the same CPU seconds was slowed by other work, not by its own overhead;
+4. the estimated wall time with 1..8 workers on a machine with that many free cores: a
    longest-task-first schedule of the per-task times measured in (1), each task charged the
    Dask overhead per task measured in (2). An estimate, not a measurement: it assumes every
    worker has a core of its own and the tasks do not slow each other down.
@@ -25,6 +29,7 @@ import argparse
 import heapq
 import os
 import platform
+import resource
 import time
 from pathlib import Path
 
@@ -54,6 +59,17 @@ def lpt_makespan(times: list[float], workers: int) -> float:
     for t in sorted(times, reverse=True):
         heapq.heappush(loads, heapq.heappop(loads) + t)
     return max(loads)
+
+
+def cpu_seconds(who: int) -> float:
+    """User + system CPU seconds of this process (``resource.RUSAGE_SELF``) or of its exited,
+    waited-for descendants (``resource.RUSAGE_CHILDREN``)."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load() -> str:
+    return "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
 
 def timed(label, fn):
@@ -87,23 +103,34 @@ def main() -> None:
         f"machine: {platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()}"
     )
 
+    out(f"at start: {load()}")
+    cpu = cpu_seconds(resource.RUSAGE_SELF)
     serial, wall1 = timed("serial", lambda: run_sweep(spec, panels))
+    cpu = cpu_seconds(resource.RUSAGE_SELF) - cpu
     task = [r.seconds for r in serial.runs.values()]
     out(
         f"1 worker (this process): wall {wall1:.1f} s; task time sum {sum(task):.1f} s, "
-        f"median {np.median(task) * 1e3:.0f} ms, max {max(task) * 1e3:.0f} ms"
+        f"median {np.median(task) * 1e3:.0f} ms, max {max(task) * 1e3:.0f} ms; "
+        f"CPU {cpu:.1f} s; {load()}"
     )
 
+    from joblib.externals.loky import get_reusable_executor
+
+    children = cpu_seconds(resource.RUSAGE_CHILDREN)
     _cold, wall2c = timed("loky", lambda: run_sweep(spec, panels, workers=2))
     procs_warm, wall2w = timed("loky", lambda: run_sweep(spec, panels, workers=2))
+    get_reusable_executor().shutdown(wait=True)  # the workers exit: their CPU time is counted
+    children = cpu_seconds(resource.RUSAGE_CHILDREN) - children
     loky_tasks = sum(r.seconds for r in procs_warm.runs.values())
     loky_overhead = (wall2w * 2 - loky_tasks) / n
     out(
         f"2 local processes (loky): wall {wall2c:.1f} s cold (worker start included), "
         f"{wall2w:.1f} s warm; speed-up warm {wall1 / wall2w:.2f}x; "
-        f"overhead per task {loky_overhead * 1e3:.0f} ms"
+        f"overhead per task {loky_overhead * 1e3:.0f} ms; workers' CPU for both runs "
+        f"{children:.1f} s (against {2 * cpu:.1f} s for two serial runs); {load()}"
     )
 
+    children = cpu_seconds(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     with (
         LocalCluster(
@@ -114,13 +141,15 @@ def main() -> None:
         start = time.perf_counter() - began
         client.run(lambda: __import__("cryptofolio.backtest.sweep"))  # imports, not timed
         on_dask, wall_d = timed("dask", lambda: run_sweep(spec, panels, dask=client))
+    children = cpu_seconds(resource.RUSAGE_CHILDREN) - children
     dask_tasks = sum(r.seconds for r in on_dask.runs.values())
     dask_overhead = (wall_d * 2 - dask_tasks) / n
     out(
         f"Dask LocalCluster, 2 workers x 1 thread: cluster start {start:.1f} s; wall "
         f"{wall_d:.1f} s; overhead per task {dask_overhead * 1e3:.0f} ms against "
         f"{loky_overhead * 1e3:.0f} ms for local processes "
-        f"(difference {(dask_overhead - loky_overhead) * 1e3:+.0f} ms)"
+        f"(difference {(dask_overhead - loky_overhead) * 1e3:+.0f} ms); workers' CPU "
+        f"{children:.1f} s (cluster start and imports included); {load()}"
     )
     same = serial.configurations.equals(on_dask.configurations) and serial.configurations.equals(
         procs_warm.configurations

@@ -8,11 +8,7 @@ with :mod:`cryptofolio.forecast` feeding expected returns into ``optimize`` and
 :mod:`cryptofolio.cli` a thin shell over the library.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("cryptofolio")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+#: The package version (pyproject.toml reads it from here: one place, no import-time lookup).
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

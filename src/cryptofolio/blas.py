@@ -21,8 +21,8 @@ R = TypeVar("R")
 
 @functools.cache
 def blas_controller() -> ThreadpoolController:
-    """threadpoolctl's controller of the BLAS libraries loaded in this process (found once:
-    inspecting the loaded libraries takes milliseconds; the controller holds no thread counts)."""
+    """threadpoolctl's controller of the BLAS libraries loaded in this process, found once per
+    process (the controller holds no thread counts, only which libraries are loaded)."""
     return ThreadpoolController().select(user_api="blas")
 
 

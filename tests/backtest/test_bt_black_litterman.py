@@ -161,8 +161,23 @@ def test_black_litterman_config_errors(market):
     with pytest.raises(EstimationError, match="expected_returns is 'mean'"):
         PortfolioConfig(black_litterman=BlackLittermanViews(VIEWS))
     with pytest.raises(EstimationError, match="needs views"):
-        build_portfolio(close, PortfolioConfig(expected_returns="black-litterman"))
+        build_portfolio(
+            close, PortfolioConfig(objective="max-sharpe", expected_returns="black-litterman")
+        )
     with pytest.raises(EstimationError, match="need the market caps"):
         build_portfolio(close, _config(2.0))
     with pytest.raises(EstimationError, match="tau must be a positive number"):
         BlackLittermanViews(VIEWS, tau=0.0)
+
+
+def test_objectives_without_expected_returns_need_no_posterior(market):
+    """min-variance ignores the views: no caps are read (none given) and its weights are those
+    of the mean estimate's configuration; its expected return is not reported."""
+    close, _ = market
+    views = PortfolioConfig(
+        expected_returns="black-litterman", black_litterman=BlackLittermanViews(VIEWS)
+    )
+    got = build_portfolio(close, views)
+    plain = build_portfolio(close, PortfolioConfig())
+    pd.testing.assert_series_equal(got.weights, plain.weights)
+    assert np.isnan(got.expected_return)

@@ -189,15 +189,18 @@ def test_bad_allocator_options_are_one_line_errors(args, needle):
     assert needle in " ".join(result.output.split())
 
 
-def test_backtest_strategies_take_the_settings():
+def test_backtest_strategies_take_the_settings(tmp_path):
     base = ["backtest", *DATA, "--lookback", "90", "--rebalance", "monthly", "--format", "json"]
+    report = tmp_path / "report.html"
     runs = []
-    for extra in ([], ["--linkage", "ward", "--cluster-risk", "cvar"]):
+    for extra in ([], ["--linkage", "ward", "--cluster-risk", "cvar", "--report", str(report)]):
         result = runner.invoke(app, [*base, "--strategies", "hrp,min-variance", *extra])
         assert result.exit_code == 0, result.output
         runs.append(json.loads(result.stdout)["strategies"])
     assert runs[0]["min-variance"] == runs[1]["min-variance"]
     assert runs[0]["hrp"] != runs[1]["hrp"]
+    page = report.read_text()
+    assert page.count("Cluster tree: ") == 1 and "Cluster tree: hrp (last rebalance" in page
     result = runner.invoke(app, [*base, "--strategies", "min-variance", "--linkage", "ward"])
     assert result.exit_code == 2
     assert "--linkage applies to hrp and herc" in " ".join(result.output.split())
@@ -234,3 +237,19 @@ def test_dendrogram_needs_a_hierarchical_objective(tmp_path):
     result = runner.invoke(app, ["optimize", *DATA, "--dendrogram", str(tmp_path / "t.png")])
     assert result.exit_code == 2
     assert "--dendrogram draws the cluster tree of hrp or herc" in " ".join(result.output.split())
+
+
+def test_allocate_and_rebalance_report_the_risk_contributions(tmp_path):
+    budget = ",".join(f"{a}={b}" for a, b in BUDGETS.items())
+    args = [*DATA, "--objective", "risk-parity", "--risk-budget", budget, "--format", "json"]
+    allocated = runner.invoke(app, ["allocate", "--value", "10000", *args])
+    assert allocated.exit_code == 0, allocated.output
+    assert json.loads(allocated.stdout)["risk_contributions"] == pytest.approx(BUDGETS, abs=1e-10)
+    holdings = tmp_path / "holdings.csv"
+    holdings.write_text("symbol,amount\n" + "".join(f"{a},1\n" for a in ASSETS))
+    args[:2] = []  # the held assets are the universe
+    planned = runner.invoke(app, ["rebalance", "--holdings", str(holdings), *args])
+    assert planned.exit_code == 0, planned.output
+    assert json.loads(planned.stdout)["risk_contributions"] == pytest.approx(BUDGETS, abs=1e-10)
+    plain = runner.invoke(app, ["allocate", "--value", "10000", *DATA, "--format", "json"])
+    assert "risk_contributions" not in json.loads(plain.stdout)

@@ -295,7 +295,8 @@ def _nan_safe(config: PortfolioConfig) -> PortfolioConfig:
 
 
 def _click_command(name: str):
-    return typer.main.get_command(app).commands[name]
+    root = typer.main.get_command(app)
+    return root.get_command(typer.Context(root), name)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_OPTIONS))

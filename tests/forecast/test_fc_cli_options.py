@@ -67,7 +67,8 @@ EXPECTED_ORDER = {
 
 
 def _options(command: str) -> dict[str, object]:
-    group = typer.main.get_command(app).commands["forecast"]  # type: ignore[attr-defined]
+    root = typer.main.get_command(app)
+    group = root.get_command(typer.Context(root), "forecast")  # type: ignore[attr-defined]
     params = group.commands[command].params
     return {p.opts[0]: p.default for p in params}
 

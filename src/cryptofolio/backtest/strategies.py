@@ -175,7 +175,7 @@ class OptimizerStrategy:
             if self.transaction_cost:
                 kwargs["transaction_cost"] = self.cost_rates(context)
         config = self.config
-        if config.black_litterman is not None:
+        if config.black_litterman is not None and config.objective_spec().uses_expected_returns:
             config = self._views_on(context)
             kwargs["market_caps"] = context.history.market_cap
         result = build_portfolio(context.prices, config, warm_starts=context.warm_starts, **kwargs)

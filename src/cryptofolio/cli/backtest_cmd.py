@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 import typer
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cryptofolio.backtest import BacktestConfig, BacktestResult
+    from cryptofolio.backtest.trees import DecisionTree
 
 console = Console()
 err_console = Console(stderr=True)
@@ -182,6 +183,11 @@ def backtest(
             result = _run_with_progress(panels, strategy_objects, bt_config)
         finally:
             warned = _print_warnings(caught)
+    trees = None
+    if output.report is not None:
+        from cryptofolio.backtest.trees import last_decision_trees
+
+        trees = last_decision_trees(result, strategy_objects, panels)
     _write_outputs(
         result,
         output,
@@ -189,6 +195,7 @@ def backtest(
         strategy_objects if exclude_pow_risk else None,
         prices=panels.close,
         warned=warned,
+        trees=trees,
     )
 
 
@@ -232,11 +239,12 @@ def _write_outputs(
     prices: pd.DataFrame | None = None,
     *,
     warned: Collection[str] = (),
+    trees: Mapping[str, DecisionTree] | None = None,
 ) -> None:
     """The metrics on stdout as tables or JSON (with the warnings, notes and events, and the
     proof-of-work exclusions of ``pow_filters``, the strategies of --exclude-pow-risk), then
     the files, daily returns and report (paths on stderr); ``prices``, the close panel, gives
-    the report its beta to BTC and the assets' correlations."""
+    the report its beta to BTC and the assets' correlations; ``trees`` its dendrograms."""
     from cryptofolio.backtest.metrics import metrics_json
     from cryptofolio.cli.backtest_tables import event_records, event_summary, metrics_rich_tables
 
@@ -259,11 +267,14 @@ def _write_outputs(
             from cryptofolio.cli.security_cmd import print_backtest_pow_report
 
             print_backtest_pow_report(pow_filters, console)
-    _write_files(result, output, prices)
+    _write_files(result, output, prices, trees or {})
 
 
 def _write_files(
-    result: BacktestResult, output: BacktestOutput, prices: pd.DataFrame | None
+    result: BacktestResult,
+    output: BacktestOutput,
+    prices: pd.DataFrame | None,
+    trees: Mapping[str, DecisionTree],
 ) -> None:
     """The files and the report, after the results are printed: a failed write names its
     path and loses nothing already shown."""
@@ -290,7 +301,7 @@ def _write_files(
     if output.report is not None:
         from cryptofolio.report.backtest_report import ReportOptions, write_backtest_report
 
-        options = ReportOptions(plotly=output.plotly, prices=prices)
+        options = ReportOptions(plotly=output.plotly, prices=prices, cluster_trees=trees)
         try:
             path = write_backtest_report(result, output.report, options=options)
         except OSError as exc:

@@ -22,7 +22,7 @@ from cryptofolio.errors import CryptofolioError
 F = TypeVar("F", bound=Callable[..., Any])
 err_console = Console(stderr=True)
 
-DEBUG_ENV = "CRYPTOFOLIO_DEBUG"
+DEBUG_ENV = "CRYPTOFOLIO_DEBUG"  # also in cli/__init__.py, which imports nothing heavy
 
 
 def debug_requested() -> bool:

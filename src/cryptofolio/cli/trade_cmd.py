@@ -19,7 +19,13 @@ from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.optimize_views import reported_warnings
 from cryptofolio.cli.options import DataOptions, with_data_options
 from cryptofolio.cli.portfolio_options import with_portfolio_options
-from cryptofolio.cli.trade_json import allocation_json, execution_json, holdings_json, plan_json
+from cryptofolio.cli.trade_json import (
+    allocation_json,
+    execution_json,
+    holdings_json,
+    plan_json,
+    risk_contributions_json,
+)
 from cryptofolio.cli.trade_options import (
     AccountSource,
     FormatOpt,
@@ -141,6 +147,7 @@ def _rebalance_body(
         "holdings": holdings_json(rebalance.holdings),
         "target_window": [str(rebalance.target.start), str(rebalance.target.end)],
         "plan": plan_json(plan),
+        **risk_contributions_json(rebalance.target),
         "warnings": list(warned),
     }
     if fmt is OutputFormat.TABLE:

@@ -123,4 +123,12 @@ def allocation_json(alloc: DiscreteAllocation, target: Target | None = None) -> 
     }
     if target is not None:
         out["window"] = [str(target.start), str(target.end)]
+        out.update(risk_contributions_json(target))
     return out
+
+
+def risk_contributions_json(target: Target) -> dict[str, Any]:
+    """``{"risk_contributions": {asset: share of the variance}}`` for the allocators that
+    report them (hrp, herc, risk-parity), else nothing."""
+    rc = target.result.risk_contributions
+    return {} if rc is None else {"risk_contributions": _series_json(rc)}

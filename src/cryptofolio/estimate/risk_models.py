@@ -195,8 +195,7 @@ def ledoit_wolf_shrinkage(returns: pd.DataFrame) -> float:
     intensity needs ``sum_ij S_ij^2`` (read from the Gram matrix ``D'D``, which is the estimate
     itself) and ``sum_ij sum_t D_ti^2 D_tj^2 = sum_t ||D_t||^4`` (row norms, O(T n)), so one
     Gram matrix suffices where scikit-learn forms three n x n products (``D'D`` twice and
-    ``(D*D)'(D*D)``): 3-6x faster for hundreds of assets, equal to rounding (the tests compare
-    with scikit-learn).
+    ``(D*D)'(D*D)``); the result equals scikit-learn's to rounding (the tests compare them).
     """
     x, mean = returns_values_and_means(returns, min_observations=2)
     return _ledoit_wolf_gram(x, mean, 1.0)[1]

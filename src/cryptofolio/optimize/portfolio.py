@@ -192,7 +192,9 @@ def build_portfolio(
         Market caps (USD; rows = UTC timestamps, columns = assets) for
         ``expected_returns="black-litterman"``: the prior reads the last row at or before the
         window's last timestamp (point in time: later rows are never read), δ (unless given)
-        the cap-weighted proxy of the window with each period's previous caps.
+        the cap-weighted proxy of the window with each period's previous caps. An objective
+        that uses no expected returns (min-variance, hrp...) computes no posterior: its
+        result's expected return and Sharpe ratio are NaN.
 
     Raises
     ------
@@ -217,8 +219,9 @@ def build_portfolio(
         need = spec.uses_expected_returns
         mu = align_series(expected_returns, assets, "expected returns", required=need, index=index)
     elif config.expected_returns == est.ExpectedReturnsMethod.BLACK_LITTERMAN:
-        post = _posterior(config, x, prices, cov, market_caps, ppy)
-        mu = post.mean.to_numpy()
+        mu = None  # an objective without expected returns: no posterior (NaN return)
+        if spec.uses_expected_returns:
+            mu = _posterior(config, x, prices, cov, market_caps, ppy).mean.to_numpy()
     else:
         mu = est.expected_return_values(
             x, mean, names, config.expected_returns, ppy, config.returns_kind

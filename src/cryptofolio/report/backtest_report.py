@@ -4,14 +4,16 @@ so the report opens offline, or from plotly's CDN: :class:`~cryptofolio.report.h
 Sections: settings, metrics table, equity curves (log scale), drawdowns and the worst ten
 drawdown periods, monthly-returns heatmaps, yearly returns, the distribution of daily returns,
 rolling Sharpe, rolling volatility and beta to BTC, the correlation of daily returns, weights
-over time per strategy (cash in its own colour), cost breakdown, and the universe / portfolio
-events (repeated messages grouped).
+over time per strategy (cash in its own colour), cost breakdown, the cluster tree of each
+hierarchical strategy (hrp, herc) at its last rebalance, and the universe / portfolio events
+(repeated messages grouped).
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +47,7 @@ from cryptofolio.report.html_page import PlotlyJs, figure_sections
 
 if TYPE_CHECKING:
     from cryptofolio.backtest.results import BacktestResult
+    from cryptofolio.backtest.trees import DecisionTree
 
 __all__ = [
     "CASH_COLOR",
@@ -195,10 +198,14 @@ class ReportOptions:
         the backtest's market: the beta to BTC uses its ``BTC`` column and the correlation
         heatmap its assets that entered the universe. Without it, the beta uses the
         ``btc-hold`` strategy when it ran, and the heatmap shows the strategies only.
+    cluster_trees
+        The trees of the hierarchical strategies at their last rebalance, by strategy
+        (:func:`cryptofolio.backtest.trees.last_decision_trees`): one dendrogram each.
     """
 
     plotly: PlotlyJs = PlotlyJs.INLINE
     prices: pd.DataFrame | None = None
+    cluster_trees: Mapping[str, DecisionTree] = field(default_factory=dict)
 
 
 def btc_daily_returns(result: BacktestResult, prices: pd.DataFrame | None) -> pd.Series | None:
@@ -273,6 +280,11 @@ def backtest_report_html(
         ("Weights over time", weights_figure(result)),
         ("Costs", costs_figure(result)),
     ]
+    for name, found in sorted(options.cluster_trees.items()):
+        from cryptofolio.report.dendrogram import dendrogram_figure
+
+        heading = f"Cluster tree: {name} (last rebalance {_date(found.timestamp)})"
+        sections.append((heading, dendrogram_figure(found.tree, weights=found.weights)))
     universe = sorted({str(a) for a in result.universe.get("asset", [])})
     meta = (
         f"{_date(result.start)} to {_date(result.end)} · rebalance {cfg.schedule} · lookback "

@@ -1,7 +1,9 @@
-"""Matplotlib pictures of the hierarchical allocators: the dendrogram of the asset clustering.
+"""Pictures of the hierarchical allocators: the dendrogram of the asset clustering.
 
-Built without pyplot (no global state, no display: the Agg canvas), returned for notebooks and,
-given ``path``, saved as a PNG (:func:`cryptofolio.report.plots.save_figure`).
+:func:`plot_dendrogram`: matplotlib, built without pyplot (no global state, no display: the Agg
+canvas), returned for notebooks and, given ``path``, saved as a PNG
+(:func:`cryptofolio.report.plots.save_figure`). :func:`dendrogram_figure`: the same tree as a
+plotly figure, for the HTML reports.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import scipy.cluster.hierarchy as sch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -90,3 +93,35 @@ def _weights_in_order(weights, tree: ClusterTree, order: np.ndarray) -> np.ndarr
             f"weights must have one entry per asset of the tree ({len(tree.assets)}), got {w.shape}"
         )
     return w[order]
+
+
+def dendrogram_figure(
+    tree: ClusterTree, *, weights: pd.Series | np.ndarray | None = None, title: str = ""
+) -> go.Figure:
+    """The dendrogram of ``tree`` as a plotly figure: the merges (height = merge distance),
+    leaves labelled by asset and, with ``weights`` (fractions), the weight of each leaf."""
+    drawn = sch.dendrogram(tree.linkage, labels=list(tree.assets), no_plot=True)
+    fig = go.Figure()
+    for xs, ys in zip(drawn["icoord"], drawn["dcoord"], strict=True):
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"color": "#1f77b4"},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    labels = list(drawn["ivl"])
+    if weights is not None:
+        w = _weights_in_order(weights, tree, np.asarray(drawn["leaves"]))
+        labels = [f"{a}<br>{100 * x:.1f}%" for a, x in zip(labels, w, strict=True)]
+    ticks = [5.0 + 10.0 * k for k in range(len(labels))]
+    fig.update_layout(
+        title=title,
+        xaxis={"tickvals": ticks, "ticktext": labels, "showgrid": False},
+        yaxis={"title": "merge distance"},
+        height=420,
+    )
+    return fig
