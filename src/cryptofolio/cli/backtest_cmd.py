@@ -288,7 +288,7 @@ def _write_files(
                 f"--output-dir {output.output_dir}: cannot write {exc.filename or ''}: "
                 f"{exc.strerror or exc} (the results above are complete)"
             ) from exc
-        err_console.print(f"wrote {len(written)} files to {output.output_dir}")
+        err_console.print(f"wrote {len(written)} files to {escape(str(output.output_dir))}")
     if output.returns_csv is not None:
         try:
             path = result.write_daily_returns(output.returns_csv)
@@ -297,7 +297,7 @@ def _write_files(
                 f"--returns-csv {output.returns_csv}: cannot write: {exc.strerror or exc} "
                 "(the results above are complete)"
             ) from exc
-        err_console.print(f"daily returns: {path}")
+        err_console.print(f"daily returns: {escape(str(path))}")
     if output.report is not None:
         from cryptofolio.report.backtest_report import ReportOptions, write_backtest_report
 
@@ -309,7 +309,7 @@ def _write_files(
                 f"--report {output.report}: cannot write: {exc.strerror or exc} (the results "
                 "above are complete)"
             ) from exc
-        err_console.print(f"report: {path}")
+        err_console.print(f"report: {escape(str(path))}")
 
 
 def register(app: typer.Typer) -> None:

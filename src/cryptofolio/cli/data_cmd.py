@@ -15,6 +15,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -224,7 +225,7 @@ def print_findings(console: Console, report: QualityReport) -> None:
         return
     console.print("[bold]Findings[/]")
     for finding in findings:
-        console.print(f"  • {finding.message}", highlight=False)
+        console.print(f"  • {escape(finding.message)}", highlight=False)
 
 
 @dataclass(frozen=True)
@@ -351,8 +352,8 @@ def data_summary(console: Console | None = None, dataset: str = DEFAULT_DATASET)
     spec = BUNDLED.get(dataset)
     console.rule(f"[bold]Data: {dataset}")
     if spec is not None:
-        console.print(spec.description, highlight=False)
-        console.print(f"[dim]{spec.attribution}[/]", highlight=False)
+        console.print(spec.description, highlight=False, markup=False)
+        console.print(f"[dim]{escape(spec.attribution)}[/]", highlight=False)
     console.print(
         f"{len(t)} symbols, {len(long):,} rows, frequency {report.frequency}, "
         f"{format_time(t['first'].min(), '1d')} to {format_time(t['last'].max(), '1d')}.",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -121,7 +122,7 @@ def print_report(report: FetchReport) -> None:
     if not report.conflicts.empty:
         console.print(
             f"[yellow]{len(report.conflicts)} re-fetched value(s) differed from the stored ones; "
-            f"the new values were kept, see {report.data_dir / report.dataset / 'conflicts.csv'}[/]"
+            f"the new values were kept, see {escape(str(report.data_dir / report.dataset / 'conflicts.csv'))}[/]"
         )
     console.print(
         f"Load it with: cryptofolio.data.load_dataset({report.dataset!r}) "
@@ -159,7 +160,7 @@ def _show_lock_waits(original: Any) -> Any:
 
     def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
         if issubclass(category, LockWaitWarning):
-            console.print(f"[yellow]{message}[/]", highlight=False)
+            console.print(f"[yellow]{escape(message)}[/]", highlight=False)
         else:
             original(message, category, *args, **kwargs)
 

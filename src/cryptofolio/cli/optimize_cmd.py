@@ -296,14 +296,14 @@ def _write_pictures(
         from cryptofolio.report.plots import plot_weights
 
         plot_weights(result.weights, title=f"{result.objective} weights, {when}", path=plot)
-        err_console.print(f"picture written to {plot}", highlight=False)
+        err_console.print(f"picture written to {plot}", highlight=False, markup=False)
     if dendrogram is not None:
         from cryptofolio.report.dendrogram import plot_dendrogram
 
         tree = cluster_tree(inputs, config)
         title = f"{result.objective} cluster tree, {when}"
         plot_dendrogram(tree, weights=result.weights, title=title, path=dendrogram)
-        err_console.print(f"dendrogram written to {dendrogram}", highlight=False)
+        err_console.print(f"dendrogram written to {dendrogram}", highlight=False, markup=False)
 
 
 def _with_periods(config: PortfolioConfig, ppy: float) -> PortfolioConfig:
@@ -387,7 +387,7 @@ def frontier(
             written = plot
         else:
             written = draw_frontier(run, plot)
-        err_console.print(f"picture written to {written}", highlight=False)
+        err_console.print(f"picture written to {written}", highlight=False, markup=False)
 
 
 def run_optimize_demo(
@@ -420,13 +420,13 @@ def run_optimize_demo(
         if result is not None:
             print_portfolio(result, run.inputs, out)
     for note in run.notes:
-        out.print(f"note: {note}", highlight=False)
+        out.print(f"note: {note}", highlight=False, markup=False)
     path = draw_frontier(
         run,
         Path(out_dir) / "efficient_frontier.png",
         title=f"Large caps, {DEMO_START} to {DEMO_END} (Ledoit-Wolf, long-only)",
     )
-    out.print(f"frontier picture: {path}", highlight=False)
+    out.print(f"frontier picture: {path}", highlight=False, markup=False)
     return path
 
 
