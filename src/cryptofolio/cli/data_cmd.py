@@ -312,17 +312,20 @@ def quality_command(
     prices = rows.prices
     if dataset is None and prices is None:
         dataset = DEFAULT_DATASET
-    long = load_market_data(
-        dataset,
-        prices,
-        symbols=parse_symbols(aliased(rows.assets, symbols, "--assets", "--symbols")),
-        start=rows.start,
-        end=rows.end,
-        data_dir=data_dir,
-    )
+    from cryptofolio.cli.optimize_views import reported_warnings
+
+    with reported_warnings() as warned:  # symbols of a --prices file read as assets
+        long = load_market_data(
+            dataset,
+            prices,
+            symbols=parse_symbols(aliased(rows.assets, symbols, "--assets", "--symbols")),
+            start=rows.start,
+            end=rows.end,
+            data_dir=data_dir,
+        )
     report = quality_report(long, frequency)
     if output is OutputFormat.JSON:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+        typer.echo(json.dumps({**report.to_dict(), "warnings": warned}, indent=2))
         return
     if output is OutputFormat.CSV:  # one row per symbol; the findings are in the JSON
         echo_csv(report.to_dict()["symbols"])

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cryptofolio.atomic_files import atomic_write_text
 from cryptofolio.cli.csv_output import echo_csv
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.option_group import keyword_option, with_option_group
@@ -276,7 +277,7 @@ def _pictures(
         err_console.print(f"picture written to {residual_plot}", highlight=False, markup=False)
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(security_report_html(result), encoding="utf-8")
+        atomic_write_text(report, security_report_html(result))
         err_console.print(f"report: {report}", highlight=False, markup=False)
 
 

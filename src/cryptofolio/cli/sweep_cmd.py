@@ -23,6 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cryptofolio.atomic_files import atomic_write_text
 from cryptofolio.cli.csv_output import echo_csv
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.portfolio_options import with_portfolio_options
@@ -225,10 +226,10 @@ def _write_outputs(
 ) -> None:
     """The results folder, the heatmap PNG and the HTML report (``(path, plotly.js source)``)."""
     if store_dir is not None:
-        (store_dir / "sweep_result.json").write_text(
-            json.dumps(result.to_json_dict(), indent=2), encoding="utf-8"
+        atomic_write_text(
+            store_dir / "sweep_result.json", json.dumps(result.to_json_dict(), indent=2)
         )
-        result.configurations.to_csv(store_dir / "configurations.csv")
+        atomic_write_text(store_dir / "configurations.csv", result.configurations.to_csv())
         err_console.print(f"results: {store_dir}", markup=False)
     if heatmap is not None:
         from cryptofolio.report.sweep_report import plot_sweep_heatmap
