@@ -248,7 +248,11 @@ def _write_outputs(
     from cryptofolio.backtest.metrics import metrics_json
     from cryptofolio.cli.backtest_tables import event_records, event_summary, metrics_rich_tables
 
-    if output.output_format is BacktestFormat.JSON:
+    if output.output_format is BacktestFormat.CSV:  # warnings went to stderr already
+        from cryptofolio.cli.csv_output import echo_csv, keyed_records
+
+        echo_csv(keyed_records(metrics_json(result, risk_free_rate)["strategies"], "strategy"))
+    elif output.output_format is BacktestFormat.JSON:
         doc = metrics_json(result, risk_free_rate)
         doc["warnings"] = list(warned)
         doc["notes"] = event_summary(result)

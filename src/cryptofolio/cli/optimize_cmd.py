@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from cryptofolio.cli.allocator_options import AllocatorOptions, with_allocator_options
+from cryptofolio.cli.csv_output import echo_csv
 from cryptofolio.cli.data_window import load_window
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.optimize_views import (
@@ -113,6 +114,7 @@ class FrontierFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+    CSV = "csv"
 
 
 FormatOpt = Annotated[
@@ -121,7 +123,11 @@ FormatOpt = Annotated[
 ]
 FrontierFormatOpt = Annotated[
     FrontierFormat,
-    typer.Option("--format", help="Output: table (readable) or json (a list of points)."),
+    typer.Option(
+        "--format",
+        help="Output: table (readable), json (a list of points) or csv (one row per point: "
+        "return, volatility, sharpe, weights.SYMBOL).",
+    ),
 ]
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Write a PNG picture to this file.")]
 DendrogramOpt = Annotated[
@@ -370,7 +376,17 @@ def frontier(
                     risk_free_rate=config.risk_free_rate,
                     progress=advance,
                 )
-    if fmt is FrontierFormat.JSON:
+    if fmt is FrontierFormat.CSV:
+        if resampled is None:
+            echo_csv(frontier_records(run.frontier))
+        else:  # both frontiers, told apart by the first column
+            doc = resampled_document(resampled)
+            echo_csv(
+                {"frontier": name, **point}
+                for name in ("classic", "resampled")
+                for point in doc[name]
+            )
+    elif fmt is FrontierFormat.JSON:
         records = frontier_records(run.frontier)
         if resampled is not None:
             records = resampled_document(resampled)

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cryptofolio.atomic_files import atomic_write_text
+from cryptofolio.cli.csv_output import echo_csv
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.data import parse_symbols
@@ -53,6 +54,7 @@ ExcludePowRiskOpt = Annotated[
 class SecurityFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
+    CSV = "csv"
 
 
 def _pct(x: object) -> str:
@@ -198,7 +200,8 @@ def security(
         str | None, typer.Option("--assets", help="Coins to report, e.g. BTC,BCH,ADA.")
     ] = None,
     output_format: Annotated[
-        SecurityFormat, typer.Option("--format", help="table (readable) or json.")
+        SecurityFormat,
+        typer.Option("--format", help="table (readable), json, or csv (one row per coin)."),
     ] = SecurityFormat.TABLE,
     *,
     thresholds: PowRiskThresholds,
@@ -244,6 +247,8 @@ def security(
         doc["hash_rate_relative"] = {str(k): float(v) for k, v in rel.items()}
     if output_format is SecurityFormat.JSON:
         typer.echo(json.dumps(doc, indent=2))
+    elif output_format is SecurityFormat.CSV:
+        echo_csv(doc["coins"])
     else:
         print_screen(result, console)
         for sym, v in doc.get("hash_rate_relative", {}).items():

@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from cryptofolio.atomic_files import atomic_write_text
+from cryptofolio.cli.csv_output import echo_csv
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.portfolio_options import with_portfolio_options
 from cryptofolio.cli.sweep_options import (
@@ -148,6 +149,9 @@ def sweep(
     _write_outputs(result, store_dir, outputs.heatmap, (outputs.report, outputs.plotly))
     if outputs.output_format is SweepFormat.JSON:
         typer.echo(json.dumps(result.to_json_dict(), indent=2))
+        return
+    if outputs.output_format is SweepFormat.CSV:  # the verdict is in the JSON and the table
+        echo_csv(result.to_json_dict()["configurations"])
         return
     console.print(sweep_rich_table(result))
     for _, row in result.failed.iterrows():
