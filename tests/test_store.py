@@ -227,3 +227,45 @@ def test_write_killed_with_sigkill_leaves_earlier_data_intact(tmp_path):
     store.write_series("binance-1d", "BTC", candles("BTC", "2021-01-01", 12), old_meta, tmp_path)
     assert not temp.exists()
     assert len(store.read_series("binance-1d", "BTC", tmp_path).frame) == 12
+
+
+def test_full_disk_is_a_clear_error_and_keeps_the_old_file(tmp_path, monkeypatch):
+    import errno
+
+    from cryptofolio import atomic_files
+    from cryptofolio.errors import OutputPathError
+
+    old_meta = meta(((utc("2021-01-01"), utc("2021-01-10")),))
+    store.write_series("binance-1d", "BTC", candles("BTC", "2021-01-01", 10), old_meta, tmp_path)
+    before = (tmp_path / "binance-1d" / "BTC.parquet").read_bytes()
+    real_open = open
+
+    class FullDisk:
+        """A file whose writes fail as a full disk does."""
+
+        def __init__(self, fh):
+            self.fh = fh
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+    monkeypatch.setattr(
+        atomic_files, "open", lambda *a, **k: FullDisk(real_open(*a, **k)), raising=False
+    )
+    with pytest.raises(OutputPathError, match=r"cannot write .*BTC\.parquet: no space left"):
+        store.write_series(
+            "binance-1d", "BTC", candles("BTC", "2021-01-01", 20), old_meta, tmp_path
+        )
+    monkeypatch.undo()
+    assert (tmp_path / "binance-1d" / "BTC.parquet").read_bytes() == before
+    assert sorted(p.name for p in (tmp_path / "binance-1d").iterdir()) == ["BTC.parquet"]
+    assert len(store.read_series("binance-1d", "BTC", tmp_path).frame) == 10

@@ -84,7 +84,8 @@ def run_backtest(
     BacktestError
         Bad window (lookback longer than the data, empty date range), a strategy failing on a
         date (with ``on_failure='raise'``), invalid target weights, zero volume under the
-        square-root model (with the ``raise`` policy).
+        square-root model (with the ``raise`` policy), a benchmark without its data (btc-hold
+        without BTC, market-cap where an asset has no market cap), before any work.
     """
     config = config or BacktestConfig()
     if not isinstance(strategies, Sequence):
@@ -97,10 +98,13 @@ def run_backtest(
         raise BacktestError(f"strategy names must be distinct; repeated: {', '.join(dupes)}")
     _ = config.schedule  # parse early: a bad schedule fails before any work
     market = Market(insert_missing_periods(panels, what="the backtest data"), config)
-    for strategy in strategies:
+    for strategy in strategies:  # before any work: a benchmark without its data is refused
         check = getattr(strategy, "check_assets", None)
         if callable(check):
             check(market.assets)
+        check_data = getattr(strategy, "check_data", None)
+        if callable(check_data):
+            check_data(panels)
     results = {}
     for strategy in strategies:
         results[strategy.name] = Simulation(market, strategy, config, progress).run()

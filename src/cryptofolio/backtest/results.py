@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from cryptofolio.atomic_files import atomic_write_bytes, atomic_write_text
 from cryptofolio.backtest import metrics
 from cryptofolio.errors import BacktestError
 
@@ -120,7 +121,6 @@ class BacktestResult:
         """Write :meth:`daily_returns` as CSV at ``path`` (header ``date,<strategy>...``;
         parent folders created; an interrupted write leaves the old file). Read back with
         ``pd.read_csv(path, index_col="date", parse_dates=True)``."""
-        from cryptofolio.atomic_files import atomic_write_bytes
 
         path = Path(path)
         text = self.daily_returns().to_csv(date_format="%Y-%m-%d", float_format="%.12g")
@@ -158,9 +158,9 @@ class BacktestResult:
         def save(frame: pd.DataFrame, stem: str, index: bool = True) -> None:
             path = out / f"{stem}.{fmt}"
             if fmt == "csv":
-                frame.to_csv(path, index=index)
+                atomic_write_text(path, frame.to_csv(index=index))
             else:
-                frame.to_parquet(path, index=index)
+                atomic_write_bytes(path, lambda fh: frame.to_parquet(fh, index=index))
             written.append(path)
 
         save(self.equity(), "equity")

@@ -255,11 +255,26 @@ class MarketCap:
 
     Each asset's market cap is its latest positive value within the lookback window (zero
     market caps are missing values in CoinGecko data); an eligible asset without any raises
-    :class:`~cryptofolio.errors.BacktestError` naming it.
+    :class:`~cryptofolio.errors.BacktestError` naming it. Data in which an asset has no
+    positive market cap at all (a wide price file holds closes only) is refused before the
+    backtest starts (:meth:`check_data`): the benchmark could only fall back on every date.
     """
 
     max_weight: float | None = None
     name: str = "market-cap"
+
+    def check_data(self, panels: Panels) -> None:
+        """Refuse data in which an asset has no positive market cap on any row."""
+        caps = panels.market_cap.reindex(columns=panels.close.columns)
+        has = ((caps > 0) & np.isfinite(caps)).any(axis=0)
+        missing = [str(a) for a, ok in has.items() if not ok]
+        if missing:
+            raise BacktestError(
+                f"{self.name}: the backtest data has no market caps for {_listed(missing)}, "
+                "so the market-cap benchmark cannot be computed (a wide price file holds "
+                "closes only); give data with market caps (a long file with a market_cap "
+                "column, or --dataset coingecko-daily), or leave market-cap out of --strategies"
+            )
 
     def target_weights(self, context: DecisionContext) -> pd.Series:
         eligible = list(context.eligible)
@@ -293,6 +308,17 @@ class BuyAndHold:
 
     weights: Mapping[str, float] = field(default_factory=lambda: {"BTC": 1.0})
     name: str = "btc-hold"
+
+    def check_assets(self, assets: Sequence[str]) -> None:
+        """Refuse a benchmark asset the backtest has no data for (it would sit in cash and
+        every "excess over" figure would be measured against cash)."""
+        absent = [a for a in self.weights if a not in set(assets)]
+        if absent:
+            raise BacktestError(
+                f"{self.name}: {_listed(absent)} is not in the backtest data (its assets: "
+                f"{_listed(list(assets))}); add it to --assets or the price file, or leave "
+                f"{self.name} out of --strategies"
+            )
 
     def target_weights(self, context: DecisionContext) -> pd.Series | None:
         held = context.current_weights.reindex(list(self.weights)).fillna(0.0)
@@ -366,6 +392,11 @@ class FixedWeights:
 def _restricted(weights: Mapping[str, float], eligible: tuple[str, ...]) -> pd.Series:
     keep = {k: float(v) for k, v in weights.items() if k in eligible}
     return pd.Series(keep, dtype=float)
+
+
+def _listed(names: Sequence[str], limit: int = 8) -> str:
+    more = len(names) - limit
+    return ", ".join(names[:limit]) + (f" ... ({len(names)} in all)" if more > 0 else "")
 
 
 #: The key of a fixed-weights share held in cash.

@@ -248,7 +248,11 @@ def _write_outputs(
     from cryptofolio.backtest.metrics import metrics_json
     from cryptofolio.cli.backtest_tables import event_records, event_summary, metrics_rich_tables
 
-    if output.output_format is BacktestFormat.JSON:
+    if output.output_format is BacktestFormat.CSV:  # warnings went to stderr already
+        from cryptofolio.cli.csv_output import echo_csv, keyed_records
+
+        echo_csv(keyed_records(metrics_json(result, risk_free_rate)["strategies"], "strategy"))
+    elif output.output_format is BacktestFormat.JSON:
         doc = metrics_json(result, risk_free_rate)
         doc["warnings"] = list(warned)
         doc["notes"] = event_summary(result)
@@ -288,7 +292,7 @@ def _write_files(
                 f"--output-dir {output.output_dir}: cannot write {exc.filename or ''}: "
                 f"{exc.strerror or exc} (the results above are complete)"
             ) from exc
-        err_console.print(f"wrote {len(written)} files to {output.output_dir}")
+        err_console.print(f"wrote {len(written)} files to {escape(str(output.output_dir))}")
     if output.returns_csv is not None:
         try:
             path = result.write_daily_returns(output.returns_csv)
@@ -297,7 +301,7 @@ def _write_files(
                 f"--returns-csv {output.returns_csv}: cannot write: {exc.strerror or exc} "
                 "(the results above are complete)"
             ) from exc
-        err_console.print(f"daily returns: {path}")
+        err_console.print(f"daily returns: {escape(str(path))}")
     if output.report is not None:
         from cryptofolio.report.backtest_report import ReportOptions, write_backtest_report
 
@@ -309,7 +313,7 @@ def _write_files(
                 f"--report {output.report}: cannot write: {exc.strerror or exc} (the results "
                 "above are complete)"
             ) from exc
-        err_console.print(f"report: {path}")
+        err_console.print(f"report: {escape(str(path))}")
 
 
 def register(app: typer.Typer) -> None:

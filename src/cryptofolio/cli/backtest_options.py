@@ -42,6 +42,7 @@ DEFAULT_STRATEGIES = "min-variance,max-sharpe,max-utility,equal-weight,market-ca
 class BacktestFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
+    CSV = "csv"
 
 
 class FileFormat(StrEnum):
@@ -134,7 +135,12 @@ NormalizeWeightsOpt = Annotated[
         help="Scale --fixed-weights to sum to 1 (with a note) instead of refusing them.",
     ),
 ]
-FormatOpt = Annotated[BacktestFormat, typer.Option("--format", help="table (readable) or json.")]
+FormatOpt = Annotated[
+    BacktestFormat,
+    typer.Option(
+        "--format", help="table (readable), json, or csv (the metrics, one row per strategy)."
+    ),
+]
 OutputDirOpt = Annotated[
     Path | None,
     typer.Option("--output-dir", help="Write equity curves, weights, trades, events here."),

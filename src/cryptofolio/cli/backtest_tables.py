@@ -108,7 +108,13 @@ def event_summary(result: BacktestResult) -> list[str]:
 
 
 #: Warning categories shown one line per message (each names its own asset and dates).
-_EACH_MESSAGE = ("DataQualityWarning", "WindowWarning", "CleaningNote", "StrategyNote")
+_EACH_MESSAGE = (
+    "DataQualityWarning",
+    "WindowWarning",
+    "CleaningNote",
+    "StrategyNote",
+    "SymbolNote",
+)
 
 
 def warning_summary(caught: list[warnings.WarningMessage]) -> list[str]:

@@ -15,9 +15,11 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from cryptofolio.cli.csv_output import echo_csv
 from cryptofolio.cli.data_sql_cmd import sql_command
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.fetch_cmd import fetch_command
@@ -47,11 +49,16 @@ class OutputFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+    CSV = "csv"
 
 
 FormatOpt = Annotated[
     OutputFormat,
-    typer.Option("--format", help="table (readable) or json (for scripts).", case_sensitive=False),
+    typer.Option(
+        "--format",
+        help="table (readable), json (for scripts) or csv (the main table).",
+        case_sensitive=False,
+    ),
 ]
 
 
@@ -93,7 +100,7 @@ def list_command(
         for t in dataset_tables(data_dir)
     }
     console = _console()
-    if output is OutputFormat.JSON:
+    if output is not OutputFormat.TABLE:
         payload = [
             {
                 "name": i.name,
@@ -111,7 +118,10 @@ def list_command(
             }
             for i in infos
         ]
-        typer.echo(json.dumps(payload, indent=2))
+        if output is OutputFormat.CSV:
+            echo_csv({**r, "broken_files": len(r["broken_files"])} for r in payload)
+        else:
+            typer.echo(json.dumps(payload, indent=2))
         return
     table = Table(title="Datasets", show_lines=True)
     for col in ("name", "origin", "freq", "first", "last", "rows", "symbols"):
@@ -224,7 +234,7 @@ def print_findings(console: Console, report: QualityReport) -> None:
         return
     console.print("[bold]Findings[/]")
     for finding in findings:
-        console.print(f"  • {finding.message}", highlight=False)
+        console.print(f"  • {escape(finding.message)}", highlight=False)
 
 
 @dataclass(frozen=True)
@@ -302,17 +312,23 @@ def quality_command(
     prices = rows.prices
     if dataset is None and prices is None:
         dataset = DEFAULT_DATASET
-    long = load_market_data(
-        dataset,
-        prices,
-        symbols=parse_symbols(aliased(rows.assets, symbols, "--assets", "--symbols")),
-        start=rows.start,
-        end=rows.end,
-        data_dir=data_dir,
-    )
+    from cryptofolio.cli.optimize_views import reported_warnings
+
+    with reported_warnings() as warned:  # symbols of a --prices file read as assets
+        long = load_market_data(
+            dataset,
+            prices,
+            symbols=parse_symbols(aliased(rows.assets, symbols, "--assets", "--symbols")),
+            start=rows.start,
+            end=rows.end,
+            data_dir=data_dir,
+        )
     report = quality_report(long, frequency)
     if output is OutputFormat.JSON:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+        typer.echo(json.dumps({**report.to_dict(), "warnings": warned}, indent=2))
+        return
+    if output is OutputFormat.CSV:  # one row per symbol; the findings are in the JSON
+        echo_csv(report.to_dict()["symbols"])
         return
     console = _console()
     name = str(prices) if prices is not None else str(dataset)
@@ -348,8 +364,8 @@ def data_summary(console: Console | None = None, dataset: str = DEFAULT_DATASET)
     spec = BUNDLED.get(dataset)
     console.rule(f"[bold]Data: {dataset}")
     if spec is not None:
-        console.print(spec.description, highlight=False)
-        console.print(f"[dim]{spec.attribution}[/]", highlight=False)
+        console.print(spec.description, highlight=False, markup=False)
+        console.print(f"[dim]{escape(spec.attribution)}[/]", highlight=False)
     console.print(
         f"{len(t)} symbols, {len(long):,} rows, frequency {report.frequency}, "
         f"{format_time(t['first'].min(), '1d')} to {format_time(t['last'].max(), '1d')}.",

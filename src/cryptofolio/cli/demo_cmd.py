@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.report_options import PlotlyOpt
@@ -65,13 +66,13 @@ def demo(
     print_allocation(alloc.best(), alloc.target, out=console)
 
     console.rule("[bold]Return forecasts: LSTM-attention vs naive, out of sample")
-    console.print("\n".join(forecast_section()), highlight=False)
+    console.print("\n".join(forecast_section()), highlight=False, markup=False)
 
     if not skip_backtest:
         console.rule("[bold]Walk-forward backtest after costs")
         backtest_section(output_dir, console, plotly=plotly)
     console.rule()
-    console.print(f"outputs written to {output_dir.resolve()}")
+    console.print(f"outputs written to {escape(str(output_dir.resolve()))}")
 
 
 def forecast_section() -> list[str]:
@@ -133,7 +134,7 @@ def backtest_section(
             warnings.simplefilter("always")
             result = run_backtest_demo(progress=on_progress)
     for line in warning_summary(caught):
-        out.print(f"[yellow]warning[/] {line}", highlight=False)
+        out.print(f"[yellow]warning[/] {escape(line)}", highlight=False)
     for table in metrics_rich_tables(result):
         out.print(table)
     for line in event_summary(result):
@@ -147,7 +148,7 @@ def backtest_section(
             title="cryptofolio demo: weekly backtest of crypto large caps",
             options=ReportOptions(plotly=plotly),
         )
-        out.print(f"backtest report: {path}")
+        out.print(f"backtest report: {escape(str(path))}")
     return result
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import warnings
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -20,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cryptofolio.cli.csv_output import echo_csv
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.fetch_options import (
     CandleRequest,
@@ -121,7 +124,7 @@ def print_report(report: FetchReport) -> None:
     if not report.conflicts.empty:
         console.print(
             f"[yellow]{len(report.conflicts)} re-fetched value(s) differed from the stored ones; "
-            f"the new values were kept, see {report.data_dir / report.dataset / 'conflicts.csv'}[/]"
+            f"the new values were kept, see {escape(str(report.data_dir / report.dataset / 'conflicts.csv'))}[/]"
         )
     console.print(
         f"Load it with: cryptofolio.data.load_dataset({report.dataset!r}) "
@@ -153,13 +156,56 @@ ExchangeOptionOpt = Annotated[
 ]
 
 
+class FetchFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+FetchFormatOpt = Annotated[
+    FetchFormat,
+    typer.Option("--format", help="table (readable), json, or csv (one row per asset)."),
+]
+
+
+def report_records(report: FetchReport) -> list[dict[str, Any]]:
+    """One record per asset of the fetch (times as ISO text, ``None`` where none)."""
+    return [
+        {
+            "asset": s.asset,
+            "market": s.market,
+            "added": s.rows_added,
+            "changed": s.values_changed,
+            "stored": s.rows_stored,
+            "first": None if s.first is None else s.first.isoformat(),
+            "last": None if s.last is None else s.last.isoformat(),
+            "downloaded": bool(s.ranges_requested),
+            "placeholders_skipped": s.placeholders_skipped,
+        }
+        for s in report.symbols
+    ]
+
+
+def report_json(report: FetchReport) -> dict[str, Any]:
+    """The ``data fetch --format json`` document."""
+    return {
+        "dataset": report.dataset,
+        "data_dir": str(report.data_dir),
+        "timeframe": report.timeframe,
+        "start": report.span.start.isoformat(),
+        "end": report.span.end.isoformat(),
+        "assets": report_records(report),
+        "values_changed": len(report.conflicts),
+    }
+
+
 def _show_lock_waits(original: Any) -> Any:
     """A ``warnings.showwarning`` that prints lock waits as one console line."""
     from cryptofolio.locks import LockWaitWarning
 
     def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
         if issubclass(category, LockWaitWarning):
-            console.print(f"[yellow]{message}[/]", highlight=False)
+            console.print(f"[yellow]{escape(message)}[/]", highlight=False)
         else:
             original(message, category, *args, **kwargs)
 
@@ -177,6 +223,7 @@ def fetch_command(
     quote: QuoteOpt = None,
     data_dir: DataDirOpt = None,
     exchange_option: ExchangeOptionOpt = None,
+    output_format: FetchFormatOpt = FetchFormat.TABLE,
     policy: StorePolicy,
     former: FormerNames,
 ) -> None:
@@ -234,7 +281,12 @@ def fetch_command(
             progress=RichFetchProgress(bar, len(wanted)),
             policy=policy.fetch_policy(),
         )
-    print_report(report)
+    if output_format is FetchFormat.JSON:
+        typer.echo(json.dumps(report_json(report), indent=2))
+    elif output_format is FetchFormat.CSV:
+        echo_csv(report_records(report))
+    else:
+        print_report(report)
 
 
 def split_symbols(text: str) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from cryptofolio.cli.csv_output import echo_csv, keyed_records
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.forecast_options import (
     FormatOpt,
@@ -139,6 +140,9 @@ def predict_command(
     wanted = parse_symbols(data.assets) or list(model.assets)
     data = dataclasses.replace(data, assets=",".join(wanted))
     fc = model.predict(_panels(data), assets=wanted, asof=data.end, level=level)
+    if output_format is OutputFormat.CSV:
+        echo_csv({"asset": a, **row.to_dict()} for a, row in fc.table.iterrows())
+        return
     if output_format is OutputFormat.JSON:
         payload = {
             "asof": fc.asof.isoformat(),
@@ -211,6 +215,9 @@ def evaluate_command(
         if save_model is not None:
             model.save(save_model)
     report = evaluate_forecaster(model, panels, start=eval_start, level=level)
+    if output_format is OutputFormat.CSV:
+        echo_csv(keyed_records(report.to_dict()["metrics"], "model"))
+        return
     if output_format is OutputFormat.JSON:
         typer.echo(json.dumps(report.to_dict(), indent=2))
         return

@@ -31,6 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
+    CSV = "csv"
 
 
 ModelDirOpt = Annotated[
@@ -78,7 +79,13 @@ ThreadsOpt = Annotated[int, typer.Option("--threads", help="PyTorch CPU threads.
 LevelOpt = Annotated[
     float, typer.Option("--level", help="Confidence level of the interval (0.9 = 90%).")
 ]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
+FormatOpt = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format",
+        help="table, json or csv (predict: one row per asset; evaluate: the metrics per model).",
+    ),
+]
 
 
 @dataclass(frozen=True)

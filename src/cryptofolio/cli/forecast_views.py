@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -22,7 +23,7 @@ def train_with_progress(panels: Any, spec: ForecastSpec, assets: list[str] | Non
 
     _, reasons = supported_features(panels)
     for feat, why in reasons.items():
-        err_console.print(f"[dim]feature {feat} not used: {why}[/]", highlight=False)
+        err_console.print(f"[dim]feature {feat} not used: {escape(str(why))}[/]", highlight=False)
     columns = (
         TextColumn("[bold]training"),
         BarColumn(),
@@ -59,7 +60,9 @@ def print_training(model: Any, model_dir: Path) -> None:
     if rep.skipped_gap_periods:
         gaps = ", ".join(f"{a}: {n}" for a, n in rep.skipped_gap_periods.items())
         console.print(f"windows touching missing periods were left out ({gaps})")
-    console.print(f"saved to {model_dir} (validation data ends {rep.val_end})", highlight=False)
+    console.print(
+        f"saved to {model_dir} (validation data ends {rep.val_end})", highlight=False, markup=False
+    )
 
 
 def print_forecast(fc: Any) -> None:

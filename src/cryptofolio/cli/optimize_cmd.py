@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from cryptofolio.cli.allocator_options import AllocatorOptions, with_allocator_options
+from cryptofolio.cli.csv_output import echo_csv
 from cryptofolio.cli.data_window import load_window
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.optimize_views import (
@@ -113,6 +114,7 @@ class FrontierFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+    CSV = "csv"
 
 
 FormatOpt = Annotated[
@@ -121,7 +123,11 @@ FormatOpt = Annotated[
 ]
 FrontierFormatOpt = Annotated[
     FrontierFormat,
-    typer.Option("--format", help="Output: table (readable) or json (a list of points)."),
+    typer.Option(
+        "--format",
+        help="Output: table (readable), json (a list of points) or csv (one row per point: "
+        "return, volatility, sharpe, weights.SYMBOL).",
+    ),
 ]
 PlotOpt = Annotated[Path | None, typer.Option("--plot", help="Write a PNG picture to this file.")]
 DendrogramOpt = Annotated[
@@ -296,14 +302,14 @@ def _write_pictures(
         from cryptofolio.report.plots import plot_weights
 
         plot_weights(result.weights, title=f"{result.objective} weights, {when}", path=plot)
-        err_console.print(f"picture written to {plot}", highlight=False)
+        err_console.print(f"picture written to {plot}", highlight=False, markup=False)
     if dendrogram is not None:
         from cryptofolio.report.dendrogram import plot_dendrogram
 
         tree = cluster_tree(inputs, config)
         title = f"{result.objective} cluster tree, {when}"
         plot_dendrogram(tree, weights=result.weights, title=title, path=dendrogram)
-        err_console.print(f"dendrogram written to {dendrogram}", highlight=False)
+        err_console.print(f"dendrogram written to {dendrogram}", highlight=False, markup=False)
 
 
 def _with_periods(config: PortfolioConfig, ppy: float) -> PortfolioConfig:
@@ -370,7 +376,17 @@ def frontier(
                     risk_free_rate=config.risk_free_rate,
                     progress=advance,
                 )
-    if fmt is FrontierFormat.JSON:
+    if fmt is FrontierFormat.CSV:
+        if resampled is None:
+            echo_csv(frontier_records(run.frontier))
+        else:  # both frontiers, told apart by the first column
+            doc = resampled_document(resampled)
+            echo_csv(
+                {"frontier": name, **point}
+                for name in ("classic", "resampled")
+                for point in doc[name]
+            )
+    elif fmt is FrontierFormat.JSON:
         records = frontier_records(run.frontier)
         if resampled is not None:
             records = resampled_document(resampled)
@@ -387,7 +403,7 @@ def frontier(
             written = plot
         else:
             written = draw_frontier(run, plot)
-        err_console.print(f"picture written to {written}", highlight=False)
+        err_console.print(f"picture written to {written}", highlight=False, markup=False)
 
 
 def run_optimize_demo(
@@ -420,13 +436,13 @@ def run_optimize_demo(
         if result is not None:
             print_portfolio(result, run.inputs, out)
     for note in run.notes:
-        out.print(f"note: {note}", highlight=False)
+        out.print(f"note: {note}", highlight=False, markup=False)
     path = draw_frontier(
         run,
         Path(out_dir) / "efficient_frontier.png",
         title=f"Large caps, {DEMO_START} to {DEMO_END} (Ledoit-Wolf, long-only)",
     )
-    out.print(f"frontier picture: {path}", highlight=False)
+    out.print(f"frontier picture: {path}", highlight=False, markup=False)
     return path
 
 

@@ -179,7 +179,7 @@ def print_frontier(run: FrontierRun, out: Console) -> None:
         highlight=False,
     )
     for note in run.notes:
-        out.print(f"note: {note}", highlight=False)
+        out.print(f"note: {note}", highlight=False, markup=False)
 
 
 @contextmanager

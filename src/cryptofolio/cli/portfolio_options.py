@@ -15,7 +15,9 @@ belong in ``--help`` and receives the :class:`PortfolioConfig` they describe::
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,7 +26,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from cryptofolio.cli.option_group import install_option_group
-from cryptofolio.errors import DataError
+from cryptofolio.errors import CryptofolioError, DataError
 from cryptofolio.estimate import ExpectedReturnsMethod, ReturnsKind, RiskModel
 from cryptofolio.optimize import Constraints, Objective, PortfolioConfig, objective_names
 
@@ -283,7 +285,39 @@ def _option_parameters() -> dict[PortfolioOption, inspect.Parameter]:
     }
 
 
-def with_portfolio_options(*, exclude: Collection[PortfolioOption] = ()) -> Callable[[F], F]:
+def _flag(option: PortfolioOption) -> str:
+    return "--" + option.value.replace("_", "-")
+
+
+def cli_names(message: str, options: Collection[PortfolioOption]) -> str:
+    """``message`` with the library's names of ``options`` written as their flags:
+    ``max_weight 0.3`` becomes ``--max-weight 0.3`` (names without an underscore, such as
+    ``l2`` or ``objective``, are plain words and stay)."""
+    for option in options:
+        if "_" in option.value:
+            message = re.sub(rf"(?<![\w'\"-]){option.value}(?![\w'\"])", _flag(option), message)
+    return message
+
+
+def _naming_flags(func: F, options: Collection[PortfolioOption]) -> F:
+    """``func`` whose :class:`CryptofolioError` messages name the ``options`` by their flags
+    (the message is rewritten in place, the exception stays the same object)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CryptofolioError as exc:
+            if exc.args and isinstance(exc.args[0], str):
+                exc.args = (cli_names(exc.args[0], options), *exc.args[1:])
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+def with_portfolio_options(
+    *, exclude: Collection[PortfolioOption] = (), name_flags: bool = True
+) -> Callable[[F], F]:
     """Give a typer command the shared optimiser options and pass it the config they describe.
 
     The command declares a parameter ``config: PortfolioConfig`` (keyword-only, no default) at
@@ -294,7 +328,10 @@ def with_portfolio_options(*, exclude: Collection[PortfolioOption] = ()) -> Call
     passed as ``config``; options in ``exclude`` are not offered and keep their defaults.
 
     Put :func:`~cryptofolio.cli.errors.handle_errors` above this decorator, so that an invalid
-    option (e.g. ``--bounds BTC``) prints ``error: ...`` like any other library error.
+    option (e.g. ``--bounds BTC``) prints ``error: ...`` like any other library error. With
+    ``name_flags`` (the default) an error of the command that names one of these options by
+    its library name (``max_weight``) names its flag instead (``--max-weight``); ``sweep``
+    turns it off, its grid file using the library names.
 
     Raises
     ------
@@ -306,8 +343,9 @@ def with_portfolio_options(*, exclude: Collection[PortfolioOption] = ()) -> Call
 
     def decorate(func: F) -> F:
         added = [param for option, param in _option_parameters().items() if option not in excluded]
+        offered = [o for o in PortfolioOption if o not in excluded]
         return install_option_group(
-            func,
+            _naming_flags(func, offered) if name_flags else func,
             name="config",
             options=added,
             build=lambda values: portfolio_config(**values),

@@ -13,8 +13,11 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from cryptofolio.atomic_files import atomic_write_text
+from cryptofolio.cli.csv_output import echo_csv
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.data import parse_symbols
@@ -51,6 +54,7 @@ ExcludePowRiskOpt = Annotated[
 class SecurityFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
+    CSV = "csv"
 
 
 def _pct(x: object) -> str:
@@ -97,12 +101,12 @@ def print_screen(result: ScreenResult, out: Console) -> None:
             highlight=False,
         )
     for sym, reason in result.exclusions().items():
-        out.print(f"[bold red]danger[/] {sym}: {reason}", highlight=False)
+        out.print(f"[bold red]danger[/] {sym}: {escape(str(reason))}", highlight=False)
     for sym, reason in result.not_screened().items():
-        out.print(f"[yellow]not screened[/] {sym}: {reason}", highlight=False)
+        out.print(f"[yellow]not screened[/] {sym}: {escape(str(reason))}", highlight=False)
     for note in result.notes:
         if not note.startswith("not screened"):  # listed just above
-            out.print(f"note: {note}", highlight=False)
+            out.print(f"note: {note}", highlight=False, markup=False)
 
 
 MinHashShareOpt = Annotated[
@@ -196,7 +200,8 @@ def security(
         str | None, typer.Option("--assets", help="Coins to report, e.g. BTC,BCH,ADA.")
     ] = None,
     output_format: Annotated[
-        SecurityFormat, typer.Option("--format", help="table (readable) or json.")
+        SecurityFormat,
+        typer.Option("--format", help="table (readable), json, or csv (one row per coin)."),
     ] = SecurityFormat.TABLE,
     *,
     thresholds: PowRiskThresholds,
@@ -242,6 +247,8 @@ def security(
         doc["hash_rate_relative"] = {str(k): float(v) for k, v in rel.items()}
     if output_format is SecurityFormat.JSON:
         typer.echo(json.dumps(doc, indent=2))
+    elif output_format is SecurityFormat.CSV:
+        echo_csv(doc["coins"])
     else:
         print_screen(result, console)
         for sym, v in doc.get("hash_rate_relative", {}).items():
@@ -262,16 +269,16 @@ def _pictures(
 
     if plot is not None:
         plot_security_scatter(result, colour=pictures.colour, path=plot)
-        err_console.print(f"picture written to {plot}", highlight=False)
+        err_console.print(f"picture written to {plot}", highlight=False, markup=False)
     if residual_plot is not None:
         history = residual_history(window_days=thresholds.window_days)
         history = history[history["date"] <= result.date]
         plot_residual_history(history, threshold=thresholds.min_residual, path=residual_plot)
-        err_console.print(f"picture written to {residual_plot}", highlight=False)
+        err_console.print(f"picture written to {residual_plot}", highlight=False, markup=False)
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(security_report_html(result), encoding="utf-8")
-        err_console.print(f"report: {report}", highlight=False)
+        atomic_write_text(report, security_report_html(result))
+        err_console.print(f"report: {report}", highlight=False, markup=False)
 
 
 # ----------------------------------------------------------------------------------------
@@ -298,11 +305,11 @@ def print_backtest_pow_report(strategies: list, out: Console) -> None:
     for s in report["summary"]:
         out.print(
             f"[bold red]excluded[/] {s['asset']} at {s['decisions']} decision(s), "
-            f"{s['first'][:10]} to {s['last'][:10]}: {s['reason']}",
+            f"{s['first'][:10]} to {s['last'][:10]}: {escape(str(s['reason']))}",
             highlight=False,
         )
     for asset, reason in report["not_screened"].items():
-        out.print(f"[yellow]not screened[/] {asset}: {reason}", highlight=False)
+        out.print(f"[yellow]not screened[/] {asset}: {escape(str(reason))}", highlight=False)
 
 
 def optimize_pow_exclusions(assets: list[str], end: pd.Timestamp) -> PowExclusions:
@@ -323,11 +330,14 @@ def print_pow_exclusions(excluded: PowExclusions, out: Console) -> None:
     if not excluded:
         out.print(f"--exclude-pow-risk: no coin in the danger zone on {day}", highlight=False)
     for asset, reason in excluded.items():
-        out.print(f"[bold red]excluded[/] {asset} (screen of {day}): {reason}", highlight=False)
+        out.print(
+            f"[bold red]excluded[/] {asset} (screen of {day}): {escape(str(reason))}",
+            highlight=False,
+        )
     for asset, reason in excluded.not_screened.items():
-        out.print(f"[yellow]not screened[/] {asset}: {reason}", highlight=False)
+        out.print(f"[yellow]not screened[/] {asset}: {escape(str(reason))}", highlight=False)
     for note in excluded.notes:
-        out.print(f"note: {note}", highlight=False)
+        out.print(f"note: {note}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,6 +23,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cryptofolio.atomic_files import atomic_write_text
+from cryptofolio.cli.csv_output import echo_csv
 from cryptofolio.cli.errors import handle_errors
 from cryptofolio.cli.portfolio_options import with_portfolio_options
 from cryptofolio.cli.sweep_options import (
@@ -96,7 +99,7 @@ def _num(value: object, digits: int = 2) -> str:
 @with_sweep_data_options
 @with_grid_options
 @with_validation_options
-@with_portfolio_options()
+@with_portfolio_options(name_flags=False)  # the grid file uses the library names
 @with_base_options
 @with_runner_options
 @with_sweep_output_options
@@ -147,10 +150,16 @@ def sweep(
     if outputs.output_format is SweepFormat.JSON:
         typer.echo(json.dumps(result.to_json_dict(), indent=2))
         return
+    if outputs.output_format is SweepFormat.CSV:  # the verdict is in the JSON and the table
+        echo_csv(result.to_json_dict()["configurations"])
+        return
     console.print(sweep_rich_table(result))
     for _, row in result.failed.iterrows():
-        console.print(f"[red]failed[/] {row['key']}: {row['error']}", highlight=False)
-    console.print(result.verdict, highlight=False)
+        console.print(
+            f"[red]failed[/] {escape(str(row['key']))}: {escape(str(row['error']))}",
+            highlight=False,
+        )
+    console.print(result.verdict, highlight=False, markup=False)
 
 
 def _sweep_spec(
@@ -217,21 +226,23 @@ def _write_outputs(
 ) -> None:
     """The results folder, the heatmap PNG and the HTML report (``(path, plotly.js source)``)."""
     if store_dir is not None:
-        (store_dir / "sweep_result.json").write_text(
-            json.dumps(result.to_json_dict(), indent=2), encoding="utf-8"
+        atomic_write_text(
+            store_dir / "sweep_result.json", json.dumps(result.to_json_dict(), indent=2)
         )
-        result.configurations.to_csv(store_dir / "configurations.csv")
-        err_console.print(f"results: {store_dir}")
+        atomic_write_text(store_dir / "configurations.csv", result.configurations.to_csv())
+        err_console.print(f"results: {store_dir}", markup=False)
     if heatmap is not None:
         from cryptofolio.report.sweep_report import plot_sweep_heatmap
 
         path, x, y = heatmap
         plot_sweep_heatmap(result, x.replace("-", "_"), y.replace("-", "_"), path)
-        err_console.print(f"heatmap: {path}")
+        err_console.print(f"heatmap: {path}", markup=False)
     if report[0] is not None:
         from cryptofolio.report.sweep_report import write_sweep_report
 
-        err_console.print(f"report: {write_sweep_report(result, report[0], plotly=report[1])}")
+        err_console.print(
+            f"report: {write_sweep_report(result, report[0], plotly=report[1])}", markup=False
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 class SweepFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
+    CSV = "csv"
 
 
 @dataclass(frozen=True)
@@ -317,7 +318,10 @@ with_runner_options = with_option_group(
     what="runner",
 )
 
-FormatOpt = Annotated[SweepFormat, typer.Option("--format", help="table (readable) or json.")]
+FormatOpt = Annotated[
+    SweepFormat,
+    typer.Option("--format", help="table (readable), json, or csv (one row per configuration)."),
+]
 HeatmapOpt = Annotated[
     tuple[Path, str, str] | None,
     typer.Option("--heatmap", help="PATH PARAM1 PARAM2: PNG of OOS Sharpe over two params."),

@@ -15,7 +15,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from cryptofolio.cli.allocator_options import AllocatorOptions, with_allocator_options
-from cryptofolio.cli.errors import handle_errors
+from cryptofolio.cli.csv_output import echo_csv
+from cryptofolio.cli.errors import err_console, handle_errors
 from cryptofolio.cli.optimize_views import reported_warnings
 from cryptofolio.cli.options import DataOptions, with_data_options
 from cryptofolio.cli.portfolio_options import with_portfolio_options
@@ -153,13 +154,16 @@ def _rebalance_body(
     if fmt is OutputFormat.TABLE:
         print_holdings(rebalance.holdings)
         print_plan(plan, rebalance.target)
+    elif fmt is OutputFormat.CSV:  # the orders; what the table adds goes to stderr
+        echo_csv(payload["plan"]["orders"])
     if not account.execute or not plan.orders:
+        said = console if fmt is OutputFormat.TABLE else err_console
         if fmt is OutputFormat.JSON:
             typer.echo(json.dumps(payload, indent=2, default=str))
         elif not account.execute:
-            console.print("dry run: nothing was sent (add --execute to place these orders)")
+            said.print("dry run: nothing was sent (add --execute to place these orders)")
         else:
-            console.print("no orders to place")
+            said.print("no orders to place")
         return
     assert session is not None
     _send(rebalance, account, session, fmt, payload)
@@ -191,7 +195,7 @@ def _send(
     if fmt is OutputFormat.JSON:
         typer.echo(json.dumps(payload, indent=2, default=str))
     else:
-        print_execution(report)
+        print_execution(report, console if fmt is OutputFormat.TABLE else err_console)
     if not report.ok:
         raise typer.Exit(code=1)
 
@@ -293,6 +297,8 @@ def allocate_command(
     if OutputFormat(format) is OutputFormat.JSON:
         doc = {**allocation_json(done.allocation, done.target), "warnings": list(warned)}
         typer.echo(json.dumps(doc, indent=2, default=str))
+    elif OutputFormat(format) is OutputFormat.CSV:
+        echo_csv(allocation_json(done.allocation)["rows"])
     else:
         print_allocation(done.allocation, done.target)
 

@@ -26,6 +26,7 @@ from cryptofolio.trade.exchange import MarketType
 class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
+    CSV = "csv"
 
 
 ExchangeOpt = Annotated[
@@ -83,7 +84,12 @@ SlippageBpsOpt = Annotated[
     float,
     typer.Option("--slippage-bps", help="Basis points of a bare --slippage fixed (= fixed:BPS)."),
 ]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
+FormatOpt = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format", help="table, json or csv (the main table: the orders; allocate: the lots)."
+    ),
+]
 RebalanceAssetsOpt = Annotated[
     str | None,
     typer.Option("--assets", help="Assets to add to those held, e.g. SOL,ADA (or USDT)."),

@@ -4,6 +4,7 @@ outcomes, a discrete allocation."""
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cryptofolio.trade.allocation import DiscreteAllocation
@@ -32,9 +33,9 @@ def print_holdings(h: Holdings, out: Console = console) -> None:
     out.print(f"equity {h.equity:,.2f} {h.quote}   cash (stablecoins) {h.cash:,.2f} {h.quote}")
     if not h.dust.empty:
         dust = ", ".join(f"{a} {r['amount']:.8g} ({r['value']:.2f})" for a, r in h.dust.iterrows())
-        out.print(f"dust below {h.dust_threshold:g} {h.quote}, left out: {dust}")
+        out.print(f"dust below {h.dust_threshold:g} {h.quote}, left out: {dust}", markup=False)
     if h.unpriced:
-        out.print(f"[yellow]no price, left out of equity:[/] {', '.join(h.unpriced)}")
+        out.print(f"[yellow]no price, left out of equity:[/] {escape(', '.join(h.unpriced))}")
 
 
 def print_plan(plan: OrderPlan, target: Target | None = None, out: Console = console) -> None:
@@ -76,7 +77,7 @@ def print_plan(plan: OrderPlan, target: Target | None = None, out: Console = con
         f"{plan.quote}; turnover {plan.turnover:.2%}"
     )
     for note in plan.notes:
-        out.print(f"note: {note}")
+        out.print(f"note: {note}", markup=False)
 
 
 def print_execution(report: ExecutionReport, out: Console = console) -> None:
@@ -95,7 +96,9 @@ def print_execution(report: ExecutionReport, out: Console = console) -> None:
         )
     out.print(table)
     if report.stopped:
-        out.print(f"[red]{report.stopped}[/]; re-run with --run-id {report.run_id} to resume")
+        out.print(
+            f"[red]{escape(str(report.stopped))}[/]; re-run with --run-id {report.run_id} to resume"
+        )
 
 
 def print_allocation(

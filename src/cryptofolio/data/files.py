@@ -5,7 +5,9 @@
 * **long**: ``date`` (or ``timestamp``), ``symbol``, ``close`` and optionally
   ``open, high, low, volume, market_cap``.
 
-Timestamps without a time zone are read as UTC.
+Timestamps without a time zone are read as UTC. Symbols are read as assets
+(:mod:`cryptofolio.data.spellings`: ``BTC-USD``, ``BTCUSDT``, ``BTC/USDT`` and ``bitcoin`` are
+``BTC``, with a :class:`~cryptofolio.data.spellings.SymbolNote`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from cryptofolio.data.frame import standardize_long
+from cryptofolio.data.spellings import asset_spellings
 from cryptofolio.errors import DataError
 
 _TIME_NAMES = ("timestamp", "date", "datetime", "time")
@@ -163,4 +166,6 @@ def read_prices_file(path: str | Path, *, encoding: str = "utf-8") -> pd.DataFra
         value.index = pd.DatetimeIndex(times, name="timestamp")
         frame = value.reset_index().melt(id_vars="timestamp", var_name="symbol", value_name="close")
         frame = frame[frame["close"].notna()]  # blank cells in a wide file mean "no data here"
+    symbols = frame["symbol"].astype(str)
+    frame = frame.assign(symbol=symbols.map(asset_spellings(symbols.unique(), source=str(path))))
     return standardize_long(frame, source=str(path))

@@ -266,9 +266,13 @@ def read_views_toml(path: str | Path) -> Views:
     """Views from a TOML file of ``[[view]]`` tables (see the module docstring)."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise EstimationError(f"views file {path} not found") from None
+    except UnicodeDecodeError as exc:
+        raise EstimationError(
+            f"views file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise EstimationError(f"views file {path} is not valid TOML: {exc}") from None
     extra = set(data) - {"view"}
@@ -295,9 +299,13 @@ def read_views_csv(path: str | Path) -> Views:
     """Views from a CSV file with the header ``long,short,return[,confidence]``."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise EstimationError(f"views file {path} not found") from None
+    except UnicodeDecodeError as exc:
+        raise EstimationError(
+            f"views file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in reader.fieldnames or []]
     if "long" not in header or "return" not in header or set(header) - set(_CSV_COLUMNS):

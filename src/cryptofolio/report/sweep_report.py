@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from cryptofolio.atomic_files import atomic_write_text
 from cryptofolio.errors import CryptofolioError
 from cryptofolio.report.html_page import PlotlyJs, figure_sections
 from cryptofolio.report.plots import save_figure
@@ -246,5 +247,5 @@ def write_sweep_report(
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>"
         f"<body><h1>{html.escape(title)}</h1>{sweep_section_html(result, plotly=plotly)}</body></html>"
     )
-    path.write_text(page, encoding="utf-8")
+    atomic_write_text(path, page)
     return path

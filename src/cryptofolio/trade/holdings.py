@@ -159,9 +159,13 @@ def read_holdings_file(path: str | Path) -> pd.Series:
         raise DataError(f"holdings file {path} does not exist")
     if path.suffix.lower() == ".json":
         try:
-            raw: Any = json.loads(path.read_text())
+            raw: Any = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{path}: not UTF-8 text (byte {exc.start}); save the holdings file as UTF-8"
+            ) from None
         if isinstance(raw, dict):
             rows = [{"symbol": k, "amount": v} for k, v in raw.items()]
         elif isinstance(raw, list) and all(isinstance(r, dict) for r in raw):

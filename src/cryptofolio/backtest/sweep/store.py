@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cryptofolio.atomic_files import atomic_write_text
 from cryptofolio.backtest.sweep.evaluate import ConfigurationRun
 from cryptofolio.data import Panels
 from cryptofolio.errors import BacktestError
@@ -88,7 +87,14 @@ class ResultsStore:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         with self._lock:
             if manifest.exists():
-                found = json.loads(manifest.read_text(encoding="utf-8"))
+                try:
+                    found = json.loads(manifest.read_text(encoding="utf-8"))
+                except (ValueError, UnicodeDecodeError) as exc:
+                    raise BacktestError(
+                        f"{manifest} is damaged ({type(exc).__name__}: {exc}); delete the "
+                        f"folder {self.root} to run the sweep afresh, or give another "
+                        "--output-dir"
+                    ) from exc
                 if found != self.identity:
                     differ = sorted(
                         k
@@ -173,16 +179,7 @@ def _float(x: float | None) -> float:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text)
 
 
 def _ns(index: pd.Index) -> np.ndarray:
