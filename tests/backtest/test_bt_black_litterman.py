@@ -9,8 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from bt_frames import daily_index, panels_from_close
 
-from conftest import daily_index, panels_from_close
 from cryptofolio.backtest import BacktestConfig, make_strategy, run_backtest
 from cryptofolio.backtest.strategies import StrategyNote
 from cryptofolio.errors import BacktestError, EstimationError

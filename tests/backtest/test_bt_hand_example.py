@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from bt_frames import daily_index, panels_from_close
 from scipy.optimize import brentq
 
-from conftest import daily_index, panels_from_close
 from cryptofolio.backtest import BacktestConfig, FixedWeights, run_backtest
 from cryptofolio.costs import CostModel, Slippage
 

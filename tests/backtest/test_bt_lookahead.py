@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from bt_frames import panels_from_close
 
-from conftest import panels_from_close
 from cryptofolio.backtest import (
     BacktestConfig,
     DecisionContext,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from bt_frames import daily_index, panels_from_close
 
-from conftest import daily_index, panels_from_close
 from cryptofolio.backtest import (
     BacktestConfig,
     FixedWeights,

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.cluster.hierarchy as sch
+from bt_frames import daily_index, panels_from_close
 from scipy.spatial.distance import squareform
 
-from conftest import daily_index, panels_from_close
 from cryptofolio.backtest import BacktestConfig, make_strategy, run_backtest
 from cryptofolio.backtest.trees import last_decision_trees
 from cryptofolio.optimize import AllocatorSettings, PortfolioConfig

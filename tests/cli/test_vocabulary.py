@@ -186,3 +186,11 @@ def test_a_backtest_runs_on_an_offset_schedule():
     args += "--strategies equal-weight --rebalance W-FRI --format json"
     result = runner.invoke(app, args.split())
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("command", ["backtest", "sweep"])
+def test_a_bad_schedule_is_refused_by_the_parser(command):
+    result = runner.invoke(app, [command, "--rebalance", "sometimes"])
+    assert result.exit_code == 2
+    text = _flat(result.output)
+    assert "Invalid value for '--rebalance'" in text and "W-FRI" in text

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from fc_frames import make_panels
 from typer.testing import CliRunner
-
-from conftest import make_panels
 
 pytest.importorskip("torch")
 

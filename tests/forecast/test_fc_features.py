@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from fc_frames import make_panels
 
-from conftest import make_panels
 from cryptofolio.errors import ForecastError
 from cryptofolio.forecast.config import Feature, FeatureConfig, ModelConfig
 from cryptofolio.forecast.features import (

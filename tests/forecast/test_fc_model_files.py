@@ -15,8 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from conftest import head, make_panels
+from fc_frames import head, make_panels
 
 pytest.importorskip("torch")
 

@@ -6,8 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-
-from conftest import make_panels
+from fc_frames import make_panels
 
 pytest.importorskip("torch")
 

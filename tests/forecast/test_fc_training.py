@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from conftest import head, make_panels
+from fc_frames import head, make_panels
 
 pytest.importorskip("torch")
 

@@ -58,11 +58,33 @@ StrategiesOpt = Annotated[
         "equal-weight, market-cap, btc-hold, fixed-weights, lstm-mvo (needs the forecast extra).",
     ),
 ]
+
+
+def checked_schedule(text: str) -> str:
+    """``--rebalance`` as typed, once :func:`~cryptofolio.backtest.parse_schedule` reads it
+    (for typer's ``parser=``: a bad schedule is refused with the command line).
+
+    Raises
+    ------
+    typer.BadParameter
+        A text that is no schedule.
+    """
+    from cryptofolio.backtest.schedule import parse_schedule
+    from cryptofolio.errors import CryptofolioError
+
+    try:
+        parse_schedule(text)
+    except CryptofolioError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    return text
+
+
 RebalanceOpt = Annotated[
     str,
     typer.Option(
         "--rebalance",
         metavar="SCHEDULE",
+        parser=checked_schedule,
         help="daily, weekly, monthly, Nd (every N days), Nh, Np (every N rows), drift:X "
         "(when a weight drifts more than X from its target) or a pandas calendar offset "
         "alias: W-FRI (Fridays), MS (month starts), ME, QS.",

@@ -13,6 +13,7 @@ import pandas as pd
 import typer
 
 from cryptofolio.backtest.config import FailurePolicy
+from cryptofolio.cli.backtest_options import checked_schedule
 from cryptofolio.cli.option_group import keyword_option, with_option_group
 from cryptofolio.cli.options import (
     AssetsOpt,
@@ -191,7 +192,15 @@ with_validation_options = with_option_group(
     what="validation",
 )
 
-RebalanceOpt = Annotated[str, typer.Option("--rebalance", help="Base schedule.")]
+RebalanceOpt = Annotated[
+    str,
+    typer.Option(
+        "--rebalance",
+        metavar="SCHEDULE",
+        parser=checked_schedule,
+        help="Base schedule (as backtest's --rebalance: weekly, 7d, drift:0.05, W-FRI...).",
+    ),
+]
 LookbackOpt = Annotated[int, typer.Option("--lookback", min=2, help="Base lookback.")]
 FeeBpsOpt = Annotated[float, typer.Option("--fee-bps", min=0, help="Base commission.")]
 SlippageOpt = Annotated[

@@ -1,5 +1,4 @@
-"""Synthetic panels for the sweep tests: few assets, short windows (a helper module, not a
-conftest: `from conftest import ...` in tests/backtest must find that folder's conftest)."""
+"""Synthetic panels for the sweep tests: few assets, short windows."""
 
 from __future__ import annotations
 

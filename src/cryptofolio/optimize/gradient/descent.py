@@ -2,7 +2,9 @@
 
 All ``B`` problems move together as one tensor program; each stops moving once its
 first-order residual ``max |w - P(w - g)|`` (``g`` the gradient over its largest entry at the
-start, ``P`` the exact projection) is at most ``tol``. The loop never turns a non-converged
+start, ``P`` the exact projection) is at most ``tol``. A problem whose residual has not reached
+a new low for :data:`PATIENCE` convergence checks has its learning rate halved (at a constant
+rate, Adam and a too-long plain step circle the optimum instead of reaching it). The loop never turns a non-converged
 problem into a solution: it reports the residual of every problem and the caller decides.
 """
 
@@ -22,6 +24,8 @@ Tensor = torch.Tensor
 #: a loss that grows past this many times its starting size (plus one) has diverged
 _BLOW_UP = 1e8
 _BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-12
+#: convergence checks without a new lowest residual before a problem's learning rate is halved
+PATIENCE = 5
 
 Progress = Callable[[int, int], None]
 
@@ -150,10 +154,12 @@ def descend(
     done = torch.zeros_like(loss, dtype=torch.long)
     m = torch.zeros_like(x)
     v = torch.zeros_like(x)
+    lr = torch.full_like(loss, spec.lr)[:, None]
+    best, stalled = residual, torch.zeros_like(done)
     it = 0
     while bool(active.any()) and it < total:
         it += 1
-        step = _step(x, g, m, v, it, feasible, spec)
+        step = _step(x, g, m, v, it, feasible, spec.method, lr)
         x = torch.where(active[:, None], step, x)
         loss, grad = value_and_grad(loss_fn, x)
         _check_step(loss, grad, loss0, it, spec)
@@ -162,6 +168,11 @@ def descend(
         if it % spec.check_every == 0 or it == total:
             residual = torch.where(active, feasible.residual(x, g), residual)
             active = active & (residual > spec.tol)
+            stalled = torch.where(residual < best, 0, stalled + 1)
+            best = torch.minimum(best, residual)
+            halve = active & (stalled >= PATIENCE)
+            lr = torch.where(halve[:, None], 0.5 * lr, lr)
+            stalled = torch.where(halve, 0, stalled)
             if progress is not None:
                 progress(it, total)
     if progress is not None:
@@ -169,18 +180,21 @@ def descend(
     return Descent(x, loss, g, residual <= spec.tol, residual, done)
 
 
-def _step(x: Tensor, g: Tensor, m: Tensor, v: Tensor, it: int, feasible: TensorSet, spec) -> Tensor:
-    """One update of every row (``m``, ``v``: Adam's moments, updated in place)."""
-    if spec.method is Method.GD:
-        return feasible.project(x - spec.lr * g)
-    if spec.method is Method.MIRROR:
-        return kl_project_capped_simplex(torch.log(x) - spec.lr * g, feasible.hi, feasible.budget)
+def _step(
+    x: Tensor, g: Tensor, m: Tensor, v: Tensor, it: int, feasible: TensorSet, method, lr: Tensor
+) -> Tensor:
+    """One update of every row with its learning rate ``lr`` ``(B, 1)`` (``m``, ``v``: Adam's
+    moments, updated in place)."""
+    if method is Method.GD:
+        return feasible.project(x - lr * g)
+    if method is Method.MIRROR:
+        return kl_project_capped_simplex(torch.log(x) - lr * g, feasible.hi, feasible.budget)
     d = x - feasible.project(x - g)  # the gradient mapping: 0 at the optimum
     m.mul_(_BETA1).add_(d, alpha=1 - _BETA1)
     v.mul_(_BETA2).addcmul_(d, d, value=1 - _BETA2)
     m_hat = m / (1 - _BETA1**it)
     v_hat = v / (1 - _BETA2**it)
-    return feasible.project(x - spec.lr * m_hat / (torch.sqrt(v_hat) + _EPS))
+    return feasible.project(x - lr * m_hat / (torch.sqrt(v_hat) + _EPS))
 
 
 def starting_weights(feasible: TensorSet, batch: int, dtype, device) -> Tensor:

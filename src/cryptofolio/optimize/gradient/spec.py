@@ -35,7 +35,9 @@ class GradientSpec:
     lr
         Learning rate in weight units: every step is taken on the gradient divided by its
         largest entry at the start (per problem), so the first plain step moves a weight by at
-        most ``lr`` whatever the units of the objective.
+        most ``lr`` whatever the units of the objective. It is the starting rate: a problem
+        whose residual stalls has its rate halved (see
+        :mod:`~cryptofolio.optimize.gradient.descent`).
     iterations
         Most update steps.
     tol
