@@ -106,8 +106,9 @@ def help_examples() -> dict[str, list[str]]:
         for sub in getattr(command, "commands", {}).values():
             walk(sub, group)
 
-    for name, command in root.commands.items():
-        walk(command, name)
+    ctx = typer.Context(root)  # the root imports a command when asked for it (lazy_group.py)
+    for name in root.list_commands(ctx):
+        walk(root.get_command(ctx, name), name)
     return {group: lines for group, lines in found.items() if lines}
 
 
