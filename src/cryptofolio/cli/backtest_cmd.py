@@ -37,6 +37,7 @@ from cryptofolio.cli.portfolio_options import (
     PortfolioOption,
     apply_given_options,
     given_portfolio_options,
+    refuse_given_returns,
     with_portfolio_options,
 )
 from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
@@ -163,6 +164,7 @@ def backtest(
     if output.returns_csv is not None:
         check_output_file(output.returns_csv, "--returns-csv")
     bt_config = simulation.config(data.start, data.end, config.periods_per_year)
+    refuse_given_returns(config, "backtest")
     config = black_litterman.apply(config)
     names = [n.strip() for n in strategies.split(",") if n.strip()]
     if not names:
