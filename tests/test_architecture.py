@@ -146,6 +146,7 @@ STAGE_RANK = {
     "cryptofolio.keywords": 0,
     "cryptofolio.atomic_files": 0,
     "cryptofolio.locks": 0,
+    "cryptofolio.display": 0,  # text and HTML views of results (duck-typed: no stage imports)
     "cryptofolio.data": 1,
     "cryptofolio.estimate": 2,
     "cryptofolio.security": 2,

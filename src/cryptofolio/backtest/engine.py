@@ -38,7 +38,7 @@ from cryptofolio.backtest.strategies import (
     Strategy,
 )
 from cryptofolio.blas import single_blas_thread
-from cryptofolio.data import Panels
+from cryptofolio.data import Panels, wide_panels
 from cryptofolio.data.at_use import insert_missing_periods
 from cryptofolio.errors import BacktestError
 
@@ -59,7 +59,7 @@ def _per_second(index: pd.DatetimeIndex) -> float:
 
 @single_blas_thread
 def run_backtest(
-    panels: Panels,
+    panels: Panels | pd.DataFrame,
     strategies: Strategy | Sequence[Strategy],
     config: BacktestConfig | None = None,
     *,
@@ -71,7 +71,9 @@ def run_backtest(
     ----------
     panels
         Wide, ragged market data (:func:`cryptofolio.data.to_panels`); ``volume`` is needed by
-        the square-root slippage model, ``market_cap`` by the market-cap strategy.
+        the square-root slippage model, ``market_cap`` by the market-cap strategy. A wide
+        DataFrame of closes (rows = dates, columns = assets) is read with
+        :func:`cryptofolio.data.wide_panels` (no volume, no market caps).
     strategies
         One strategy or several (distinct names); each runs on its own portfolio.
     config
@@ -88,6 +90,8 @@ def run_backtest(
         without BTC, market-cap where an asset has no market cap), before any work.
     """
     config = config or BacktestConfig()
+    if isinstance(panels, pd.DataFrame):  # a user's own wide frame of closes
+        panels = wide_panels(panels)
     if not isinstance(strategies, Sequence):
         strategies = [strategies]
     if not strategies:

@@ -135,6 +135,16 @@ class BacktestResult:
 
         return plot_backtest(self, kind, ax)
 
+    def __repr__(self) -> str:
+        from cryptofolio.display import backtest_text
+
+        return backtest_text(self)
+
+    def _repr_html_(self) -> str:
+        from cryptofolio.display import backtest_html
+
+        return backtest_html(self)
+
     def metrics(self, risk_free_rate: float = 0.0) -> pd.DataFrame:
         """Performance metrics, one row per strategy (see
         :func:`~cryptofolio.backtest.metrics.metrics_table`)."""

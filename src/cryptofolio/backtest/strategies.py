@@ -38,6 +38,7 @@ from cryptofolio.costs import CostModel, linear_cost_rates
 from cryptofolio.data import Panels
 from cryptofolio.errors import BacktestError
 from cryptofolio.optimize import (
+    Constraints,
     Objective,
     PortfolioConfig,
     WarmStarts,
@@ -444,7 +445,9 @@ def make_strategy(name: str, **options: Any) -> Strategy:
     """Build a registered strategy by name.
 
     Optimising strategies accept ``config`` (a :class:`~cryptofolio.optimize.PortfolioConfig`;
-    its objective is replaced by the named one), ``transaction_cost`` and ``max_turnover``;
+    its objective is replaced by the named one), ``transaction_cost`` and ``max_turnover``,
+    and any field of :class:`~cryptofolio.optimize.Constraints` or ``PortfolioConfig`` as a
+    keyword (``make_strategy("max-sharpe", max_weight=0.5, risk_model="ledoit-wolf")``);
     ``market-cap`` accepts ``max_weight``; ``fixed-weights`` needs ``weights``; ``btc-hold``
     accepts ``asset``.
     """
@@ -472,14 +475,39 @@ def _objective_member(name: str) -> Objective | str:
         return name
 
 
+def _configured(config: PortfolioConfig, settings: dict[str, Any]) -> PortfolioConfig:
+    """``config`` with ``settings`` applied: fields of :class:`Constraints` (``max_weight``,
+    ``min_weight``, ...) to its constraints, fields of :class:`PortfolioConfig`
+    (``risk_model``, ``expected_returns``, ...) to itself."""
+    constraint_names = {f.name for f in dataclasses.fields(Constraints)}
+    config_names = {f.name for f in dataclasses.fields(PortfolioConfig)} - {"objective"}
+    unknown = sorted(set(settings) - constraint_names - config_names)
+    if unknown:
+        raise BacktestError(
+            f"unknown option(s) {', '.join(unknown)}; an optimiser strategy takes config, "
+            "transaction_cost, max_turnover, name, the Constraints fields ("
+            f"{', '.join(sorted(constraint_names))}) and the PortfolioConfig fields ("
+            f"{', '.join(sorted(config_names))})"
+        )
+    limits = {k: v for k, v in settings.items() if k in constraint_names}
+    rest = {k: v for k, v in settings.items() if k not in constraint_names}
+    if limits:
+        rest["constraints"] = dataclasses.replace(
+            rest.get("constraints", config.constraints), **limits
+        )
+    return dataclasses.replace(config, **rest)
+
+
 def _optimizer_factory(objective: Objective | str) -> Callable[..., Strategy]:
     def factory(
         config: PortfolioConfig | None = None,
         transaction_cost: bool = False,
         max_turnover: float | None = None,
         name: str | None = None,
+        **settings: Any,
     ) -> Strategy:
-        cfg = dataclasses.replace(config or PortfolioConfig(), objective=objective)
+        cfg = _configured(config or PortfolioConfig(), settings)
+        cfg = dataclasses.replace(cfg, objective=objective)
         return OptimizerStrategy(
             cfg,
             name=name or str(objective),

@@ -266,7 +266,7 @@ def _write_outputs(
         for table in metrics_rich_tables(result, risk_free_rate):
             console.print(table)
         for line in event_summary(result):
-            console.print(line)
+            console.print(line, markup=False)
         if pow_filters is not None:
             from cryptofolio.cli.security_cmd import print_backtest_pow_report
 

@@ -138,7 +138,7 @@ def backtest_section(
     for table in metrics_rich_tables(result):
         out.print(table)
     for line in event_summary(result):
-        out.print(line)
+        out.print(line, markup=False)
     if out_dir is not None:
         from cryptofolio.report.backtest_report import ReportOptions, write_backtest_report
 

@@ -6,6 +6,7 @@ Main entry points:
 * :func:`read_prices_file` -- a local CSV/Parquet file (wide or long) as the same long frame;
 * :func:`load_market_data` -- either of the two, as the CLI's ``--dataset``/``--prices`` do;
 * :func:`to_panels` -- aligned wide panels (close, volume, market_cap, ...);
+* :func:`load_prices` -- the wide close frame of the assets asked, in their order (notebooks);
 * :func:`quality_report` -- every known defect, per symbol (nothing is changed);
 * :func:`clean` -- an explicit :class:`CleaningPolicy` (or preset), with a log of what it did.
 """
@@ -33,7 +34,7 @@ from cryptofolio.data.datasets import (
 )
 from cryptofolio.data.files import read_prices_file
 from cryptofolio.data.frame import LONG_COLUMNS, infer_frequency, standardize_long
-from cryptofolio.data.panels import Panels, to_panels
+from cryptofolio.data.panels import Panels, to_panels, wide_panels
 from cryptofolio.data.quality import Check, QualityReport, QualityThresholds, quality_report
 from cryptofolio.data.symbols import (
     STABLECOINS,
@@ -77,6 +78,37 @@ def load_market_data(
     )
 
 
+def load_prices(
+    assets: str | list[str] | None = None,
+    *,
+    dataset: str | None = None,
+    prices_file: str | Path | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    data_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """Closes as a wide frame: rows = UTC timestamps, columns = ``assets`` in the order asked
+    (all of the data's, alphabetical, when ``None``), from a dataset or a price file as
+    :func:`load_market_data` loads them (default: ``coingecko-daily``).
+
+    The frame is as ragged as the data (NaN before an asset starts or after it stops; nothing
+    is filled); ``build_portfolio`` and ``run_backtest`` take it as it is (after ``dropna()``
+    for a window where every asset has data, for ``build_portfolio``).
+
+    Examples
+    --------
+    >>> close = load_prices(["BTC", "ETH", "SOL"], start="2023-01-01")
+    >>> list(close.columns)
+    ['BTC', 'ETH', 'SOL']
+    """
+    symbols = parse_symbols(assets)
+    long = load_market_data(
+        dataset, prices_file, symbols=symbols, start=start, end=end, data_dir=data_dir
+    )
+    close = to_panels(long).close
+    return close if symbols is None else close[symbols]
+
+
 __all__ = [
     "BUNDLED",
     "DEFAULT_DATASET",
@@ -97,6 +129,7 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     "load_market_data",
+    "load_prices",
     "normalize_asset",
     "parse_symbols",
     "quality_report",
@@ -107,4 +140,5 @@ __all__ = [
     "to_asset",
     "to_market",
     "to_panels",
+    "wide_panels",
 ]

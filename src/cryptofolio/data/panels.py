@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cryptofolio.data.frame import to_utc
+from cryptofolio.data.spellings import asset_spellings
 from cryptofolio.errors import DataError
 
 
@@ -52,3 +54,45 @@ def to_panels(long: pd.DataFrame) -> Panels:
         wide.index.name = "timestamp"
         frames[col] = wide.sort_index()
     return Panels(**frames)
+
+
+def wide_panels(close: pd.DataFrame, market_cap: pd.DataFrame | None = None) -> Panels:
+    """:class:`Panels` from a user's own wide frame of closes (rows = dates, columns = assets),
+    without the long frame: what :func:`cryptofolio.backtest.run_backtest` does with a frame.
+
+    Naive timestamps are read as UTC; the columns are read as assets
+    (:func:`~cryptofolio.data.spellings.asset_spellings`: ``BTC-USD`` is ``BTC``, with a note);
+    ``market_cap`` (the same layout, optional) feeds the market-cap strategy. Nothing is
+    filled: volume, open, high and low are unknown (NaN).
+
+    Raises
+    ------
+    DataError
+        Dates that do not parse, repeated or unsorted dates, values that are not numbers.
+    """
+    if not isinstance(close, pd.DataFrame):
+        raise DataError(f"expected a wide DataFrame of closes, got {type(close).__name__}")
+    index = to_utc(close.index, what="the price frame's index")
+    if index.has_duplicates or not index.is_monotonic_increasing:
+        raise DataError("the price frame's dates must be unique and increasing; sort them")
+    names = asset_spellings([str(c) for c in close.columns], source="the price frame")
+    frames = {}
+    for field, frame in (("close", close), ("market_cap", market_cap)):
+        if frame is None:
+            frame = pd.DataFrame(float("nan"), index=close.index, columns=close.columns)
+        try:
+            values = frame.reindex(index=close.index, columns=close.columns).astype(float)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"the price frame's {field} values are not all numbers: {exc}") from exc
+        values.index = pd.DatetimeIndex(index, name="timestamp")
+        values.columns = [names[str(c)] for c in close.columns]
+        frames[field] = values
+    empty = frames["close"] * float("nan")
+    return Panels(
+        close=frames["close"],
+        market_cap=frames["market_cap"],
+        volume=empty,
+        open=empty,
+        high=empty,
+        low=empty,
+    )

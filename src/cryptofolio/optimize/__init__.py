@@ -19,6 +19,7 @@ from cryptofolio.optimize.estimation import (
 )
 from cryptofolio.optimize.frontier import Frontier, efficient_frontier
 from cryptofolio.optimize.frontier_run import FrontierRun, compute_frontier
+from cryptofolio.optimize.inputs import PositionalLabelsNote
 from cryptofolio.optimize.objectives import (
     AllocatorSettings,
     Distance,
@@ -85,6 +86,7 @@ __all__ = [
     "ObjectiveSpec",
     "PortfolioConfig",
     "PortfolioResult",
+    "PositionalLabelsNote",
     "RiskBudgeting",
     "RiskMeasure",
     "Scenarios",

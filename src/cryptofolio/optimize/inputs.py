@@ -2,10 +2,56 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from cryptofolio.errors import EstimationError, InfeasibleError
+from cryptofolio.user_warnings import user_stacklevel
+
+
+class PositionalLabelsNote(UserWarning):
+    """Arrays were given without asset labels: the assets are named by position."""
+
+
+def labelled_inputs(
+    covariance: pd.DataFrame | np.ndarray, expected_returns: pd.Series | np.ndarray | None
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """``covariance`` and ``expected_returns`` as labelled pandas objects: numpy arrays take
+    the labels of the other argument where it has them, else ``asset0``, ``asset1``, ...
+    (a :class:`PositionalLabelsNote` says so: the labels are positions, row ``i`` of the
+    covariance is entry ``i`` of the expected returns)."""
+    cov_array = not isinstance(covariance, pd.DataFrame)
+    mu_array = expected_returns is not None and not isinstance(expected_returns, pd.Series)
+    if not cov_array and not mu_array:
+        return covariance, expected_returns
+    S = np.asarray(covariance, dtype=float)
+    if S.ndim != 2 or S.shape[0] != S.shape[1]:
+        raise EstimationError(f"covariance must be a square matrix (got shape {S.shape})")
+    if not cov_array:
+        labels = asset_labels(covariance.columns)
+    elif isinstance(expected_returns, pd.Series) and len(expected_returns) == len(S):
+        labels = asset_labels(expected_returns.index)
+    else:
+        labels = [f"asset{i}" for i in range(len(S))]
+    if mu_array:
+        mu = np.asarray(expected_returns, dtype=float).reshape(-1)
+        if len(mu) != len(labels):
+            raise EstimationError(
+                f"expected returns have {len(mu)} entries for {len(labels)} assets of the "
+                "covariance; give one per asset, in the covariance's order"
+            )
+        expected_returns = pd.Series(mu, index=labels)
+    warnings.warn(
+        "numpy arrays given: the assets are labelled by position "
+        f"({', '.join(labels[:3])}{', ...' if len(labels) > 3 else ''}): row i of the "
+        "covariance is entry i of the expected returns; pass a DataFrame and a Series to "
+        "label them",
+        PositionalLabelsNote,
+        stacklevel=user_stacklevel(),
+    )
+    return pd.DataFrame(S, index=labels, columns=labels), expected_returns
 
 
 def asset_labels(columns: pd.Index) -> list[str]:

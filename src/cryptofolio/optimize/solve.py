@@ -9,6 +9,7 @@ import pandas as pd
 
 from cryptofolio.blas import single_blas_thread
 from cryptofolio.keywords import spec_of_keywords
+from cryptofolio.optimize.inputs import labelled_inputs
 from cryptofolio.optimize.objectives import ObjectiveSpec, objective_from_keywords
 from cryptofolio.optimize.problem import (
     Problem,
@@ -65,9 +66,12 @@ def optimize_portfolio(
     Parameters
     ----------
     covariance
-        Annualised covariance (assets x assets), symmetric PSD.
+        Annualised covariance (assets x assets), symmetric PSD: a labelled DataFrame, or a
+        numpy array (the assets are then labelled by position, ``asset0``, ... unless
+        ``expected_returns`` is a Series; a :class:`PositionalLabelsNote` says so).
     expected_returns
         Annualised expected returns (fractions); required by every objective that uses them.
+        A numpy array is read in the covariance's order.
     objective
         A spec carrying its parameters (``MaxUtility(risk_aversion=2)``,
         ``EfficientReturn(target_return=0.3)``, ...; see :mod:`cryptofolio.optimize.objectives`)
@@ -103,6 +107,7 @@ def optimize_portfolio(
     scenario_kw = {k: keywords[k] for k in SCENARIO_KEYWORDS if k in keywords}
     scenarios = spec_of_keywords(Scenarios, scenarios, scenario_kw, where="optimize_portfolio")
     spec.validate()
+    covariance, expected_returns = labelled_inputs(covariance, expected_returns)
     pb = make_problem(
         covariance,
         expected_returns,

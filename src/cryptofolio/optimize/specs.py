@@ -70,3 +70,13 @@ class PortfolioResult:
     solver: str = "active-set"
     objective_units: str = ""
     risk_contributions: pd.Series | None = None
+
+    def __repr__(self) -> str:
+        from cryptofolio.display import portfolio_text
+
+        return portfolio_text(self)
+
+    def _repr_html_(self) -> str:
+        from cryptofolio.display import portfolio_html
+
+        return portfolio_html(self)

@@ -227,3 +227,15 @@ def test_adam_reaches_a_tight_tolerance_where_a_constant_rate_circles_the_optimu
     assert batch.all_converged, batch.residuals
     for b in range(4):
         assert abs(batch.objective_values[b] - _cvx_min_variance(covs[b], c)) <= 1e-6
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_batch_on_cuda_equals_the_batch_on_the_cpu():
+    _, cov, mu = _problem(9)
+    data = ObjectiveData(covariance=cov.to_numpy(), expected_returns=mu.to_numpy())
+    objective, c = Utility(risk_aversion=(0.1, 1.0, 10.0)), Constraints(max_weight=0.5)
+    on_cpu = solve_batch(objective, data, c, spec=SPEC)
+    on_gpu = solve_batch(objective, data, c, spec=GradientSpec(lr=0.05, iterations=4000,
+                                                               tol=1e-9, device="cuda"))  # fmt: skip
+    assert on_gpu.device.startswith("cuda") and on_gpu.all_converged
+    np.testing.assert_allclose(on_gpu.objective_values, on_cpu.objective_values, atol=1e-9)

@@ -109,3 +109,14 @@ def test_mirror_descent_refuses_shorts(cov):
     with pytest.raises(InfeasibleError, match="mirror descent works on long-only"):
         optimize_gradient(cov, objective=MinVariance(), constraints=Constraints(min_weight=-0.1),
                           spec=spec)  # fmt: skip
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is present")
+def test_cuda_without_a_cuda_device_is_refused_and_auto_falls_back_to_the_cpu(cov):
+    with pytest.raises(OptimizationError, match=r"no CUDA device is available.*--device cpu"):
+        optimize_gradient(cov, objective=MinVariance(), spec=GradientSpec(device="cuda"))
+    batch = solve_batch(MinVariance(), ObjectiveData(covariance=cov.to_numpy()),
+                        spec=GradientSpec(device="auto"))  # fmt: skip
+    assert batch.device == "cpu" and batch.all_converged
+    with pytest.raises(OptimizationError, match="unknown device 'tpu'"):
+        optimize_gradient(cov, objective=MinVariance(), spec=GradientSpec(device="tpu"))
