@@ -98,9 +98,7 @@ def test_market_cap_with_a_market_cap_column_runs(tmp_path, prices):
     assert json.loads(res.stdout)["events"] == []  # no fallback: every date had its caps
 
 
-def test_default_strategies_leave_out_a_benchmark_the_data_cannot_run_and_say_so(
-    tmp_path, prices
-):
+def test_default_strategies_leave_out_a_benchmark_the_data_cannot_run_and_say_so(tmp_path, prices):
     # no --strategies: the default set, whose market-cap benchmark a close-only file cannot run
     frame = prices.drop(columns="BTC-USD")  # and no BTC for btc-hold
     args = ["backtest", "--prices", _csv(tmp_path, frame), *SMALL, "--format", "json"]
