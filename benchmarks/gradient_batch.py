@@ -53,6 +53,9 @@ from benchmarks.synthetic import synthetic_returns
 
 from cryptofolio.optimize import Constraints, Objective, optimize_portfolio
 
+#: the command-line options that are GradientSpec fields
+SPEC_FIELDS = ("lr", "iterations", "tol", "method", "device", "dtype")
+
 
 def bootstrap_covariances(returns: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """Annualised (365) sample covariances of bootstrap resamples of the rows, problems
@@ -108,6 +111,22 @@ def exact_loop(covs: np.ndarray, constraints: Constraints) -> tuple[np.ndarray, 
     return weights, time.perf_counter() - began
 
 
+def agreement(got: dict, we: np.ndarray, covs: np.ndarray, cap: float, agree: float, out) -> bool:
+    """Print how the two solvers' answers agree on the problems solved both ways; whether every
+    gradient problem converged, its weights are feasible and every gap is within ``agree``."""
+    n_exact = len(we)
+    wg = got["weights"]
+    ve = np.einsum("bi,bij,bj->b", we, covs, we)
+    gaps = np.einsum("bi,bij,bj->b", wg[:n_exact], covs, wg[:n_exact]) - ve
+    feasible = (wg.min() >= -1e-9) and (wg.max() <= cap + 1e-9)
+    feasible = feasible and np.abs(wg.sum(1) - 1).max() < 1e-8
+    out(f"agreement on the {n_exact} problems solved both ways: objective gap (gradient - "
+        f"exact, annualised variance) max {gaps.max():.2e}, min {gaps.min():.2e}; "
+        f"largest weight difference {np.abs(wg[:n_exact] - we).max():.2e}; gradient weights "
+        f"feasible: {bool(feasible)}")  # fmt: skip
+    return bool(got["converged"].all()) and bool(np.abs(gaps).max() <= agree) and feasible
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=10_000, help="bootstrap problems")
@@ -145,14 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     n_solve = min(args.solve or args.batch, args.batch)
     n_exact = min(args.exact, n_solve)
     constraints = Constraints(max_weight=args.max_weight)
-    spec = GradientSpec(
-        lr=args.lr,
-        iterations=args.iterations,
-        tol=args.tol,
-        method=args.method,
-        dtype=args.dtype,
-        device=args.device,
-    )
+    spec = GradientSpec(**{k: getattr(args, k) for k in SPEC_FIELDS})
     load = os.getloadavg()
     device = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
     out(f"gradient_batch: {args.batch} bootstrap min-variance problems, N = {args.n}, "
@@ -188,16 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     out(f"ratio exact / gradient ({device}) for {args.batch} problems: "
         f"{per * args.batch / t_grad:.2f}x (above 1: the gradient engine is faster)")  # fmt: skip
 
-    wg = got["weights"]
-    ve = np.einsum("bi,bij,bj->b", we, covs, we)
-    gaps = np.einsum("bi,bij,bj->b", wg[:n_exact], covs, wg[:n_exact]) - ve
-    feasible = (wg.min() >= -1e-9) and (wg.max() <= args.max_weight + 1e-9)
-    feasible = feasible and np.abs(wg.sum(1) - 1).max() < 1e-8
-    out(f"agreement on the {n_exact} problems solved both ways: objective gap (gradient - "
-        f"exact, annualised variance) max {gaps.max():.2e}, min {gaps.min():.2e}; "
-        f"largest weight difference {np.abs(wg[:n_exact] - we).max():.2e}; gradient weights "
-        f"feasible: {bool(feasible)}")  # fmt: skip
-    ok = bool(conv.all()) and bool(np.abs(gaps).max() <= args.agree) and feasible
+    ok = agreement(got, we, covs, args.max_weight, args.agree, out)
     load = os.getloadavg()
     out(f"load average at end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
         f"agreement {'holds' if ok else 'FAILS'} (tolerance {args.agree:g})")  # fmt: skip

@@ -78,13 +78,63 @@ def timed(label, fn):
     return value, time.perf_counter() - began
 
 
+def local_processes(spec, panels, wall1: float, cpu: float, out):
+    """Two local processes (loky), cold then warm: the warm result and its overhead per task."""
+    from joblib.externals.loky import get_reusable_executor
+
+    from cryptofolio.backtest import run_sweep
+
+    children = cpu_seconds(resource.RUSAGE_CHILDREN)
+    _cold, wall2c = timed("loky", lambda: run_sweep(spec, panels, workers=2))
+    procs_warm, wall2w = timed("loky", lambda: run_sweep(spec, panels, workers=2))
+    get_reusable_executor().shutdown(wait=True)  # the workers exit: their CPU time is counted
+    children = cpu_seconds(resource.RUSAGE_CHILDREN) - children
+    loky_tasks = sum(r.seconds for r in procs_warm.runs.values())
+    loky_overhead = (wall2w * 2 - loky_tasks) / spec.size
+    out(
+        f"2 local processes (loky): wall {wall2c:.1f} s cold (worker start included), "
+        f"{wall2w:.1f} s warm; speed-up warm {wall1 / wall2w:.2f}x; "
+        f"overhead per task {loky_overhead * 1e3:.0f} ms; workers' CPU for both runs "
+        f"{children:.1f} s (against {2 * cpu:.1f} s for two serial runs); {load()}"
+    )
+    return procs_warm, loky_overhead
+
+
+def dask_cluster(spec, panels, loky_overhead: float, out):
+    """A LocalCluster of 2 single-threaded workers: the result and its overhead per task."""
+    from dask.distributed import Client, LocalCluster
+
+    from cryptofolio.backtest import run_sweep
+
+    children = cpu_seconds(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        start = time.perf_counter() - began
+        client.run(lambda: __import__("cryptofolio.backtest.sweep"))  # imports, not timed
+        on_dask, wall_d = timed("dask", lambda: run_sweep(spec, panels, dask=client))
+    children = cpu_seconds(resource.RUSAGE_CHILDREN) - children
+    dask_tasks = sum(r.seconds for r in on_dask.runs.values())
+    dask_overhead = (wall_d * 2 - dask_tasks) / spec.size
+    out(
+        f"Dask LocalCluster, 2 workers x 1 thread: cluster start {start:.1f} s; wall "
+        f"{wall_d:.1f} s; overhead per task {dask_overhead * 1e3:.0f} ms against "
+        f"{loky_overhead * 1e3:.0f} ms for local processes "
+        f"(difference {(dask_overhead - loky_overhead) * 1e3:+.0f} ms); workers' CPU "
+        f"{children:.1f} s (cluster start and imports included); {load()}"
+    )
+    return on_dask, dask_overhead
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--configs", type=int, default=200)
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
-
-    from dask.distributed import Client, LocalCluster
 
     from cryptofolio.backtest import run_sweep
     from cryptofolio.data import load_dataset, to_panels
@@ -114,43 +164,8 @@ def main() -> None:
         f"CPU {cpu:.1f} s; {load()}"
     )
 
-    from joblib.externals.loky import get_reusable_executor
-
-    children = cpu_seconds(resource.RUSAGE_CHILDREN)
-    _cold, wall2c = timed("loky", lambda: run_sweep(spec, panels, workers=2))
-    procs_warm, wall2w = timed("loky", lambda: run_sweep(spec, panels, workers=2))
-    get_reusable_executor().shutdown(wait=True)  # the workers exit: their CPU time is counted
-    children = cpu_seconds(resource.RUSAGE_CHILDREN) - children
-    loky_tasks = sum(r.seconds for r in procs_warm.runs.values())
-    loky_overhead = (wall2w * 2 - loky_tasks) / n
-    out(
-        f"2 local processes (loky): wall {wall2c:.1f} s cold (worker start included), "
-        f"{wall2w:.1f} s warm; speed-up warm {wall1 / wall2w:.2f}x; "
-        f"overhead per task {loky_overhead * 1e3:.0f} ms; workers' CPU for both runs "
-        f"{children:.1f} s (against {2 * cpu:.1f} s for two serial runs); {load()}"
-    )
-
-    children = cpu_seconds(resource.RUSAGE_CHILDREN)
-    began = time.perf_counter()
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        start = time.perf_counter() - began
-        client.run(lambda: __import__("cryptofolio.backtest.sweep"))  # imports, not timed
-        on_dask, wall_d = timed("dask", lambda: run_sweep(spec, panels, dask=client))
-    children = cpu_seconds(resource.RUSAGE_CHILDREN) - children
-    dask_tasks = sum(r.seconds for r in on_dask.runs.values())
-    dask_overhead = (wall_d * 2 - dask_tasks) / n
-    out(
-        f"Dask LocalCluster, 2 workers x 1 thread: cluster start {start:.1f} s; wall "
-        f"{wall_d:.1f} s; overhead per task {dask_overhead * 1e3:.0f} ms against "
-        f"{loky_overhead * 1e3:.0f} ms for local processes "
-        f"(difference {(dask_overhead - loky_overhead) * 1e3:+.0f} ms); workers' CPU "
-        f"{children:.1f} s (cluster start and imports included); {load()}"
-    )
+    procs_warm, loky_overhead = local_processes(spec, panels, wall1, cpu, out)
+    on_dask, dask_overhead = dask_cluster(spec, panels, loky_overhead, out)
     same = serial.configurations.equals(on_dask.configurations) and serial.configurations.equals(
         procs_warm.configurations
     )

@@ -55,6 +55,7 @@ cscv_blocks = 4
 #: text in the example -> why it is not run.
 SKIPPED: dict[str, str] = {
     "--dask tcp://scheduler:8786": "needs a running Dask scheduler at that address",
+    "--install-completion": "detects the user's shell and writes into its start-up file",
 }
 #: help example -> the README step that runs the same command (its defaults spelled out): run
 #: there once (the demo takes half a minute).
@@ -101,14 +102,19 @@ def help_examples() -> dict[str, list[str]]:
     root = typer.main.get_command(app)
     found: dict[str, list[str]] = {"cryptofolio": command_lines(root.help or "")}
 
+    def subcommands(group) -> list:  # commands are loaded when asked for (start-up time)
+        if not hasattr(group, "list_commands"):
+            return []
+        context = typer.Context(group)
+        return [group.get_command(context, name) for name in group.list_commands(context)]
+
     def walk(command, group: str) -> None:
         found.setdefault(group, []).extend(command_lines(command.help or ""))
-        for sub in getattr(command, "commands", {}).values():
+        for sub in subcommands(command):
             walk(sub, group)
 
-    ctx = typer.Context(root)  # the root imports a command when asked for it (lazy_group.py)
-    for name in root.list_commands(ctx):
-        walk(root.get_command(ctx, name), name)
+    for command in subcommands(root):
+        walk(command, command.name)
     return {group: lines for group, lines in found.items() if lines}
 
 
@@ -229,6 +235,6 @@ def test_the_tables_name_real_examples_and_skip_sparingly():
     for text, _replacement, _why in SMALLER:
         assert any(text in e for e in every), text
     skipped = [e for e in every if any(text in e for text in SKIPPED)]
-    assert len(skipped) <= 2 and all(any(t in e for e in every) for t in SKIPPED)
+    assert len(skipped) <= 3 and all(any(t in e for e in every) for t in SKIPPED)
     assert all(name in HELP_LINES and same in README for name, same in SAME_RUN.items())
     assert load_grid(REPO / "examples" / "sweep.toml")

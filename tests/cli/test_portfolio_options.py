@@ -205,9 +205,10 @@ EXPECTED_ROWS: dict[str, str] = {
     "risk-parity: long-only allocations, no solver). [default: min-variance]",
     "--risk-model": "<sample|exponential|ledoit-wolf|oas|mcd|semicovariance> Covariance "
     "estimator (annualised). [default: sample]",
-    "--expected-returns": "<mean|compounded|ema|black-litterman> Expected-return estimator "
-    "(annualised). "
-    "[default: mean]",
+    "--expected-returns": "mean|compounded|ema|black-litterman|FILE Expected-return estimator "
+    "(annualised), or a FILE of annualised expected returns as fractions (0.25 = +25 % a year), "
+    "used as they are: the JSON that forecast predict writes (its expected_annual values) or a "
+    "CSV with the header asset,return; every asset needs one. [default: mean]",
     "--risk-free-rate": "<float> Annual risk-free rate as a fraction (0.04 = 4%). [default: 0.0]",
     "--risk-aversion": "<float> Risk aversion δ of max-utility: max μ'w − (δ/2)w'Σw, larger δ "
     "less risk (PyPortfolioOpt's meaning; default 1). Not with --risk-tolerance.",

@@ -96,3 +96,19 @@ def test_market_cap_with_a_market_cap_column_runs(tmp_path, prices):
     res = CliRunner().invoke(app, [*args, "--format", "json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["events"] == []  # no fallback: every date had its caps
+
+
+def test_default_strategies_leave_out_a_benchmark_the_data_cannot_run_and_say_so(tmp_path, prices):
+    # no --strategies: the default set, whose market-cap benchmark a close-only file cannot run
+    frame = prices.drop(columns="BTC-USD")  # and no BTC for btc-hold
+    args = ["backtest", "--prices", _csv(tmp_path, frame), *SMALL, "--format", "json"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.stdout)
+    ran = set(payload["strategies"])
+    assert "market-cap" not in ran and "btc-hold" not in ran
+    assert {"min-variance", "equal-weight"} <= ran
+    said = " ".join(payload["warnings"])
+    assert "market-cap left out of the default strategies" in said
+    assert "btc-hold left out of the default strategies" in said
+    assert "btc-hold left out" in _text(res)  # the reader sees it too (stderr)

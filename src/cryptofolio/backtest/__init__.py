@@ -8,7 +8,12 @@
 """
 
 from cryptofolio.backtest.config import BacktestConfig, FailurePolicy, WindowKind
-from cryptofolio.backtest.engine import Progress, infer_periods_per_year, run_backtest
+from cryptofolio.backtest.engine import (
+    Progress,
+    infer_periods_per_year,
+    run_backtest,
+    runnable_strategies,
+)
 from cryptofolio.backtest.metrics import metrics_json, metrics_table, strategy_metrics
 from cryptofolio.backtest.results import BacktestResult, StrategyResult
 from cryptofolio.backtest.schedule import Schedule, ScheduleKind, parse_schedule
@@ -53,5 +58,6 @@ __all__ = [
     "register_strategy",
     "run_backtest",
     "run_sweep",
+    "runnable_strategies",
     "strategy_metrics",
 ]

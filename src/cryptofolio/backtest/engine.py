@@ -24,6 +24,7 @@ touched only to build each strategy's context and the final results.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -33,14 +34,12 @@ from cryptofolio.backtest.config import BacktestConfig
 from cryptofolio.backtest.market import Market
 from cryptofolio.backtest.results import BacktestResult
 from cryptofolio.backtest.simulation import Progress, Simulation
-from cryptofolio.backtest.strategies import (
-    BENCHMARKS,
-    Strategy,
-)
+from cryptofolio.backtest.strategies import BENCHMARKS, Strategy, StrategyNote
 from cryptofolio.blas import single_blas_thread
 from cryptofolio.data import Panels, wide_panels
 from cryptofolio.data.at_use import insert_missing_periods
 from cryptofolio.errors import BacktestError
+from cryptofolio.user_warnings import user_stacklevel
 
 
 def infer_periods_per_year(index: pd.DatetimeIndex) -> float:
@@ -103,12 +102,7 @@ def run_backtest(
     _ = config.schedule  # parse early: a bad schedule fails before any work
     market = Market(insert_missing_periods(panels, what="the backtest data"), config)
     for strategy in strategies:  # before any work: a benchmark without its data is refused
-        check = getattr(strategy, "check_assets", None)
-        if callable(check):
-            check(market.assets)
-        check_data = getattr(strategy, "check_data", None)
-        if callable(check_data):
-            check_data(panels)
+        _check_strategy_data(strategy, panels, market.assets)
     results = {}
     for strategy in strategies:
         results[strategy.name] = Simulation(market, strategy, config, progress).run()
@@ -120,6 +114,50 @@ def run_backtest(
         periods_per_year=ppy,
         benchmarks=tuple(n for n in names if _is_benchmark(n)),
     )
+
+
+def _check_strategy_data(strategy: Strategy, panels: Panels, assets: Sequence[str]) -> None:
+    """Raise the strategy's own ``BacktestError`` when the data lacks what it needs (a
+    benchmark's asset, market caps)."""
+    check = getattr(strategy, "check_assets", None)
+    if callable(check):
+        check(assets)
+    check_data = getattr(strategy, "check_data", None)
+    if callable(check_data):
+        check_data(panels)
+
+
+def runnable_strategies(
+    panels: Panels | pd.DataFrame, strategies: Sequence[Strategy]
+) -> list[Strategy]:
+    """The strategies that the data can run, for a default set that nobody chose: a benchmark
+    whose data is missing (btc-hold without BTC, market-cap without market caps) is left
+    out with a :class:`StrategyNote` saying which and why. A set the user chose goes to
+    :func:`run_backtest` as it is, which refuses such a benchmark instead.
+
+    Raises
+    ------
+    BacktestError
+        When no strategy is left.
+    """
+    if isinstance(panels, pd.DataFrame):
+        panels = wide_panels(panels)
+    assets = [str(a) for a in panels.close.columns]
+    kept = []
+    for strategy in strategies:
+        try:
+            _check_strategy_data(strategy, panels, assets)
+        except BacktestError as exc:
+            warnings.warn(
+                f"{strategy.name} left out of the default strategies: {exc}",
+                StrategyNote,
+                stacklevel=user_stacklevel(),
+            )
+        else:
+            kept.append(strategy)
+    if not kept:
+        raise BacktestError("none of the strategies can run on this data; choose --strategies")
+    return kept
 
 
 def _is_benchmark(name: str) -> bool:

@@ -37,6 +37,7 @@ from cryptofolio.cli.portfolio_options import (
     PortfolioOption,
     apply_given_options,
     given_portfolio_options,
+    refuse_given_returns,
     with_portfolio_options,
 )
 from cryptofolio.cli.security_cmd import ExcludePowRiskOpt
@@ -153,6 +154,7 @@ def backtest(
 
       cryptofolio backtest --assets BTC,ETH,LTC --strategies max-sharpe,fixed-weights --fixed-weights BTC=0.6,ETH=0.4 --on-failure hold --report report.html --output-dir out/
     """
+    from cryptofolio.backtest import runnable_strategies
     from cryptofolio.data import to_panels
     from cryptofolio.output_paths import check_output_dir, check_output_file
 
@@ -163,6 +165,7 @@ def backtest(
     if output.returns_csv is not None:
         check_output_file(output.returns_csv, "--returns-csv")
     bt_config = simulation.config(data.start, data.end, config.periods_per_year)
+    refuse_given_returns(config, "backtest")
     config = black_litterman.apply(config)
     names = [n.strip() for n in strategies.split(",") if n.strip()]
     if not names:
@@ -175,6 +178,8 @@ def backtest(
         )
         # the whole history up to --end is loaded: rows before --start feed the lookback
         panels = to_panels(data.load(start=None))
+        if _is_default(ctx, "strategies"):  # nobody chose them: run what the data can
+            strategy_objects = runnable_strategies(panels, strategy_objects)
         if exclude_pow_risk:
             from cryptofolio.cli.security_cmd import pow_filtered
 
@@ -197,6 +202,12 @@ def backtest(
         warned=warned,
         trees=trees,
     )
+
+
+def _is_default(ctx: typer.Context, name: str) -> bool:
+    """Whether option ``name`` took its default (not typed, not from ``--config``)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "DEFAULT"  # typer's own click: by name
 
 
 def _print_warnings(caught: list) -> list[str]:

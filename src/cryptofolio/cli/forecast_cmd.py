@@ -126,8 +126,9 @@ def predict_command(
 ) -> None:
     """Per-asset forecast of the next-period return with its interval.
 
-    `mean` is the expected next-period simple return; `annualised` is it x periods per year
-    (the optimisers' expected-returns input).
+    `expected` is the expected next-period simple return; `expected_annual` is it x periods
+    per year, an annualised fraction: the optimisers' expected-returns input (`optimize
+    --expected-returns FILE` reads this command's JSON or CSV).
 
     Example:
 

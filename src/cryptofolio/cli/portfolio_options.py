@@ -21,13 +21,14 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from cryptofolio.cli.option_group import install_option_group
 from cryptofolio.errors import CryptofolioError, DataError
-from cryptofolio.estimate import ExpectedReturnsMethod, ReturnsKind, RiskModel
+from cryptofolio.estimate import ExpectedReturnsMethod, ReturnsKind, RiskModel, read_given_returns
 from cryptofolio.optimize import Constraints, Objective, PortfolioConfig, objective_names
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,9 +57,38 @@ ObjectiveOpt = Annotated[
 RiskModelOpt = Annotated[
     RiskModel, typer.Option("--risk-model", help="Covariance estimator (annualised).")
 ]
+
+
+def parse_expected_returns(
+    text: str | ExpectedReturnsMethod | Path,
+) -> ExpectedReturnsMethod | Path:
+    """``--expected-returns``: an estimator name, or a file of annualised expected returns."""
+    if isinstance(text, ExpectedReturnsMethod | Path):
+        return text
+    try:
+        return ExpectedReturnsMethod(str(text))
+    except ValueError:
+        pass
+    if Path(text).is_file():
+        return Path(text)
+    methods = ", ".join(m.value for m in ExpectedReturnsMethod)
+    raise typer.BadParameter(
+        f"{text!r} is neither an estimator ({methods}) nor an existing file (the JSON of "
+        "`forecast predict --format json`, or a CSV of asset,return)"
+    )
+
+
 ExpectedReturnsOpt = Annotated[
-    ExpectedReturnsMethod,
-    typer.Option("--expected-returns", help="Expected-return estimator (annualised)."),
+    Any,
+    typer.Option(
+        "--expected-returns",
+        parser=parse_expected_returns,
+        metavar="|".join([*(m.value for m in ExpectedReturnsMethod), "FILE"]),
+        help="Expected-return estimator (annualised), or a FILE of annualised expected "
+        "returns as fractions (0.25 = +25 % a year), used as they are: the JSON that "
+        "forecast predict writes (its expected_annual values) or a CSV with the header "
+        "asset,return; every asset needs one.",
+    ),
 ]
 RiskFreeOpt = Annotated[
     float, typer.Option("--risk-free-rate", help="Annual risk-free rate as a fraction (0.04 = 4%).")
@@ -143,7 +173,7 @@ class PortfolioOptionValues:
     periods_per_year: float | None = None
     objective: Objective | str = Objective.MIN_VARIANCE
     risk_model: RiskModel = RiskModel.SAMPLE
-    expected_returns: ExpectedReturnsMethod = ExpectedReturnsMethod.MEAN
+    expected_returns: ExpectedReturnsMethod | Path = ExpectedReturnsMethod.MEAN
     risk_free_rate: float = 0.0
     risk_aversion: float | None = None
     risk_tolerance: float | None = None
@@ -178,10 +208,14 @@ class PortfolioOptionValues:
             gross_exposure=self.gross_exposure,
             l2=self.l2,
         )
+        method, given = parse_expected_returns(self.expected_returns), None
+        if isinstance(method, Path):  # a forecast or one's own figures, read now
+            method, given = ExpectedReturnsMethod.MEAN, read_given_returns(method)
         return PortfolioConfig(
             objective=_objective_value(self.objective),
             risk_model=self.risk_model,
-            expected_returns=self.expected_returns,
+            expected_returns=method,
+            given_returns=given,
             returns_kind=self.returns,
             constraints=constraints,
             risk_free_rate=self.risk_free_rate,
@@ -191,6 +225,18 @@ class PortfolioOptionValues:
             target_volatility=self.target_volatility,
             cvar_alpha=self.cvar_alpha,
             periods_per_year=self.periods_per_year,
+        )
+
+
+def refuse_given_returns(config: PortfolioConfig, command: str) -> None:
+    """Refuse ``--expected-returns FILE`` where the expected returns are re-estimated on every
+    date (a walk-forward backtest, a sweep): one fixed set would be used on every date."""
+    if config.given_returns is not None:
+        raise DataError(
+            f"{command}: --expected-returns {config.given_returns.source} gives one fixed set "
+            "of expected returns, and a walk-forward backtest re-estimates them on every date "
+            "(figures known at the end would be used from the start); use an estimator "
+            "(mean, ema, ...), or the lstm-mvo strategy for forecasts made on each date"
         )
 
 

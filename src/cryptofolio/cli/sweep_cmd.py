@@ -26,7 +26,7 @@ from rich.table import Table
 from cryptofolio.atomic_files import atomic_write_text
 from cryptofolio.cli.csv_output import echo_csv
 from cryptofolio.cli.errors import handle_errors
-from cryptofolio.cli.portfolio_options import with_portfolio_options
+from cryptofolio.cli.portfolio_options import refuse_given_returns, with_portfolio_options
 from cryptofolio.cli.sweep_options import (
     SweepBase,
     SweepBudget,
@@ -131,6 +131,7 @@ def sweep(
 
       cryptofolio sweep --grid examples/sweep.toml --cpcv --folds 6 --dask tcp://scheduler:8786 --format json
     """
+    refuse_given_returns(config, "sweep")
     from cryptofolio.data import to_panels
 
     store_dir = runner.store_dir()

@@ -44,6 +44,7 @@ from cryptofolio.estimate.expected_returns import (
     validate_views,
 )
 from cryptofolio.estimate.frequency import infer_periods_per_year
+from cryptofolio.estimate.given_returns import GivenReturns, read_given_returns
 from cryptofolio.estimate.returns import (
     ReturnsKind,
     average_returns,
@@ -88,6 +89,7 @@ __all__ = [
     "CovarianceOptions",
     "EstimationWarning",
     "ExpectedReturnsMethod",
+    "GivenReturns",
     "OmegaMethod",
     "ReturnsKind",
     "RiskModel",
@@ -122,6 +124,7 @@ __all__ = [
     "min_eigenvalue",
     "oas_covariance",
     "periodic_rate",
+    "read_given_returns",
     "read_views",
     "returns_from_prices",
     "returns_of_price_values",

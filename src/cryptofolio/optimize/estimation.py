@@ -60,6 +60,8 @@ def estimate_moments(
         periods_per_year=inputs.periods_per_year,
         kind=config.returns_kind,
     )
+    if config.given_returns is not None:  # a forecast or one's own figures, from a file
+        mu = config.given_returns.for_assets([str(a) for a in cov.columns])
     return cov, mu
 
 

@@ -45,7 +45,10 @@ class PortfolioConfig:
     (:class:`~cryptofolio.estimate.BlackLittermanViews`; the market caps come with the data,
     see :func:`build_portfolio`). ``allocator``: the settings of hrp, herc and risk-parity
     (linkage, distance, leaf order, risk measure, clusters, risk budgets) for whichever of them
-    ``objective`` names; HERC's and HRP's CVaR is at ``cvar_alpha``.
+    ``objective`` names; HERC's and HRP's CVaR is at ``cvar_alpha``. ``given_returns``:
+    annualised expected returns from outside (:func:`~cryptofolio.estimate.read_given_returns`:
+    a ``forecast predict`` JSON, a CSV of ``asset,return``) used instead of the estimator of
+    ``expected_returns``; every asset of the window needs one.
     """
 
     objective: Objective | str | ObjectiveSpec = Objective.MIN_VARIANCE
@@ -61,6 +64,7 @@ class PortfolioConfig:
     cvar_alpha: float = 0.95
     periods_per_year: float | None = None
     black_litterman: est.BlackLittermanViews | None = None
+    given_returns: est.GivenReturns | None = None
     allocator: AllocatorSettings = AllocatorSettings()  # noqa: RUF009 - frozen, shared safely
 
     def __post_init__(self) -> None:
@@ -70,6 +74,10 @@ class PortfolioConfig:
                 f"black_litterman views are given but expected_returns is "
                 f"{str(self.expected_returns)!r}: set expected_returns='black-litterman' "
                 "(--expected-returns black-litterman) or drop the views"
+            )
+        if self.given_returns is not None and self.black_litterman is not None:
+            raise EstimationError(
+                "expected returns are given (a file) and black-litterman views too: give one"
             )
         rate = self.risk_free_rate
         if not (np.isfinite(rate) and abs(rate) <= MAX_ANNUAL_RATE):
@@ -215,6 +223,8 @@ def build_portfolio(
     cov = est.covariance_of_values(x, mean, names, config.risk_model, ppy)
     assets = asset_labels(names)
     index = result_index(names, assets)
+    if expected_returns is None and config.given_returns is not None:
+        expected_returns = config.given_returns.for_assets(assets)
     if expected_returns is not None:
         need = spec.uses_expected_returns
         mu = align_series(expected_returns, assets, "expected returns", required=need, index=index)

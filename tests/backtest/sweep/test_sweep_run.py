@@ -173,6 +173,23 @@ def test_store_round_trips_records_exactly(small_panels, tmp_path):
         assert run_to_record(run) == run_to_record(original)
 
 
+def test_a_locked_sweep_folder_is_a_lock_error_naming_it(tmp_path):
+    import filelock
+
+    from cryptofolio.errors import LockError
+    from cryptofolio.locks import LockPolicy
+
+    root = tmp_path / "s"
+    root.mkdir()
+    other_writer = filelock.FileLock(str(root / ".lock"))  # another open file: flock conflicts
+    with other_writer:
+        store = ResultsStore(root, {"a": 1}, lock=LockPolicy(wait=False))
+        with pytest.raises(LockError, match=f"sweep results in {root}"):
+            store.open()
+    assert not (root / "sweep.json").exists()
+    assert ResultsStore(root, {"a": 1}).open().root == root  # released: it opens
+
+
 def test_failed_configurations_are_reported_not_hidden(small_panels):
     spec = SweepSpec(
         {"lookback": [30, 5000], "objective": ["min-variance", "equal-weight"]},

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from cryptofolio.atomic_files import atomic_write_text
 from cryptofolio.backtest.sweep.evaluate import ConfigurationRun
 from cryptofolio.data import Panels
 from cryptofolio.errors import BacktestError
+from cryptofolio.locks import LockPolicy, exclusive
 
 FORMAT_VERSION = 1
 
@@ -42,6 +44,12 @@ def panels_fingerprint(panels: Panels) -> str:
     return digest.hexdigest()[:16]
 
 
+def _holds_files(root: Path) -> bool:
+    """Whether ``root`` holds anything besides the lock file (another writer's lock is not
+    another sweep's data)."""
+    return any(p.name != ".lock" for p in root.iterdir())
+
+
 class ResultsStore:
     """A folder of finished configurations of one sweep.
 
@@ -52,18 +60,26 @@ class ResultsStore:
     identity
         What the sweep is (base settings, data fingerprint; plain JSON). Opening a folder that
         holds another sweep's results raises instead of mixing them.
+    lock
+        What a write does while another process holds the folder's lock (default: wait up
+        to 30 s, then a :class:`~cryptofolio.errors.LockError` naming the folder).
     """
 
-    def __init__(self, root: str | Path, identity: Mapping[str, Any]) -> None:
+    def __init__(
+        self, root: str | Path, identity: Mapping[str, Any], lock: LockPolicy | None = None
+    ) -> None:
         self.root = Path(root)
+        self.lock_policy = lock or LockPolicy(timeout_s=30.0)
         self.identity = json.loads(json.dumps(dict(identity), sort_keys=True))
-        try:
-            from filelock import FileLock
-        except ImportError as exc:  # the sweep extra
-            raise BacktestError(
-                "keeping sweep results on disk needs filelock: pip install 'cryptofolio[sweep]'"
-            ) from exc
-        self._lock = FileLock(str(self.root / ".lock"), timeout=30)
+
+    def _lock(self) -> AbstractContextManager[None]:
+        """The sweep folder's lock (another process writing it: by default wait up to 30 s,
+        then a ``LockError`` naming the folder)."""
+        return exclusive(
+            self.root / ".lock",
+            what=f"the sweep results in {self.root}",
+            policy=self.lock_policy,
+        )
 
     @property
     def runs_dir(self) -> Path:
@@ -79,13 +95,12 @@ class ResultsStore:
             or is not a sweep folder.
         """
         manifest = self.root / "sweep.json"
-        if self.root.exists() and any(self.root.iterdir()) and not manifest.exists():
+        if self.root.exists() and _holds_files(self.root) and not manifest.exists():
             raise BacktestError(
                 f"{self.root} is not empty and holds no sweep.json; give an empty or new "
                 "folder to --output-dir/--resume"
             )
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
-        with self._lock:
+        with self._lock():
             if manifest.exists():
                 try:
                     found = json.loads(manifest.read_text(encoding="utf-8"))
@@ -107,6 +122,7 @@ class ResultsStore:
                     )
             else:
                 _atomic_write(manifest, json.dumps(self.identity, indent=2, sort_keys=True))
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
         return self
 
     def keys(self) -> set[str]:
@@ -117,7 +133,7 @@ class ResultsStore:
 
     def save(self, run: ConfigurationRun) -> None:
         """Write the record of one finished configuration (atomically, under the lock)."""
-        with self._lock:
+        with self._lock():
             _atomic_write(self.runs_dir / f"{run.key}.json", json.dumps(run_to_record(run)))
 
     def load(self, key: str) -> ConfigurationRun:
