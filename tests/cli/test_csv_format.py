@@ -65,7 +65,8 @@ def test_backtest_csv_is_the_metrics_per_strategy():
 
 def test_frontier_csv_is_one_row_per_point_with_its_weights():
     args = "frontier --assets BTC,ETH,XRP --start 2022-01-01 --end 2022-12-31 --points 5"
-    frame, points = _both(args.split())
+    frame, doc = _both(args.split())
+    points = doc["classic"]
     assert len(frame) == len(points) == 5
     assert frame["weights.XRP"].tolist() == pytest.approx([p["weights"]["XRP"] for p in points])
     assert frame["volatility"].tolist() == pytest.approx([p["volatility"] for p in points])

@@ -289,7 +289,8 @@ def test_frontier_resample_json_and_picture(tmp_path, returns):
     )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert set(doc) == {"classic", "resampled", "resamples"} and doc["resamples"] == 20
+    assert set(doc) == {"classic", "resampled", "resamples", "warnings", "notes"}
+    assert doc["resamples"] == 20
     assert len(doc["resampled"]) == 8 and picture.stat().st_size > 10_000
     # the classic frontier is that of the window's sample moments: its first point is
     # PyPortfolioOpt's minimum volatility portfolio

@@ -222,6 +222,19 @@ def test_hourly_data_is_annualised_with_8760():
     assert json.loads(res.stdout)["periods_per_year"] == 8760.0
 
 
+def test_frontier_json_carries_the_warnings_stderr_shows():
+    # LUNA's bundled data stops 2021-10-17: the window moves (warned), and its jumps are warned
+    args = ["frontier", "--assets", "BTC,ETH,LUNA", "--start", "2021-01-01"]
+    res = _invoke(*args, "--end", "2021-12-31", "--points", "3", "--format", "json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    said = " ".join(doc["warnings"])
+    assert "LUNA stops 2021-10-17" in said and "before --end 2021-12-31" in said
+    assert "LUNA 2 (largest +89% on 2021-02-09)" in said
+    for text in doc["warnings"]:  # the same words on stderr
+        assert " ".join(text.split()) in " ".join(res.stderr.split())
+
+
 def test_frontier_json_and_picture(tmp_path, daily_returns):
     png = tmp_path / "f.png"
     res = _invoke(
@@ -237,7 +250,10 @@ def test_frontier_json_and_picture(tmp_path, daily_returns):
         str(png),
     )
     assert res.exit_code == 0, res.output
-    points = json.loads(res.stdout)
+    doc = json.loads(res.stdout)
+    assert set(doc) == {"classic", "warnings", "notes"}
+    assert isinstance(doc["warnings"], list) and isinstance(doc["notes"], list)
+    points = doc["classic"]
     assert len(points) == 6
     for p in points:
         assert set(p) == {"return", "volatility", "sharpe", "weights"}

@@ -351,9 +351,11 @@ def frontier(
 
       cryptofolio frontier --assets BTC,ETH,SOL --risk-model ledoit-wolf --max-weight 0.5 --format json
 
+    JSON: {"classic": [points], "warnings": [...], "notes": [...]}.
+
     With --resample N: Michaud's resampled frontier (N draws of the window's sample mean and
     covariance, each frontier re-solved, the portfolios averaged by rank), printed after the
-    classic one; JSON becomes {"classic": [...], "resampled": [...], "resamples": N}; --plot
+    classic one; JSON adds "resampled": [points] and "resamples": N; --plot
     draws both frontiers and the resampled weights by rank (seeded: the same run repeats).
 
       cryptofolio frontier --assets BTC,ETH,BNB,XRP,ADA --start 2021-01-01 --resample 500 --plot resampled.png
@@ -362,7 +364,7 @@ def frontier(
     resampled = None
     if plot is not None:
         check_output_file(plot, "--plot")
-    with reported_warnings():
+    with reported_warnings() as warned:
         window = load_window(data)
         with spinner(f"computing a {points}-point frontier of {len(window.assets)} assets"):
             run = compute_frontier(window, config, points=points, n_random=n_random)
@@ -387,10 +389,13 @@ def frontier(
                 for point in doc[name]
             )
     elif fmt is FrontierFormat.JSON:
-        records = frontier_records(run.frontier)
-        if resampled is not None:
-            records = resampled_document(resampled)
-        typer.echo(json.dumps(records, indent=2))
+        if resampled is None:
+            doc: dict = {"classic": frontier_records(run.frontier)}
+        else:
+            doc = resampled_document(resampled)
+        doc["warnings"] = list(warned)  # what stderr said, and the table's notes
+        doc["notes"] = list(run.notes)
+        typer.echo(json.dumps(doc, indent=2))
     else:
         print_frontier(run, console)
         if resampled is not None:
