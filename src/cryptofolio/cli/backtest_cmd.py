@@ -32,6 +32,7 @@ from cryptofolio.cli.backtest_options import (
     with_strategy_options,
 )
 from cryptofolio.cli.errors import handle_errors
+from cryptofolio.cli.option_group import option_given
 from cryptofolio.cli.options import DataOptions, with_data_options
 from cryptofolio.cli.portfolio_options import (
     PortfolioOption,
@@ -178,7 +179,7 @@ def backtest(
         )
         # the whole history up to --end is loaded: rows before --start feed the lookback
         panels = to_panels(data.load(start=None))
-        if _is_default(ctx, "strategies"):  # nobody chose them: run what the data can
+        if not option_given(ctx, "strategies"):  # nobody chose them: run what the data can
             strategy_objects = runnable_strategies(panels, strategy_objects)
         if exclude_pow_risk:
             from cryptofolio.cli.security_cmd import pow_filtered
@@ -202,12 +203,6 @@ def backtest(
         warned=warned,
         trees=trees,
     )
-
-
-def _is_default(ctx: typer.Context, name: str) -> bool:
-    """Whether option ``name`` took its default (not typed, not from ``--config``)."""
-    source = ctx.get_parameter_source(name)
-    return source is not None and source.name == "DEFAULT"  # typer's own click: by name
 
 
 def _print_warnings(caught: list) -> list[str]:

@@ -119,3 +119,11 @@ def with_option_group(
         )
 
     return decorate
+
+
+def option_given(ctx: Any, name: str) -> bool:
+    """Whether the running command's parameter ``name`` was set by the user (command line,
+    environment or ``--config`` file) rather than left at its default. Compared by the
+    source's name: typer carries its own copy of click, whose enum is not ``click``'s."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"

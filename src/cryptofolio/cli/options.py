@@ -95,19 +95,27 @@ class DataOptions:
         return clean_for_use(long, self.clean)[0]
 
 
+def data_source_options(assets: object = AssetsOpt) -> list:
+    """The options that name the data (``--dataset --prices --assets --start --end
+    --data-dir``, in that order), for an option group; ``assets`` is the typer alias of
+    ``--assets`` (its help text differs between commands)."""
+    return [
+        keyword_option("dataset", DatasetOpt, None),
+        keyword_option("prices", PricesOpt, None),
+        keyword_option("assets", assets, None),
+        keyword_option("start", StartOpt, None),
+        keyword_option("end", EndOpt, None),
+        keyword_option("data_dir", DataDirOpt, None),
+    ]
+
+
 def data_option_group(assets: object = AssetsOpt):
-    """Decorator giving a command the data options as one ``data: DataOptions`` keyword-only
-    parameter; ``assets`` is the typer alias of ``--assets`` (its help text differs between
-    commands)."""
+    """Decorator giving a command the data options (:func:`data_source_options`, then
+    ``--encoding --clean``) as one ``data: DataOptions`` keyword-only parameter."""
     return with_option_group(
         "data",
         [
-            keyword_option("dataset", DatasetOpt, None),
-            keyword_option("prices", PricesOpt, None),
-            keyword_option("assets", assets, None),
-            keyword_option("start", StartOpt, None),
-            keyword_option("end", EndOpt, None),
-            keyword_option("data_dir", DataDirOpt, None),
+            *data_source_options(assets),
             keyword_option("encoding", EncodingOpt, "utf-8"),
             keyword_option("clean", CleanOpt, CleaningPreset.NONE),
         ],

@@ -26,7 +26,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from cryptofolio.cli.option_group import install_option_group
+from cryptofolio.cli.option_group import install_option_group, option_given
 from cryptofolio.errors import CryptofolioError, DataError
 from cryptofolio.estimate import ExpectedReturnsMethod, ReturnsKind, RiskModel, read_given_returns
 from cryptofolio.optimize import Constraints, Objective, PortfolioConfig, objective_names
@@ -405,12 +405,7 @@ def with_portfolio_options(
 def given_portfolio_options(ctx: typer.Context) -> frozenset[PortfolioOption]:
     """The shared options of the running command that the user set (on the command line,
     through the environment or in the ``--config`` file) rather than left at their defaults."""
-    given = set()
-    for option in PortfolioOption:
-        source = ctx.get_parameter_source(option.value)
-        if source is not None and source.name != "DEFAULT":
-            given.add(option)
-    return frozenset(given)
+    return frozenset(o for o in PortfolioOption if option_given(ctx, o.value))
 
 
 def apply_given_options(

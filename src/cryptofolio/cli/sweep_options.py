@@ -15,15 +15,7 @@ import typer
 from cryptofolio.backtest.config import FailurePolicy
 from cryptofolio.cli.backtest_options import checked_schedule
 from cryptofolio.cli.option_group import keyword_option, with_option_group
-from cryptofolio.cli.options import (
-    AssetsOpt,
-    DataDirOpt,
-    DatasetOpt,
-    EndOpt,
-    PricesOpt,
-    StartOpt,
-    load_from_options,
-)
+from cryptofolio.cli.options import data_source_options, load_from_options
 from cryptofolio.cli.report_options import PlotlyOpt
 from cryptofolio.cli.slippage_option import (
     NO_SLIPPAGE,
@@ -67,14 +59,7 @@ class SweepData:
 
 with_sweep_data_options = with_option_group(
     "data",
-    [
-        keyword_option("dataset", DatasetOpt, None),
-        keyword_option("prices", PricesOpt, None),
-        keyword_option("assets", AssetsOpt, None),
-        keyword_option("start", StartOpt, None),
-        keyword_option("end", EndOpt, None),
-        keyword_option("data_dir", DataDirOpt, None),
-    ],
+    data_source_options(),
     lambda values: SweepData(**values),
     what="data",
 )
